@@ -1,0 +1,52 @@
+"""d2lcompute: the companion package for *Dive into Deep Learning*, chapters 4-5, on today's PyTorch.
+
+Write ``import d2lcompute as d2l`` where the book writes ``from d2l import torch as d2l``.
+Names load on first use (PEP 562), so ``import d2lcompute`` stays fast and pulls in
+neither matplotlib, pandas nor torchvision until a function needs them.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+# module -> public names it provides; this table is the package's API.
+_EXPORTS = {
+    "devices": ["try_gpu", "try_all_gpus", "num_gpus"],
+    "blocks": ["MLP", "MySequential", "FixedHiddenMLP", "NestMLP", "chimera", "Parallel",
+               "repeat_block", "ListMLP"],
+    "registration": ["find_unregistered", "module_internals"],
+    "parameters": ["parameter_table", "count_parameters", "init_normal", "init_constant",
+                   "xavier", "init_42", "my_init", "init_layers", "shared_net"],
+    "layers": ["CenteredLayer", "MyLinear", "check_gradients"],
+    "io": ["save", "load", "save_checkpoint", "load_checkpoint"],
+    "summary": ["summary"],
+    "compat": ["tensor", "ones", "zeros", "arange", "normal", "float32", "concat", "stack",
+               "matmul", "exp", "log", "numpy", "size", "reshape", "reduce_sum",
+               "reduce_mean", "argmax", "astype", "to"],
+    "plot": ["use_svg_display", "set_figsize", "set_axes", "plot", "Animator", "show_images"],
+    "data": ["synthetic_data", "load_array", "get_dataloader_workers",
+             "get_fashion_mnist_labels", "load_data_fashion_mnist"],
+    "train": ["linreg", "squared_loss", "sgd", "Accumulator", "accuracy", "evaluate_accuracy",
+              "evaluate_loss", "train_epoch_ch3", "train_ch3", "predict_ch3", "Timer",
+              "set_seed"],
+    "hub": ["DATA_HUB", "DATA_URL", "download", "download_extract", "download_all", "data_dir"],
+}
+_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
+# Chapter modules whose names stay namespaced (the book reuses `train` for different things).
+_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", *_EXPORTS}
+
+__all__ = sorted(_NAME_TO_MODULE)
+
+
+def __getattr__(name):
+    if name in _NAME_TO_MODULE:
+        value = getattr(importlib.import_module(f"{__name__}.{_NAME_TO_MODULE[name]}"), name)
+        globals()[name] = value  # later look-ups skip __getattr__
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__, *_SUBMODULES})

@@ -1,0 +1,22 @@
+"""Shared fixtures. Real data sets come from ../shared/data when it is there."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path, monkeypatch):
+    """No test reads or fills the project's data/ cache by accident."""
+    monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(tmp_path / "data-cache"))
+
+
+@pytest.fixture
+def real_data_dir():
+    """The folder with the real Fashion-MNIST and house-price files; skips when absent."""
+    if not (SHARED_DATA / "kaggle_house_pred_train.csv").is_file():
+        pytest.skip(f"real data sets not found in {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,52 @@
+import subprocess
+import sys
+
+import pytest
+
+from d2lcompute import hub
+from d2lcompute.cli import main
+
+
+def test_info_reports_versions_devices_and_data(real_data_dir, capsys):
+    assert main(["info", "--data-dir", str(real_data_dir)]) == 0
+    out = capsys.readouterr().out
+    import torch
+
+    assert f"torch        {torch.__version__}" in out
+    assert "devices      cpu" in out or "cuda" in out or "mps" in out
+    assert f"data folder  {real_data_dir}" in out
+    for rel in [*hub.FASHION_MNIST_SHA1, "kaggle_house_pred_train.csv"]:
+        assert f"ok        {rel}" in out
+
+
+def test_info_flags_missing_and_corrupt_files(tmp_path, capsys):
+    (tmp_path / "kaggle_house_pred_train.csv").write_text("Id,SalePrice\n1,2\n")
+    assert main(["info", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "BAD HASH  kaggle_house_pred_train.csv" in out
+    assert "missing   kaggle_house_pred_test.csv" in out
+
+
+def test_info_uses_environment_variable(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(tmp_path))
+    assert main(["info"]) == 0
+    assert f"data folder  {tmp_path}" in capsys.readouterr().out
+
+
+def test_module_entry_point_and_unknown_command():
+    ok = subprocess.run([sys.executable, "-m", "d2lcompute", "--version"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("d2lcompute ")
+    bad = subprocess.run([sys.executable, "-m", "d2lcompute", "no-such-command"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "invalid choice: 'no-such-command'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("device", ["gpu7", "cuda:99"])
+def test_resolve_device_rejects_unknown_devices(device):
+    from d2lcompute.commands import CommandError, resolve_device
+
+    with pytest.raises(CommandError, match="--device"):
+        resolve_device(device)
