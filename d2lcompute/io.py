@@ -1,0 +1,352 @@
+"""Reading and writing files: tensors, state_dicts, checkpoints (Book: §5.5 读写文件).
+
+The book calls ``torch.save``/``torch.load`` directly. Ours add three guarantees:
+
+- saving is atomic: a crash mid-save leaves the previous file intact (``_files.atomic_write``);
+- loading is safe: ``weights_only=True`` refuses files whose pickle would run code, and
+  ``save`` only writes what such a load can read back;
+- a file saved on a GPU loads on a CPU-only laptop (storages of absent devices go to the CPU).
+
+A checkpoint (:func:`save_checkpoint`) adds the optimizer state, the epoch and every random
+number generator state, so an interrupted run resumes exactly where it stopped.
+"""
+
+import collections
+import os
+import pickle
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parameter import is_lazy
+
+from ._checks import check_int
+from ._files import atomic_write
+
+_CHECKPOINT_FORMAT = "d2lcompute.checkpoint/1"
+# The types a weights_only=True load rebuilds; save() checks against them up front.
+_LEAVES = (type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device)
+_CONTAINERS = (list, tuple, dict, collections.OrderedDict, set, torch.Size)
+
+
+def save(obj, path):
+    """Save tensors, lists/dicts of tensors or a ``state_dict`` to ``path``, atomically.
+
+    The data goes to a temporary file that replaces ``path`` only once fully written, so an
+    interrupted save never leaves a truncated file behind.
+
+    Args:
+        obj: a tensor, numbers, strings, or lists/tuples/dicts of them (e.g.
+            ``net.state_dict()``). A whole ``nn.Module`` is refused: save its ``state_dict()``.
+        path: file to write (``str`` or ``os.PathLike``); parent folders are created.
+
+    Book: §5.5
+
+    Example::
+
+        save(torch.arange(4), "x-file")
+        x2 = load("x-file")  # tensor([0, 1, 2, 3])
+    """
+    path = _check_path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {str(path)!r}: it is a directory; "
+                                f"give a file name, e.g. {str(path / 'model.params')!r}")
+    _check_safe_to_load(obj, "obj")
+    with atomic_write(path) as f:
+        torch.save(obj, f)
+
+
+def load(path, map_location=None, *, weights_only=True):
+    """Load what :func:`save` (or ``torch.save``) wrote to ``path``, safely.
+
+    Args:
+        path: file to read (``str`` or ``os.PathLike``).
+        map_location: where to put the tensors, as in ``torch.load`` (``"cpu"``, a device, a
+            dict or a function). Default: where they were saved, or the CPU when that device
+            is not available here (a GPU file on a laptop).
+        weights_only: keep True unless you trust the file: False lets its pickle run any code.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        pickle.UnpicklingError: the file holds objects that only an unsafe load could build.
+        RuntimeError: the file is not one torch wrote, or it is truncated.
+
+    Book: §5.5
+    """
+    path = _check_path(path)
+    if not path.is_file():
+        if path.exists():
+            raise IsADirectoryError(f"cannot load {str(path)!r}: it is a directory, not a file")
+        raise FileNotFoundError(f"cannot load {str(path)!r}: no such file "
+                                f"(working directory: {os.getcwd()})")
+    if map_location is None:
+        map_location = _default_map_location
+    try:
+        return torch.load(path, map_location=map_location, weights_only=weights_only)
+    except pickle.UnpicklingError as e:
+        if weights_only and "weights only" in str(e).lower():
+            raise pickle.UnpicklingError(_refusal_message(path, e)) from e
+        raise _unreadable(path, e) from e
+    except (EOFError, IndexError) as e:
+        raise _unreadable(path, e) from e
+    except RuntimeError as e:
+        if "zip archive" in str(e):
+            raise _unreadable(path, e) from e
+        raise
+
+
+def load_state_dict(model, state_or_path, map_location=None):
+    """Copy parameters into ``model`` in place, with a clear error if they do not fit.
+
+    Args:
+        model: the ``nn.Module`` to fill; it must have the architecture that was saved.
+        state_or_path: a ``state_dict``, a file written by ``save(net.state_dict(), ...)``,
+            or a checkpoint written by :func:`save_checkpoint`.
+        map_location: as in :func:`load`.
+
+    Raises:
+        RuntimeError: naming the missing, unexpected and mis-shaped keys (with shapes).
+
+    Example::
+
+        save(net.state_dict(), "mlp.params")
+        clone = MLP()
+        load_state_dict(clone, "mlp.params")
+    """
+    _check_module(model)
+    state = state_or_path
+    if isinstance(state_or_path, (str, os.PathLike)):
+        state = load(state_or_path, map_location=map_location)
+        if _is_checkpoint(state):
+            state = state["model"]
+    if not isinstance(state, dict):
+        raise TypeError(f"state_or_path must be a state_dict, a path or a checkpoint, "
+                        f"got {type(state).__name__}")
+    _load_model_state(model, state)
+
+
+def save_checkpoint(path, model, optimizer=None, epoch=0, **extra):
+    """Save everything needed to resume training exactly: a checkpoint file.
+
+    Stores the model's and optimizer's ``state_dict``, ``epoch``, the states of the random
+    number generators (torch CPU, CUDA when available, numpy, Python's ``random``) and any
+    ``extra`` values, atomically and readable with ``weights_only=True``.
+
+    Args:
+        path: file to write (``str`` or ``os.PathLike``).
+        model: the ``nn.Module`` being trained.
+        optimizer: its ``torch.optim.Optimizer``, or None.
+        epoch: number of epochs completed (the epoch to resume at), an int >= 0.
+        **extra: more values to keep (best accuracy, history...): numbers, strings, tensors
+            and lists/dicts of them.
+
+    Example::
+
+        for epoch in range(num_epochs):
+            ...  # train one epoch
+            save_checkpoint("ckpt.pt", net, trainer, epoch=epoch + 1, best_acc=best_acc)
+    """
+    path = _check_path(path)
+    _check_module(model)
+    _check_optimizer(optimizer)
+    epoch = check_int("epoch", epoch, min_value=0)
+    for name, value in extra.items():
+        _check_safe_to_load(value, name)
+    checkpoint = {
+        "format": _CHECKPOINT_FORMAT,
+        "model": model.state_dict(),
+        "optimizer": None if optimizer is None else optimizer.state_dict(),
+        "epoch": epoch,
+        "rng": _get_rng_states(),
+        "extra": extra,
+    }
+    save(checkpoint, path)
+
+
+def load_checkpoint(path, model, optimizer=None, map_location=None):
+    """Restore a :func:`save_checkpoint` file: model and optimizer in place, and the RNGs.
+
+    Args:
+        path: the checkpoint file.
+        model: a model of the saved architecture; its parameters are overwritten.
+        optimizer: an optimizer over ``model``'s parameters, or None to skip its state.
+        map_location: as in :func:`load`.
+
+    Returns:
+        dict: ``{"epoch": epoch, **extra}`` as passed to :func:`save_checkpoint`.
+
+    Example::
+
+        net = MLP()  # a fresh model and optimizer, built as before
+        trainer = torch.optim.SGD(net.parameters(), lr=0.1)
+        start = load_checkpoint("ckpt.pt", net, trainer)["epoch"]
+        for epoch in range(start, num_epochs):
+            ...  # continues exactly as the uninterrupted run would
+    """
+    path = _check_path(path)
+    _check_module(model)
+    _check_optimizer(optimizer)
+    checkpoint = load(path, map_location=map_location)
+    if not _is_checkpoint(checkpoint):
+        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
+        raise ValueError(f"{str(path)!r} is not a checkpoint written by save_checkpoint "
+                         f"(found {found}); for a bare state_dict use load_state_dict(model, path)")
+    _check_fits(model, checkpoint["model"])  # before the optimizer: fail with nothing changed
+    if optimizer is not None:
+        if checkpoint["optimizer"] is None:
+            raise ValueError(f"{str(path)!r} holds no optimizer state (saved with "
+                             f"optimizer=None); pass optimizer=None to load only the model")
+        try:
+            optimizer.load_state_dict(checkpoint["optimizer"])
+        except (ValueError, KeyError, RuntimeError) as e:
+            raise ValueError(f"cannot load the optimizer state from {str(path)!r} into "
+                             f"{type(optimizer).__name__}: {e}") from e
+    _load_model_state(model, checkpoint["model"])
+    _set_rng_states(checkpoint["rng"])
+    return {"epoch": checkpoint["epoch"], **checkpoint["extra"]}
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+def _check_path(path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got path={path!r} "
+                        f"({type(path).__name__})")
+    return Path(path)
+
+
+def _check_module(model):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+
+
+def _check_optimizer(optimizer):
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, "
+                        f"got {type(optimizer).__name__}")
+
+
+def _check_safe_to_load(value, where):
+    """Refuse, at save time, what ``load`` (weights_only=True) could not read back."""
+    if isinstance(value, torch.Tensor):
+        if is_lazy(value):
+            raise TypeError(f"{where} is an uninitialised lazy parameter; run one forward pass "
+                            f"first so that it gets a shape (deferred initialisation)")
+        if type(value) not in (torch.Tensor, nn.Parameter):
+            raise TypeError(f"{where} is a {type(value).__name__}; save a plain tensor "
+                            f"(torch.Tensor(...) or .as_subclass(torch.Tensor))")
+    elif type(value) in (dict, collections.OrderedDict):
+        for key, item in value.items():
+            _check_safe_to_load(key, f"a key of {where}")
+            _check_safe_to_load(item, f"{where}[{key!r}]")
+    elif type(value) in _CONTAINERS:
+        for i, item in enumerate(value):
+            _check_safe_to_load(item, f"{where}[{i}]")
+    elif type(value) not in _LEAVES:
+        hint = ("; save its parameters instead: save(net.state_dict(), path)"
+                if isinstance(value, nn.Module) else
+                "; convert it (a numpy array: torch.from_numpy(a); a numpy number: float(x))"
+                if type(value).__module__ == "numpy" else "")
+        raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__qualname__}, "
+                        f"which a safe load (weights_only=True) refuses; save only tensors, "
+                        f"numbers, strings and lists/tuples/dicts of them{hint}")
+
+
+def _default_map_location(storage, location):
+    """Keep a storage on its saved device when that exists here, else leave it on the CPU.
+
+    ``torch.load`` calls this for every storage (already on the CPU) with the device name it
+    was saved from, e.g. ``"cuda:0"``; returning None means "restore as saved".
+    """
+    return None if _device_available(location) else storage
+
+
+def _device_available(location):
+    try:
+        device = torch.device(location)
+    except RuntimeError:
+        return False
+    if device.type == "cpu":
+        return True
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    if device.type == "mps":
+        return torch.backends.mps.is_available()
+    backend = getattr(torch, device.type, None)
+    return bool(getattr(backend, "is_available", lambda: False)())
+
+
+def _refusal_message(path, error):
+    detail = [line.strip() for line in str(error).splitlines() if "GLOBAL" in line]
+    reason = f" ({detail[0]})" if detail else ""
+    return (f"refused to load {str(path)!r}: it contains Python objects whose unpickling "
+            f"could run arbitrary code{reason}. Safe loading (weights_only=True) reads only "
+            f"tensors, numbers, strings and containers of them. Only if you trust where the "
+            f"file came from, load it with load(path, weights_only=False); better, re-save "
+            f"its tensors or state_dict with save().")
+
+
+def _unreadable(path, error):
+    return RuntimeError(f"cannot read {str(path)!r}: not a file written by torch.save/save(), "
+                        f"or truncated or corrupted ({type(error).__name__}: {error})")
+
+
+def _is_checkpoint(obj):
+    return isinstance(obj, dict) and obj.get("format") == _CHECKPOINT_FORMAT
+
+
+def _load_model_state(model, state):
+    """``model.load_state_dict`` with every mismatch listed up front, and no partial load."""
+    _check_fits(model, state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise RuntimeError(f"cannot load the parameters into {type(model).__name__}: {e}") from e
+
+
+def _check_fits(model, state):
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    mis_shaped = [
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in own
+        if k in state and isinstance(state[k], torch.Tensor) and not is_lazy(own[k])
+        and state[k].shape != own[k].shape
+    ]
+    if missing or unexpected or mis_shaped:
+        lines = [f"the parameters do not fit this {type(model).__name__}: was it saved from "
+                 f"another architecture?"]
+        if missing:
+            lines.append(f"  missing keys (in the model, not in the file): {', '.join(missing)}")
+        if unexpected:
+            lines.append(f"  unexpected keys (in the file, not in the model): "
+                         f"{', '.join(unexpected)}")
+        lines += [f"  shape mismatch for {item}" for item in mis_shaped]
+        raise RuntimeError("\n".join(lines))
+
+
+def _get_rng_states():
+    """Every generator a training loop draws from, as types a weights_only load accepts."""
+    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
+                  "has_gauss": has_gauss, "cached_gaussian": cached_gaussian},
+        "python": random.getstate(),
+    }
+
+
+def _set_rng_states(states):
+    torch.set_rng_state(states["torch"].cpu())
+    if states["cuda"] and torch.cuda.is_available():
+        # A machine with fewer GPUs restores the ones it has.
+        for i, state in enumerate(states["cuda"][:torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(state.cpu(), i)
+    np_state = states["numpy"]
+    np.random.set_state((np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32),
+                         np_state["pos"], np_state["has_gauss"], np_state["cached_gaussian"]))
+    random.setstate(states["python"])

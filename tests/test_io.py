@@ -1,0 +1,473 @@
+import collections
+import pickle
+import random
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.serialization
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+import d2lcompute as d2l
+from d2lcompute import io
+
+
+class MLP(nn.Module):
+    """The book's §5.5 model."""
+
+    def __init__(self, hidden=256):
+        super().__init__()
+        self.hidden = nn.Linear(20, hidden)
+        self.output = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        return self.output(F.relu(self.hidden(x)))
+
+
+def _bytes(t):
+    """The raw bytes of a tensor, so NaNs and -0.0 compare bit for bit."""
+    return t.detach().contiguous().reshape(-1).view(torch.uint8).tolist()
+
+
+def test_public_names():
+    for name in ["save", "load", "save_checkpoint", "load_checkpoint", "load_state_dict"]:
+        assert getattr(d2l, name) is getattr(io, name)
+
+
+# ---- tensors, lists, dicts, state_dicts ---------------------------------------------------
+
+def test_book_round_trips(tmp_path):
+    x, y = torch.arange(4), torch.zeros(4)
+    io.save(x, tmp_path / "x-file")
+    assert torch.equal(io.load(tmp_path / "x-file"), x)
+    io.save([x, y], str(tmp_path / "x-files"))  # str paths work too
+    x2, y2 = io.load(str(tmp_path / "x-files"))
+    assert torch.equal(x2, x) and torch.equal(y2, y)
+    io.save({"x": x, "y": y}, tmp_path / "mydict")
+    mydict2 = io.load(tmp_path / "mydict")
+    assert mydict2.keys() == {"x", "y"} and torch.equal(mydict2["y"], y)
+    # and what save writes is what torch.load reads
+    assert torch.equal(torch.load(tmp_path / "x-file", weights_only=True), x)
+
+
+DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64,
+          torch.int8, torch.uint8, torch.bool, torch.complex64]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dtype=st.sampled_from(DTYPES), shape=st.lists(st.integers(0, 4), max_size=3),
+       seed=st.integers(0, 2**16), specials=st.booleans(), as_param=st.booleans())
+def test_state_dict_round_trips_bit_for_bit(tmp_path, dtype, shape, seed, specials, as_param):
+    # Random bytes reinterpreted as dtype: every bit pattern, NaN payloads and subnormals too.
+    gen = torch.Generator().manual_seed(seed)
+    num_bytes = int(np.prod(shape)) * torch.empty((), dtype=dtype).element_size()
+    bits = torch.randint(0, 256, (num_bytes,), generator=gen, dtype=torch.uint8)
+    if dtype == torch.bool:
+        bits = bits % 2  # other bytes are not valid bools
+    tensor = bits.view(dtype).reshape(shape)
+    if specials and dtype.is_floating_point and tensor.numel():
+        tensor.view(-1)[0] = float("nan")
+        tensor.view(-1)[-1] = -0.0
+    if as_param and dtype.is_floating_point:
+        tensor = nn.Parameter(tensor)
+    state = collections.OrderedDict(w=tensor, step=torch.tensor(3))
+    io.save(state, tmp_path / "state.pt")
+    loaded = io.load(tmp_path / "state.pt")
+    assert type(loaded) is collections.OrderedDict and list(loaded) == ["w", "step"]
+    w = loaded["w"]
+    assert type(w) is type(tensor) and w.dtype == dtype and w.shape == tensor.shape
+    assert _bytes(w) == _bytes(tensor)
+
+
+def test_mlp_state_dict_round_trip(tmp_path):
+    torch.manual_seed(0)
+    net = MLP()
+    X = torch.randn(size=(2, 20))
+    Y = net(X)
+    io.save(net.state_dict(), tmp_path / "mlp.params")
+    clone = MLP()
+    assert not torch.equal(clone(X), Y)
+    clone.load_state_dict(io.load(tmp_path / "mlp.params"))  # the book's way...
+    clone.eval()
+    assert torch.equal(clone(X), Y)
+    other = MLP()
+    io.load_state_dict(other, tmp_path / "mlp.params")  # ...and ours, with clearer errors
+    assert torch.equal(other(X), Y)
+    another = MLP()
+    io.load_state_dict(another, net.state_dict())
+    assert torch.equal(another(X), Y)
+
+
+# ---- atomic save --------------------------------------------------------------------------
+
+def _failing_save(obj, f):
+    f.write(b"PK\x03\x04 half a file")
+    raise OSError("disk full (simulated)")
+
+
+def test_a_failed_save_keeps_the_old_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "mlp.params"
+    io.save({"w": torch.ones(3)}, path)
+    before = path.read_bytes()
+    monkeypatch.setattr(torch, "save", _failing_save)
+    with pytest.raises(OSError, match="disk full"):
+        io.save({"w": torch.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.params"]
+    monkeypatch.undo()
+    assert torch.equal(io.load(path)["w"], torch.ones(3))
+
+
+def test_a_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch, "save", _failing_save)
+    with pytest.raises(OSError):
+        io.save(torch.ones(2), tmp_path / "new" / "x.pt")
+    assert list((tmp_path / "new").iterdir()) == []
+
+
+# ---- safe loading -------------------------------------------------------------------------
+
+class MakesAFile:
+    """Unpickling this calls open(path, "w"): a stand-in for code an attacker would run."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_file_that_would_run_code_is_refused(tmp_path):
+    marker = tmp_path / "marker"
+    torch.save({"weights": torch.ones(2), "payload": MakesAFile(marker)}, tmp_path / "evil.pt")
+    with pytest.raises(pickle.UnpicklingError,
+                       match=r"refused to load .*evil.pt.*could run arbitrary code") as info:
+        io.load(tmp_path / "evil.pt")
+    assert "weights_only=False" in str(info.value) and "trust" in str(info.value)
+    assert not marker.exists()
+    # The oracle: an unsafe load really would have run it.
+    obj = io.load(tmp_path / "evil.pt", weights_only=False)
+    obj["payload"].close()
+    assert marker.exists()
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"cannot load '.*nope.pt': no such file"):
+        io.load(tmp_path / "nope.pt")
+    with pytest.raises(IsADirectoryError, match="it is a directory"):
+        io.load(tmp_path)
+    with pytest.raises(IsADirectoryError, match="cannot save to .*: it is a directory"):
+        io.save(torch.ones(1), tmp_path)
+
+
+@pytest.mark.parametrize("content", [b"", b"a,b\n1,2\n", "truncated"])
+def test_corrupt_files_get_a_clear_error(tmp_path, content):
+    path = tmp_path / "bad.pt"
+    if content == "truncated":
+        io.save({"w": torch.ones(1000)}, path)
+        content = path.read_bytes()[:500]
+    path.write_bytes(content)
+    with pytest.raises(RuntimeError, match=r"cannot read '.*bad.pt': not a file written by"):
+        io.load(path)
+
+
+@pytest.mark.parametrize("obj, message", [
+    (nn.Linear(2, 2), r"obj is a torch.nn.modules.linear.Linear, .* save\(net.state_dict\(\)"),
+    ({"a": np.zeros(3)}, r"obj\['a'\] is a numpy.ndarray, .*torch.from_numpy"),
+    ([1, np.float64(2.0)], r"obj\[1\] is a numpy.float64, .*float\(x\)"),
+    ({"p": collections.namedtuple("P", "x")(1)}, r"obj\['p'\] is a .*P, which a safe load"),
+])
+def test_save_refuses_what_a_safe_load_could_not_read(tmp_path, obj, message):
+    with pytest.raises(TypeError, match=message):
+        io.save(obj, tmp_path / "x.pt")
+    assert not (tmp_path / "x.pt").exists()
+
+
+@pytest.mark.filterwarnings("ignore:Lazy modules are a new feature:UserWarning")
+def test_save_refuses_an_uninitialised_lazy_model(tmp_path):
+    net = nn.Sequential(nn.LazyLinear(3))
+    with pytest.raises(TypeError, match=r"obj\['0.weight'\] is an uninitialised lazy parameter; "
+                                        r"run one forward pass first"):
+        io.save(net.state_dict(), tmp_path / "lazy.pt")
+    net(torch.rand(1, 4))
+    io.save(net.state_dict(), tmp_path / "lazy.pt")
+    assert io.load(tmp_path / "lazy.pt")["0.weight"].shape == (3, 4)
+
+
+@pytest.mark.parametrize("bad", [123, None, ["x.pt"]])
+def test_path_must_be_a_path(bad):
+    message = f"path must be a str or os.PathLike, got path={bad!r}"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        io.save(torch.ones(1), bad)
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+        io.load(bad)
+
+
+# ---- GPU files on a CPU-only machine (simulated) ------------------------------------------
+
+def _save_as_if_on(device, obj, path, monkeypatch):
+    """torch.save, with every storage tagged as if it lived on ``device``."""
+    with monkeypatch.context() as m:
+        m.setattr(torch.serialization, "location_tag", lambda storage: device)
+        torch.save(obj, path)
+
+
+def test_a_gpu_file_loads_on_a_cpu_only_machine(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    path = tmp_path / "gpu.params"
+    _save_as_if_on("cuda:0", {"w": torch.arange(3.0)}, path, monkeypatch)
+    with pytest.raises(RuntimeError, match="CUDA"):  # the oracle: plain torch.load fails
+        torch.load(path, weights_only=True)
+    w = io.load(path)["w"]
+    assert w.device.type == "cpu" and torch.equal(w, torch.arange(3.0))
+
+
+def test_an_explicit_map_location_is_passed_through(tmp_path, monkeypatch):
+    path = tmp_path / "gpu.params"
+    _save_as_if_on("cuda:1", {"w": torch.ones(2)}, path, monkeypatch)
+    seen = []
+
+    def to_cpu(storage, location):
+        seen.append(location)
+        return storage
+
+    assert io.load(path, map_location=to_cpu)["w"].device.type == "cpu"
+    assert seen == ["cuda:1"]
+    assert io.load(path, map_location="cpu")["w"].device.type == "cpu"
+
+
+@pytest.mark.parametrize("available, count, location, stays", [
+    (False, 0, "cuda:0", False),
+    (True, 1, "cuda:0", True),
+    (True, 1, "cuda:1", False),  # saved on a second GPU this machine lacks
+    (True, 2, "cuda", True),
+    (True, 1, "cpu", True),
+    (False, 0, "not-a-device", False),
+])
+def test_default_map_location(monkeypatch, available, count, location, stays):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    storage = torch.ones(1).untyped_storage()
+    expected = None if stays else storage  # None: torch restores it where it was saved
+    assert io._default_map_location(storage, location) is expected
+
+
+def test_mps_files_map_to_cpu_without_mps(monkeypatch):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    storage = torch.ones(1).untyped_storage()
+    assert io._default_map_location(storage, "mps") is storage
+
+
+# ---- architecture mismatches --------------------------------------------------------------
+
+class Deeper(MLP):
+    def __init__(self):
+        super().__init__(hidden=128)
+        self.extra = nn.Linear(10, 2)
+
+
+def test_wrong_architecture_names_missing_unexpected_and_mis_shaped_keys(tmp_path):
+    net = MLP()
+    io.save(net.state_dict(), tmp_path / "mlp.params")
+    other = Deeper()
+    before = {k: v.clone() for k, v in other.state_dict().items()}
+    with pytest.raises(RuntimeError) as info:
+        io.load_state_dict(other, tmp_path / "mlp.params")
+    message = str(info.value)
+    assert "do not fit this Deeper" in message
+    assert "missing keys (in the model, not in the file): extra.weight, extra.bias" in message
+    assert "shape mismatch for hidden.weight: file (256, 20) vs model (128, 20)" in message
+    assert "shape mismatch for output.weight: file (10, 256) vs model (10, 128)" in message
+    # no partial load: torch's own strict load would have copied the matching keys
+    assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())
+    smaller = nn.Sequential(nn.Linear(20, 256))
+    with pytest.raises(RuntimeError, match=r"unexpected keys \(in the file, not in the model\): "
+                                           r"hidden.weight, hidden.bias, output.weight"):
+        io.load_state_dict(smaller, net.state_dict())
+
+
+def test_load_state_dict_rejects_bad_input(tmp_path):
+    with pytest.raises(TypeError, match="model must be an nn.Module, got dict"):
+        io.load_state_dict({}, {})
+    io.save([torch.ones(1)], tmp_path / "list.pt")
+    with pytest.raises(TypeError, match="state_or_path must be a state_dict, a path or a "
+                                        "checkpoint, got list"):
+        io.load_state_dict(MLP(), tmp_path / "list.pt")
+
+
+# ---- checkpoints --------------------------------------------------------------------------
+
+def _seed_everything(seed):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def _make_model():
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 1))
+    return net, torch.optim.Adam(net.parameters(), lr=0.01)
+
+
+def _data_loader():
+    gen = torch.Generator().manual_seed(123)
+    X = torch.randn(48, 4, generator=gen)
+    y = X @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]])
+    return DataLoader(TensorDataset(X, y), batch_size=8, shuffle=True)  # global RNG shuffles
+
+
+def _train_epoch(net, trainer, loader):
+    """One epoch drawing on every RNG: shuffling and dropout (torch), noise (numpy, random)."""
+    losses = []
+    for X, y in loader:
+        X = X + torch.from_numpy(np.random.normal(0, 0.01, X.shape).astype(np.float32))
+        loss = F.mse_loss(net(X * (1 + 0.01 * random.random())), y)
+        trainer.zero_grad()
+        loss.backward()
+        trainer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_resuming_from_a_checkpoint_matches_the_uninterrupted_run_bitwise(tmp_path):
+    loader = _data_loader()
+    _seed_everything(0)
+    net, trainer = _make_model()
+    straight = [_train_epoch(net, trainer, loader) for _ in range(4)]
+
+    _seed_everything(0)
+    net2, trainer2 = _make_model()
+    first = [_train_epoch(net2, trainer2, loader) for _ in range(2)]
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net2, trainer2, epoch=2, history=first)
+    del net2, trainer2
+    _seed_everything(99)  # a new process: other seeds, a fresh model and optimizer
+    resumed, resumed_trainer = _make_model()
+    info = d2l.load_checkpoint(tmp_path / "ckpt.pt", resumed, resumed_trainer)
+    assert info == {"epoch": 2, "history": first}
+    rest = [_train_epoch(resumed, resumed_trainer, loader) for _ in range(info["epoch"], 4)]
+
+    assert first + rest == straight
+    for p, q in zip(net.parameters(), resumed.parameters()):
+        assert _bytes(p) == _bytes(q)
+
+    # The control: restoring weights and optimizer but not the RNGs gives another run.
+    control, control_trainer = _make_model()
+    d2l.load_checkpoint(tmp_path / "ckpt.pt", control, control_trainer)
+    _seed_everything(99)
+    assert [_train_epoch(control, control_trainer, loader) for _ in range(2)] != rest
+
+
+def test_checkpoint_restores_in_place_and_is_safe_to_load(tmp_path):
+    torch.manual_seed(0)
+    net, trainer = _make_model()
+    _train_epoch(net, trainer, _data_loader())
+    path = tmp_path / "ckpt.pt"
+    d2l.save_checkpoint(path, net, trainer, epoch=1, best_acc=0.5, note="warm-up",
+                        curve=[0.9, 0.7], lr=torch.tensor(0.01))
+    after_save = (torch.rand(3), np.random.rand(3), random.random())
+    raw = torch.load(path, weights_only=True)  # plain torch, safe mode: no custom types inside
+    assert raw["epoch"] == 1 and raw["optimizer"]["state"]
+
+    fresh, fresh_trainer = _make_model()
+    weight = fresh[0].weight
+    info = d2l.load_checkpoint(path, fresh, fresh_trainer)
+    assert fresh[0].weight is weight and torch.equal(weight, net[0].weight)  # in place
+    exp_avg = fresh_trainer.state[fresh[0].weight]["exp_avg"]  # Adam's state, keyed by param
+    assert torch.equal(exp_avg, trainer.state[net[0].weight]["exp_avg"])
+    assert info["epoch"] == 1 and info["best_acc"] == 0.5 and info["note"] == "warm-up"
+    assert info["curve"] == [0.9, 0.7] and torch.equal(info["lr"], torch.tensor(0.01))
+    again = (torch.rand(3), np.random.rand(3), random.random())
+    assert torch.equal(again[0], after_save[0])
+    assert np.array_equal(again[1], after_save[1]) and again[2] == after_save[2]
+
+
+def test_checkpoint_without_optimizer(tmp_path):
+    net, _ = _make_model()
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net)
+    fresh, fresh_trainer = _make_model()
+    assert d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh) == {"epoch": 0}
+    assert torch.equal(fresh[3].weight, net[3].weight)
+    with pytest.raises(ValueError, match="holds no optimizer state"):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, fresh_trainer)
+    # load_state_dict reads the model part of a checkpoint too
+    other, _ = _make_model()
+    d2l.load_state_dict(other, tmp_path / "ckpt.pt")
+    assert torch.equal(other[0].bias, net[0].bias)
+
+
+def test_checkpoint_into_another_architecture_changes_nothing(tmp_path):
+    net, trainer = _make_model()
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer, epoch=3)
+    wider = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 1))
+    wider_trainer = torch.optim.Adam(wider.parameters())
+    with pytest.raises(RuntimeError, match=r"shape mismatch for 0.weight: file \(16, 4\) vs "
+                                           r"model \(32, 4\)"):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", wider, wider_trainer)
+    assert wider_trainer.state_dict()["param_groups"][0]["lr"] == 0.001  # untouched
+
+
+def test_checkpoint_with_a_mismatched_optimizer(tmp_path):
+    net, trainer = _make_model()
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer)
+    fresh, _ = _make_model()
+    half = torch.optim.Adam([{"params": fresh[0].parameters()}, {"params": fresh[3].parameters()}])
+    with pytest.raises(ValueError, match="cannot load the optimizer state from .* into Adam"):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, half)
+
+
+def test_a_plain_state_dict_is_not_a_checkpoint(tmp_path):
+    net, trainer = _make_model()
+    io.save(net.state_dict(), tmp_path / "net.params")
+    with pytest.raises(ValueError, match=r"is not a checkpoint written by save_checkpoint "
+                                         r"\(found \['0.bias', .*load_state_dict\(model, path\)"):
+        d2l.load_checkpoint(tmp_path / "net.params", net, trainer)
+
+
+def test_cuda_rng_states_are_saved_and_restored(tmp_path, monkeypatch):
+    """Simulated GPUs: the saved list has one state per device; a machine restores what it has."""
+    net, _ = _make_model()
+    states = [torch.full((16,), 1, dtype=torch.uint8), torch.full((16,), 2, dtype=torch.uint8)]
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: states)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, i: restored.append((s.tolist(), i)))
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net)
+    d2l.load_checkpoint(tmp_path / "ckpt.pt", net)
+    assert restored == [([1] * 16, 0)]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a laptop: nothing to restore
+    d2l.load_checkpoint(tmp_path / "ckpt.pt", net)
+    assert len(restored) == 1
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda p, net, opt: d2l.save_checkpoint(p, net, opt, epoch=-1), ValueError,
+     "epoch must be >= 0, got epoch=-1"),
+    (lambda p, net, opt: d2l.save_checkpoint(p, net, opt, epoch="2"), TypeError,
+     "epoch must be an integer, got epoch='2'"),
+    (lambda p, net, opt: d2l.save_checkpoint(p, net.state_dict(), opt), TypeError,
+     "model must be an nn.Module, got OrderedDict"),
+    (lambda p, net, opt: d2l.save_checkpoint(p, net, "adam"), TypeError,
+     "optimizer must be a torch.optim.Optimizer or None, got str"),
+    (lambda p, net, opt: d2l.save_checkpoint(p, net, opt, acc=np.float32(0.5)), TypeError,
+     r"acc is a numpy.float32, which a safe load"),
+    (lambda p, net, opt: d2l.save_checkpoint(1, net, opt), TypeError,
+     "path must be a str or os.PathLike, got path=1"),
+    (lambda p, net, opt: d2l.load_checkpoint(p, [net], opt), TypeError,
+     "model must be an nn.Module, got list"),
+    (lambda p, net, opt: d2l.load_checkpoint(p, net, net), TypeError,
+     "optimizer must be a torch.optim.Optimizer or None, got Sequential"),
+    (lambda p, net, opt: d2l.load_checkpoint(p.with_name("none.pt"), net, opt), FileNotFoundError,
+     "none.pt': no such file"),
+])
+def test_checkpoint_rejects_bad_input(tmp_path, call, error, message):
+    net, trainer = _make_model()
+    path = tmp_path / "ckpt.pt"
+    d2l.save_checkpoint(path, net, trainer)
+    with pytest.raises(error, match=message):
+        call(path, net, trainer)
