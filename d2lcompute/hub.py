@@ -3,11 +3,28 @@
 One folder holds the data, chosen in this order: an explicit ``data_dir`` argument,
 the environment variable ``D2LCOMPUTE_DATA_DIR``, then the project's ``data/`` cache
 (the user cache folder when the package is installed rather than run from a checkout).
+
+``DATA_HUB`` maps a name to ``(url, sha1)``. ``download`` keeps the book's name and
+signature but trusts neither the network nor the cache: it uses a cached file only if
+its sha1 matches, checks the HTTP status, writes to a temporary file that becomes the
+real one only after the sha1 check, and says which URL failed and where to put the
+file by hand. ``download_extract`` refuses archive members that would land outside
+the cache folder. pooch's ``HTTPDownloader`` (requests, tqdm) does the HTTP transfer.
 """
 
+import functools
 import hashlib
 import os
-from pathlib import Path
+import re
+import shutil
+import stat
+import sys
+import tarfile
+import zipfile
+from pathlib import Path, PureWindowsPath
+from urllib.parse import urlsplit
+
+from d2lcompute._files import atomic_write
 
 ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
 
@@ -59,3 +76,239 @@ FASHION_MNIST_SHA1 = {
     "FashionMNIST/raw/t10k-images-idx3-ubyte": "880056926db704f9f713097915f99da346f5b1d1",
     "FashionMNIST/raw/t10k-labels-idx1-ubyte": "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9",
 }
+
+# Seconds to wait for the connection and then for each next piece of data (not for the
+# whole file): long enough for a slow link, short enough that a dead one fails visibly.
+DOWNLOAD_TIMEOUT = 30
+
+
+class DownloadError(OSError):
+    """A ``DATA_HUB`` file could not be fetched, or what arrived failed its sha1 check.
+
+    An ``OSError``, so ``except OSError`` catches it and the command line prints the
+    message without a traceback. The message names the URL, the reason, and the full
+    path where the file can be put by hand.
+    """
+
+
+def download(name, cache_dir=None):
+    """Download the ``DATA_HUB`` file ``name`` into ``cache_dir`` and return its local path.
+
+    A file already there whose sha1 matches is used as it is: no network and no write,
+    so a read-only folder holding the right files works. Otherwise the file is fetched
+    over HTTP(S) into a temporary file next to the target, its sha1 is checked, and
+    only then is it renamed into place: an error page, a dropped connection or a corrupt
+    transfer leaves nothing behind (a cached file with the wrong sha1 is replaced only
+    by a verified one). A progress bar is drawn on stderr when stderr is a terminal
+    (not in notebooks or logs, where tqdm's text bar would only add noise).
+
+    Args:
+        name: a key of ``DATA_HUB``, whose value is ``(url, sha1)``.
+        cache_dir: the folder for the file. ``None`` resolves like :func:`data_dir`:
+            ``$D2LCOMPUTE_DATA_DIR``, else the project's ``data/`` cache (the book
+            uses ``../data``).
+
+    Returns:
+        The file's path as a ``str``, as in the book (``pd.read_csv`` takes it).
+
+    Raises:
+        ValueError: ``name`` is not in ``DATA_HUB``, or its entry is not ``(url, sha1)``.
+        DownloadError: the transfer failed (HTTP error, refused, timed out, cut short),
+            the file could not be written, or its sha1 does not match ``DATA_HUB``.
+
+    Example::
+
+        train_data = pd.read_csv(d2l.download('kaggle_house_train'))
+
+    Book: §4.10
+    """
+    url, sha1_hash, file_name = _hub_entry(name)
+    fname = data_dir(cache_dir) / file_name
+    if fname.is_file() and file_sha1(fname) == sha1_hash:
+        return str(fname)  # hit cache
+    try:
+        with atomic_write(fname, "w+b") as f:
+            _fetch(url, f)
+            actual = _stream_sha1(f)
+            if actual != sha1_hash:  # raising here makes atomic_write delete the temporary file
+                raise DownloadError(
+                    f"the file downloaded from {url} has sha1 {actual}, but "
+                    f"DATA_HUB[{name!r}] expects {sha1_hash}; it was discarded (the server "
+                    "may have sent an error page or a changed file). "
+                    + _by_hand(url, fname, sha1_hash))
+    except DownloadError:
+        raise
+    except OSError as e:  # requests' errors are OSErrors: HTTP status, refused, timeout, cut short
+        raise DownloadError(f"could not download {url}: {e}. "
+                            + _by_hand(url, fname, sha1_hash)) from e
+    return str(fname)
+
+
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".gz", ".zip")
+
+
+def download_extract(name, folder=None):
+    """Download the zip or tar archive ``name`` from ``DATA_HUB`` and extract it next to itself.
+
+    Every member is checked before anything is written: an absolute path, a ``..``
+    component, a link or a device file makes the whole archive be refused, so nothing
+    can land outside the data folder. Members already there with the right size are
+    not written again, so calling this twice is cheap and a read-only folder that
+    holds the extracted files works.
+
+    Args:
+        name: a key of ``DATA_HUB`` naming a ``.zip``, ``.tar``, ``.tar.gz``/``.tgz``,
+            ``.tar.bz2`` or ``.tar.xz`` file (the book also treats ``.gz`` as tar).
+        folder: the folder inside the archive to return; ``None`` returns the archive's
+            path without its suffix (``.tar.gz`` is dropped whole, where the book
+            dropped only ``.gz``).
+
+    Returns:
+        The extracted folder's path as a ``str``.
+
+    Raises:
+        ValueError: unknown ``name``, not an archive, unreadable or unsafe archive.
+        DownloadError: as for :func:`download`.
+
+    Example::
+
+        data_dir = d2l.download_extract('hotdog', 'hotdog')
+
+    Book: §4.10
+    """
+    fname = Path(download(name))
+    suffix = next((s for s in _ARCHIVE_SUFFIXES if fname.name.endswith(s)), None)
+    if suffix is None:
+        raise ValueError(f"download_extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
+                         f"got name={name!r} ({fname.name}); use download({name!r}) instead")
+    kind = "zip" if suffix == ".zip" else "tar"
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(fname) as archive:
+                _extract(list(_zip_members(archive)), fname.parent, fname)
+        else:
+            with tarfile.open(fname) as archive:
+                _extract(list(_tar_members(archive)), fname.parent, fname)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
+        raise ValueError(f"{fname} is not a readable {kind} archive: {e}") from e
+    return str(fname.parent / folder) if folder else str(fname)[: -len(suffix)]
+
+
+def download_all():
+    """Download every file in ``DATA_HUB`` into the data folder; return ``{name: path}``.
+
+    Unlike the book's loop, one failure does not stop the rest: every file is tried,
+    then a single ``DownloadError`` lists each one that failed.
+
+    Book: §4.10
+    """
+    paths, failures = {}, []
+    for name in list(DATA_HUB):  # a copy: book cells may register entries meanwhile
+        try:
+            paths[name] = download(name)
+        except DownloadError as e:
+            failures.append(f"{name}: {e}")
+    if failures:
+        raise DownloadError(f"{len(failures)} of {len(paths) + len(failures)} downloads "
+                            "failed:\n" + "\n".join(failures))
+    return paths
+
+
+def _hub_entry(name):
+    """``DATA_HUB[name]`` checked: (url, lowercase sha1, file name in the cache)."""
+    if name not in DATA_HUB:
+        known = ", ".join(repr(n) for n in DATA_HUB)
+        raise ValueError(f"unknown data set name={name!r}; DATA_HUB holds {known}. "
+                         "Register a file first: DATA_HUB[name] = (url, sha1)")
+    entry = DATA_HUB[name]
+    url, sha1_hash = entry if isinstance(entry, (tuple, list)) and len(entry) == 2 else (None, None)
+    if not (isinstance(url, str) and isinstance(sha1_hash, str)
+            and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
+        raise ValueError(f"DATA_HUB[{name!r}] must be (url, sha1) with a 40-digit hex sha1, "
+                         f"got {entry!r}")
+    # The book's url.split('/')[-1], without a ?query or #fragment.
+    file_name = urlsplit(url).path.rsplit("/", 1)[-1]
+    if file_name in ("", ".", ".."):
+        raise ValueError(f"DATA_HUB[{name!r}] url must end with a file name, got {url!r}")
+    return url, sha1_hash.lower(), file_name
+
+
+def _fetch(url, f):
+    """Stream ``url`` into the open file ``f`` with pooch, raising on any HTTP error status."""
+    import pooch  # lazy: pulls in requests
+
+    # pooch never closes its response, so on an error (a 404, say) the connection would
+    # linger until garbage collection; a hook hands us the response to close.
+    responses = []
+    downloader = pooch.HTTPDownloader(
+        progressbar=sys.stderr is not None and sys.stderr.isatty(), chunk_size=1 << 16,
+        timeout=DOWNLOAD_TIMEOUT, hooks={"response": lambda r, **_: responses.append(r)})
+    try:
+        downloader(url, f, None)
+    finally:
+        for response in responses:
+            response.close()
+
+
+def _stream_sha1(f):
+    f.seek(0)
+    digest = hashlib.sha1()
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _by_hand(url, fname, sha1_hash):
+    return (f"To work offline, fetch {url} yourself and save it as {fname} (sha1 {sha1_hash}), "
+            f"or point ${ENV_DATA_DIR} (--data-dir on the command line) at a folder "
+            f"that holds {fname.name}.")
+
+
+# Archive members as (name, kind, size, open): kind is "file", "dir" or what else it is.
+def _zip_members(archive):
+    for info in archive.infolist():
+        is_link = stat.S_ISLNK(info.external_attr >> 16)  # unix mode in the high 16 bits
+        kind = "symlink" if is_link else "dir" if info.is_dir() else "file"
+        yield info.filename, kind, info.file_size, functools.partial(archive.open, info)
+
+
+def _tar_members(archive):
+    for member in archive.getmembers():
+        kind = ("dir" if member.isdir() else "file" if member.isfile()
+                else "symlink" if member.issym() else "hard link" if member.islnk()
+                else "device or fifo")
+        yield member.name, kind, member.size, functools.partial(archive.extractfile, member)
+
+
+def _extract(members, base_dir, archive_path):
+    """Write ``members`` under ``base_dir``, after checking that every one stays inside it."""
+    root = base_dir.resolve()
+    plan = [(_member_target(root, name, kind, archive_path), kind, size, open_member)
+            for name, kind, size, open_member in members]
+    for target, kind, size, open_member in plan:
+        if kind == "dir":
+            target.mkdir(parents=True, exist_ok=True)
+        # Written in place rather than through atomic_write: an fsync per member would
+        # make archives of ~100k small files (aclImdb) take minutes. A member cut short
+        # has the wrong size, so the next call writes it again.
+        elif not (target.is_file() and target.stat().st_size == size):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open_member() as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _member_target(root, name, kind, archive_path):
+    parts = name.replace("\\", "/").split("/")
+    target = root.joinpath(*(p for p in parts if p not in ("", ".")))
+    if kind not in ("file", "dir"):
+        reason = f"is a {kind}; only files and folders are extracted"
+    elif name.startswith(("/", "\\")) or PureWindowsPath(name).drive:
+        reason = "is an absolute path"
+    elif ".." in parts or not target.resolve().is_relative_to(root):
+        reason = f"would land outside {root}"
+    elif kind == "file" and target == root:
+        reason = "has no file name"
+    else:
+        return target
+    raise ValueError(f"refusing to extract {archive_path}: member {name!r} {reason}; "
+                     "nothing was extracted")

@@ -1,0 +1,360 @@
+"""Tests for d2lcompute/hub.py: downloads against a local HTTP server, never the network."""
+
+import hashlib
+import io
+import socket
+import stat
+import sys
+import tarfile
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+import d2lcompute as d2l
+from d2lcompute import hub
+
+PAYLOAD = b"Id,SalePrice\n1,208500\n2,181500\n" * 50
+
+
+def sha1(data):
+    return hashlib.sha1(data).hexdigest()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves ``server.files``; paths under /truncated/ promise more bytes than they send."""
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        body = self.server.files.get(self.path.removeprefix("/truncated"))
+        if body is None:
+            self.send_error(404, "File not found")  # an HTML error page, which must not be saved
+            return
+        truncated = self.path.startswith("/truncated/")
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body) * 2 if truncated else len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if truncated else body)
+        self.close_connection = True  # then the socket closes, mid-body for /truncated/
+
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """A ThreadingHTTPServer on 127.0.0.1 (port 0), shut down after the test."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1")  # a student's proxy must not see these requests
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.files, httpd.requests = {}, []
+    httpd.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    """The folder conftest points $D2LCOMPUTE_DATA_DIR at."""
+    return tmp_path / "data-cache"
+
+
+def register(monkeypatch, server, name, file_name, body, sha1_hash=None, prefix=""):
+    """Serve ``body`` as ``/file_name`` and register it in DATA_HUB; return the URL."""
+    server.files[f"/{file_name}"] = body
+    url = f"{server.base_url}{prefix}/{file_name}"
+    monkeypatch.setitem(hub.DATA_HUB, name, (url, sha1_hash or sha1(body)))
+    return url
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket closes
+
+
+def test_public_names_and_error_type():
+    assert d2l.download is hub.download and d2l.DATA_HUB is hub.DATA_HUB
+    assert d2l.DATA_URL == "http://d2l-data.s3-accelerate.amazonaws.com/"
+    assert issubclass(hub.DownloadError, OSError)  # cli.main prints OSErrors without traceback
+
+
+def test_download_fetches_verifies_and_caches(server, monkeypatch, cache):
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
+    path = hub.download("tiny")
+    assert isinstance(path, str) and path == str(cache / "tiny.csv")
+    assert Path(path).read_bytes() == PAYLOAD
+    assert hub.file_sha1(path) == sha1(PAYLOAD)
+    assert sorted(p.name for p in cache.iterdir()) == ["tiny.csv"]  # no temporary file left
+    assert server.requests == ["/tiny.csv"]
+
+
+def test_explicit_cache_dir_wins_over_environment(server, monkeypatch, tmp_path, cache):
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
+    path = hub.download("tiny", cache_dir=tmp_path / "elsewhere")
+    assert path == str(tmp_path / "elsewhere" / "tiny.csv")
+    assert not cache.exists()
+
+
+def test_cache_hit_does_not_contact_the_server(server, monkeypatch, cache):
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
+    cache.mkdir()
+    (cache / "tiny.csv").write_bytes(PAYLOAD)
+    assert hub.download("tiny") == str(cache / "tiny.csv")
+    assert hub.download("tiny") == str(cache / "tiny.csv")
+    assert server.requests == []
+
+
+def test_cached_file_with_wrong_hash_is_fetched_again(server, monkeypatch, cache):
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
+    cache.mkdir()
+    (cache / "tiny.csv").write_bytes(b"<html>stale or truncated</html>")
+    path = hub.download("tiny")
+    assert Path(path).read_bytes() == PAYLOAD
+    assert server.requests == ["/tiny.csv"]
+
+
+@pytest.mark.parametrize("cached", [None, b"old bytes with the wrong hash"])
+def test_http_404_raises_and_saves_nothing(server, monkeypatch, cache, cached):
+    url = register(monkeypatch, server, "gone", "gone.csv", PAYLOAD)
+    del server.files["/gone.csv"]
+    if cached is not None:
+        cache.mkdir()
+        (cache / "gone.csv").write_bytes(cached)
+    with pytest.raises(hub.DownloadError, match="404") as excinfo:
+        hub.download("gone")
+    message = str(excinfo.value)
+    assert f"could not download {url}" in message
+    assert str(cache / "gone.csv") in message
+    # The error page is not saved; a stale file is left alone, not overwritten by it.
+    expected = [] if cached is None else ["gone.csv"]
+    assert sorted(p.name for p in cache.iterdir()) == expected
+    if cached is not None:
+        assert (cache / "gone.csv").read_bytes() == cached
+
+
+def test_corrupt_payload_names_both_hashes_and_leaves_no_file(server, monkeypatch, cache):
+    good = sha1(PAYLOAD)
+    served = PAYLOAD.replace(b"208500", b"999999")
+    url = register(monkeypatch, server, "tiny", "tiny.csv", served, sha1_hash=good)
+    with pytest.raises(hub.DownloadError) as excinfo:
+        hub.download("tiny")
+    message = str(excinfo.value)
+    assert url in message and good in message and sha1(served) in message
+    assert "DATA_HUB['tiny']" in message
+    assert list(cache.iterdir()) == []
+
+
+def test_interrupted_transfer_leaves_no_partial_or_temporary_file(server, monkeypatch, cache):
+    url = register(monkeypatch, server, "cut", "cut.csv", PAYLOAD, prefix="/truncated")
+    with pytest.raises(hub.DownloadError, match=f"could not download {url}"):
+        hub.download("cut")
+    assert server.requests == ["/truncated/cut.csv"]
+    assert list(cache.iterdir()) == []
+
+
+def test_connection_refused_says_where_to_put_the_file(monkeypatch, cache):
+    url = f"http://127.0.0.1:{closed_port()}/house.csv"
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setitem(hub.DATA_HUB, "house", (url, sha1(PAYLOAD)))
+    with pytest.raises(hub.DownloadError) as excinfo:
+        hub.download("house")
+    message = str(excinfo.value)
+    for part in (f"could not download {url}", str(cache / "house.csv"), sha1(PAYLOAD),
+                 "$D2LCOMPUTE_DATA_DIR", "--data-dir"):
+        assert part in message
+    assert not (cache / "house.csv").exists()
+
+
+def test_silent_server_times_out(monkeypatch, cache):
+    # A socket that listens but never answers: the kernel accepts the connection,
+    # no response ever comes, so only the read timeout ends the wait.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/slow.csv"
+        monkeypatch.setenv("no_proxy", "127.0.0.1")
+        monkeypatch.setitem(hub.DATA_HUB, "slow", (url, sha1(PAYLOAD)))
+        monkeypatch.setattr(hub, "DOWNLOAD_TIMEOUT", 0.3)
+        start = time.perf_counter()
+        with pytest.raises(hub.DownloadError, match="(?i)timed out") as excinfo:
+            hub.download("slow")
+        assert time.perf_counter() - start < 5
+    assert url in str(excinfo.value) and str(cache / "slow.csv") in str(excinfo.value)
+    assert list(cache.iterdir()) == []
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(ValueError,
+                       match=r"unknown data set name='no_such_set'.*'kaggle_house_train'"):
+        hub.download("no_such_set")
+
+
+@pytest.mark.parametrize("entry", [
+    ("http://x/a.csv",),
+    ("http://x/a.csv", "d41d8cd98f00b204e9800998ecf8427e"),  # an md5, not a sha1
+    ("http://x/", "0" * 40),  # no file name to cache it under
+    "http://x/a.csv",
+])
+def test_malformed_hub_entry_is_rejected(monkeypatch, entry):
+    monkeypatch.setitem(hub.DATA_HUB, "bad", entry)
+    with pytest.raises(ValueError, match=r"DATA_HUB\['bad'\]"):
+        hub.download("bad")
+
+
+def test_read_only_cache_with_the_right_file_is_not_written(monkeypatch, tmp_path):
+    ro = tmp_path / "read-only"
+    ro.mkdir()
+    (ro / "house.csv").write_bytes(PAYLOAD)
+    ro.chmod(0o555)
+    monkeypatch.setitem(hub.DATA_HUB, "house", (f"http://127.0.0.1:{closed_port()}/house.csv",
+                                                sha1(PAYLOAD)))
+    # chmod does not stop root, so also fail on any attempt to write or connect.
+    monkeypatch.setattr(hub, "atomic_write", lambda *a, **k: pytest.fail("tried to write"))
+    try:
+        assert hub.download("house", cache_dir=ro) == str(ro / "house.csv")
+    finally:
+        ro.chmod(0o755)
+    assert sorted(p.name for p in ro.iterdir()) == ["house.csv"]
+
+
+def test_real_files_are_used_from_the_read_only_shared_folder(real_data_dir, monkeypatch):
+    monkeypatch.setattr(hub, "_fetch", lambda *a: pytest.fail("tried the network"))
+    monkeypatch.setattr(hub, "atomic_write", lambda *a, **k: pytest.fail("tried to write"))
+    for name, file_name in [("kaggle_house_train", "kaggle_house_pred_train.csv"),
+                            ("kaggle_house_test", "kaggle_house_pred_test.csv")]:
+        path = hub.download(name, cache_dir=real_data_dir)
+        assert path == str(real_data_dir / file_name)
+        assert hub.file_sha1(path) == hub.DATA_HUB[name][1]
+    import pandas as pd
+
+    train_data = pd.read_csv(hub.download("kaggle_house_train", cache_dir=real_data_dir))
+    assert train_data.shape == (1460, 81)  # the book's first look at the data
+
+
+def test_progress_bar_only_on_a_terminal(server, monkeypatch, capsys, cache):
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
+    hub.download("tiny")
+    assert capsys.readouterr().err == ""
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    (cache / "tiny.csv").unlink()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    hub.download("tiny")
+    assert "100%" in terminal.getvalue()
+
+
+# --- archives ---------------------------------------------------------------
+
+FILES = {"pkg/a.txt": b"alpha\n", "pkg/sub/b.txt": b"beta\n" * 100}
+
+
+def make_archive(kind, members):
+    """Bytes of a zip or tar(.gz) archive holding ``members`` (name -> bytes)."""
+    buffer = io.BytesIO()
+    if kind == "zip":
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+    else:
+        with tarfile.open(fileobj=buffer, mode="w:gz" if kind == "tar.gz" else "w") as archive:
+            for name, data in members.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar", "tar.gz"])
+def test_download_extract_returns_the_folder_like_the_book(server, monkeypatch, cache, kind):
+    register(monkeypatch, server, "pack", f"pack.{kind}", make_archive(kind, FILES))
+    assert hub.download_extract("pack", "pkg") == str(cache / "pkg")
+    for name, data in FILES.items():
+        assert (cache / name).read_bytes() == data
+    # No folder: the archive's path without its suffix (os.path.splitext in the book).
+    assert hub.download_extract("pack") == str(cache / "pack")
+    assert server.requests == [f"/pack.{kind}"]
+
+
+def test_extract_again_skips_complete_members_and_repairs_cut_ones(server, monkeypatch, cache):
+    register(monkeypatch, server, "pack", "pack.zip", make_archive("zip", FILES))
+    hub.download_extract("pack", "pkg")
+    (cache / "pkg/sub/b.txt").write_bytes(b"beta\n")  # as if an earlier extraction was cut short
+    written = []
+    real_open = open
+
+    def recording_open(file, mode="r", *args, **kwargs):
+        if "w" in mode:
+            written.append(str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", recording_open)
+    hub.download_extract("pack", "pkg")
+    assert written == [str(cache / "pkg/sub/b.txt")]
+    assert (cache / "pkg/sub/b.txt").read_bytes() == FILES["pkg/sub/b.txt"]
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar"])
+@pytest.mark.parametrize("evil", ["../evil.txt", "pkg/../../evil.txt", "/tmp/d2lcompute-evil.txt"])
+def test_malicious_member_is_refused_and_nothing_is_written(server, monkeypatch, cache, tmp_path,
+                                                            kind, evil):
+    members = {"pkg/a.txt": b"fine", evil: b"pwned"}
+    register(monkeypatch, server, "evil", f"evil.{kind}", make_archive(kind, members))
+    with pytest.raises(ValueError, match=rf"refusing to extract .*member '{evil}'"):
+        hub.download_extract("evil")
+    assert sorted(p.name for p in cache.iterdir()) == [f"evil.{kind}"]  # not even pkg/a.txt
+    assert not (tmp_path / "evil.txt").exists()
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar"])
+def test_symlink_member_is_refused(server, monkeypatch, cache, kind):
+    buffer = io.BytesIO()
+    if kind == "zip":
+        with zipfile.ZipFile(buffer, "w") as archive:
+            link = zipfile.ZipInfo("pkg/escape")
+            link.external_attr = (stat.S_IFLNK | 0o777) << 16  # how zip marks a unix symlink
+            archive.writestr(link, "../../outside")
+    else:
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            link = tarfile.TarInfo("pkg/escape")
+            link.type, link.linkname = tarfile.SYMTYPE, "../../outside"
+            archive.addfile(link)
+    register(monkeypatch, server, "link", f"link.{kind}", buffer.getvalue())
+    with pytest.raises(ValueError, match="member 'pkg/escape' is a symlink"):
+        hub.download_extract("link")
+    assert sorted(p.name for p in cache.iterdir()) == [f"link.{kind}"]
+
+
+def test_extract_rejects_non_archives_and_broken_archives(server, monkeypatch):
+    register(monkeypatch, server, "csv", "plain.csv", PAYLOAD)
+    with pytest.raises(ValueError,
+                       match=r"download_extract extracts .*plain\.csv.*download\('csv'\)"):
+        hub.download_extract("csv")
+    register(monkeypatch, server, "fake", "fake.zip", PAYLOAD)
+    with pytest.raises(ValueError, match=r"fake\.zip is not a readable zip archive"):
+        hub.download_extract("fake")
+
+
+def test_download_all_tries_every_entry_and_lists_failures(server, monkeypatch, cache):
+    for name in list(hub.DATA_HUB):  # keep the real entries off the network
+        monkeypatch.delitem(hub.DATA_HUB, name)
+    register(monkeypatch, server, "one", "one.csv", b"1")
+    register(monkeypatch, server, "two", "two.csv", b"2")
+    assert hub.download_all() == {"one": str(cache / "one.csv"), "two": str(cache / "two.csv")}
+
+    monkeypatch.setitem(hub.DATA_HUB, "gone", (f"{server.base_url}/gone.csv", "0" * 40))
+    register(monkeypatch, server, "three", "three.csv", b"3")
+    with pytest.raises(hub.DownloadError, match=r"1 of 4 downloads failed:\ngone: could not"):
+        hub.download_all()
+    assert (cache / "three.csv").read_bytes() == b"3"  # entries after the failure still came
