@@ -1,0 +1,309 @@
+"""Data for the training loops: synthetic regression data, tensor loaders, Fashion-MNIST.
+
+Book: §3.2 (``synthetic_data``), §3.3 (``load_array``), §3.5 (Fashion-MNIST).
+
+The book's ``load_data_fashion_mnist`` turns every image into a PIL image and back on
+every epoch, in 4 worker processes. On a 2-core laptop that loader, not the model,
+sets the pace, and the workers fail in notebooks and scripts on Windows. Ours reads
+the files once with torchvision, resizes all images at once (unless that would take
+more than 256 MiB), and serves mini-batches by indexing tensors in memory: an epoch of
+batches costs a fraction of a second instead of 17-24 s, and the loader
+behaves like a ``DataLoader`` (``len``, ``.dataset``, ``.batch_size``, reshuffled each
+epoch, reproducible under ``torch.manual_seed``).
+"""
+
+import collections
+import contextlib
+import math
+import multiprocessing
+import operator
+import os
+import sys
+
+import torch
+from torch.utils import data
+
+from d2lcompute import hub
+from d2lcompute._checks import check_int
+
+_TEXT_LABELS = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt',
+                'sneaker', 'bag', 'ankle boot']
+_FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+# A split whose resized bytes fit in this budget is resized once (64 x 64: 246 MB for the
+# training set); bigger ones (224 x 224: 3 GB) are resized batch by batch as they are served.
+_PRECOMPUTE_BYTES = 256 << 20
+_CACHE_SIZE = 4  # (folder, split, size) entries: train and test for two image sizes
+_cache = collections.OrderedDict()
+
+
+def synthetic_data(w, b, num_examples):
+    """Generate ``y = Xw + b + noise``: features ``X ~ N(0, 1)``, noise ``N(0, 0.01^2)``.
+
+    Args:
+        w: weight vector of length ``d`` (a tensor or a list of numbers).
+        b: bias, a number.
+        num_examples: number of examples ``n``.
+
+    Shape:
+        Returns ``X`` of shape ``(n, d)`` and ``y`` of shape ``(n, 1)``.
+
+    Example::
+
+        >>> features, labels = synthetic_data(torch.tensor([2, -3.4]), 4.2, 1000)
+        >>> features.shape, labels.shape
+        (torch.Size([1000, 2]), torch.Size([1000, 1]))
+
+    Book: §3.2
+    """
+    num_examples = check_int("num_examples", num_examples, min_value=1)
+    w = torch.as_tensor(w)
+    if not w.is_floating_point():  # the book's torch.tensor([2, -3]) would fail in matmul
+        w = w.to(torch.get_default_dtype())
+    # Same draws in the same order as the book, so a seed gives the book's numbers.
+    X = torch.normal(0, 1, (num_examples, len(w)), dtype=w.dtype, device=w.device)
+    y = torch.matmul(X, w) + b
+    y += torch.normal(0, 0.01, y.shape, dtype=w.dtype, device=w.device)
+    return X, y.reshape((-1, 1))
+
+
+def load_array(data_arrays, batch_size, is_train=True):
+    """A ``DataLoader`` over tensors that share their first dimension.
+
+    Args:
+        data_arrays: a tuple of tensors, e.g. ``(features, labels)``.
+        batch_size: examples per mini-batch (the last one may be smaller).
+        is_train: shuffle the examples anew on every pass.
+
+    Book: §3.3
+    """
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    sizes = [len(t) for t in data_arrays]
+    if len(set(sizes)) > 1:
+        raise ValueError(f"data_arrays must hold the same number of examples, got sizes {sizes}")
+    dataset = data.TensorDataset(*data_arrays)
+    return data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+def get_dataloader_workers():
+    """Worker processes for a ``DataLoader`` that decodes images; the book uses 4.
+
+    Returns 0 where Python starts workers by spawning (Windows, macOS): there every
+    worker re-imports the caller's script, which fails in notebooks and in scripts
+    without ``if __name__ == "__main__":``, and costs seconds per epoch. Elsewhere one
+    less than the usable CPUs (the main process trains), at most the book's 4. Our own
+    :func:`load_data_fashion_mnist` needs no workers.
+
+    Book: §3.5
+    """
+    # get_all_start_methods()[0] is the platform default; get_start_method() without
+    # allow_none would fix the method as a side effect.
+    method = (multiprocessing.get_start_method(allow_none=True)
+              or multiprocessing.get_all_start_methods()[0])
+    if method != "fork":
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(0, min(4, (cpus or 1) - 1))
+
+
+def get_fashion_mnist_labels(labels):
+    """The text labels of Fashion-MNIST class indices, e.g. ``[0, 9] -> ['t-shirt', 'ankle boot']``.
+
+    Book: §3.5
+    """
+    text = []
+    for label in labels:
+        i = int(label)
+        if not 0 <= i < len(_TEXT_LABELS):
+            raise ValueError(f"labels must be class indices 0-9, got {i}")
+        text.append(_TEXT_LABELS[i])
+    return text
+
+
+class ImageTensorDataset(data.Dataset):
+    """Images held as ``uint8`` tensors and served as ``float32`` in [0, 1], with labels.
+
+    Keeping bytes rather than floats uses a quarter of the memory and holds exactly the
+    values the book's ``ToTensor`` produces (bytes / 255).
+
+    Args:
+        images: ``uint8`` tensor of shape ``(N, C, H, W)``.
+        labels: ``int64`` tensor of shape ``(N,)``.
+        size: ``(h, w)`` to resize each batch to when it is served, or None.
+
+    Shape:
+        ``dataset[i]`` is ``(image, label)``: ``(C, h, w)`` float32 and a 0-d int64 tensor.
+    """
+
+    def __init__(self, images, labels, size=None):
+        self.images, self.labels, self.size = images, labels, size
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        i = operator.index(index)
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"index {i} is out of range for {len(self)} images")
+        X, y = self.batch(torch.tensor([i % len(self)]))
+        return X[0], y[0]
+
+    def batch(self, indices):
+        """The images and labels at ``indices`` (a 1-D ``int64`` tensor), as one mini-batch."""
+        images = self.images.index_select(0, indices)  # much faster than images[indices]
+        if self.size is not None:
+            images = _resize_uint8(images, self.size)
+        return images.float().div_(255), self.labels.index_select(0, indices)
+
+    def __repr__(self):
+        channels, height, width = self.images.shape[1:]
+        if self.size is not None:
+            height, width = self.size
+        return f"{type(self).__name__}({len(self)} images of {channels}x{height}x{width})"
+
+
+class BatchLoader:
+    """Mini-batches from an in-memory dataset, used like a ``torch.utils.data.DataLoader``.
+
+    Each pass with ``shuffle=True`` draws a new order from a ``torch.Generator`` seeded
+    from the global generator, exactly as ``DataLoader(dataset, batch_size, shuffle=True)``
+    does, so it gives the same batches as the book's loader under the same
+    ``torch.manual_seed`` and leaves the global random state where the book's would.
+    The last batch may be smaller (``drop_last=False``).
+
+    Args:
+        dataset: an :class:`ImageTensorDataset`.
+        batch_size: examples per mini-batch.
+        shuffle: reshuffle on every pass.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.dataset = dataset
+        self.batch_size = check_int("batch_size", batch_size, min_value=1)
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        # DataLoader draws a seed for its workers on every pass, then RandomSampler one for
+        # its permutation; drawing the same numbers keeps seeded runs identical to the book's.
+        torch.empty((), dtype=torch.int64).random_()
+        if self.shuffle:
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+        else:
+            order = torch.arange(n)
+        for start in range(0, n, self.batch_size):
+            yield self.dataset.batch(order[start:start + self.batch_size])
+
+    def __repr__(self):
+        return (f"{type(self).__name__}({self.dataset!r}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle})")
+
+
+def load_data_fashion_mnist(batch_size, resize=None, *, data_dir=None):
+    """Load Fashion-MNIST into memory and return ``(train_iter, test_iter)``.
+
+    The files are read from ``hub.data_dir(data_dir)`` (explicit folder, else
+    ``$D2LCOMPUTE_DATA_DIR``, else the cache), in torchvision's layout
+    ``FashionMNIST/raw/train-images-idx3-ubyte`` etc., and downloaded there by
+    torchvision when missing. Decoded (and resized) images are kept for the rest of the
+    process, so a second call costs nothing.
+
+    Args:
+        batch_size: examples per mini-batch.
+        resize: an int (square images, like the book's ``transforms.Resize(resize)``) or
+            ``(height, width)``; None keeps 28 x 28. Resizing is bilinear with
+            antialiasing, the same bytes as the book's PIL path when enlarging.
+        data_dir: the folder that holds (or will hold) ``FashionMNIST/``.
+
+    Shape:
+        Each batch is ``X`` of shape ``(B, 1, 28, 28)`` (or ``(B, 1, h, w)``), float32 in
+        [0, 1], and ``y`` of shape ``(B,)``, int64 in 0..9. The training set has 60,000
+        images and is shuffled on every pass; the test set has 10,000, in order.
+
+    Example::
+
+        >>> train_iter, test_iter = load_data_fashion_mnist(256)
+        >>> X, y = next(iter(train_iter))
+        >>> X.shape, X.dtype, y.dtype
+        (torch.Size([256, 1, 28, 28]), torch.float32, torch.int64)
+
+    Book: §3.5 (``data_dir`` is ours)
+    """
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    size = _check_resize(resize)
+    root = hub.data_dir(data_dir)
+    train = _fashion_mnist(root, True, size)
+    test = _fashion_mnist(root, False, size)
+    return BatchLoader(train, batch_size, shuffle=True), BatchLoader(test, batch_size)
+
+
+def _check_resize(resize):
+    if resize is None:
+        return None
+    if isinstance(resize, (tuple, list)) and len(resize) == 2:
+        return tuple(check_int("resize", side, min_value=1) for side in resize)
+    if isinstance(resize, (tuple, list)):
+        raise ValueError(f"resize must be an int or (height, width), got resize={resize!r}")
+    side = check_int("resize", resize, min_value=1)
+    return (side, side)
+
+
+def _fashion_mnist(root, train, size):
+    """An ImageTensorDataset for one split, from the process-wide cache when possible."""
+    key = (str(root.resolve()), train, size)
+    if key not in _cache:
+        images, labels = _read_fashion_mnist(root, train)
+        images = images.unsqueeze(1)  # (N, 28, 28) -> (N, 1, 28, 28)
+        size_per_batch = None
+        if size is not None and size != tuple(images.shape[-2:]):
+            if len(images) * size[0] * size[1] <= _PRECOMPUTE_BYTES:
+                # in chunks, so the resize never holds a float copy of the whole set
+                images = torch.cat([_resize_uint8(chunk, size) for chunk in images.split(4096)])
+            else:
+                size_per_batch = size
+        _cache[key] = ImageTensorDataset(images, labels, size_per_batch)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    _cache.move_to_end(key)
+    return _cache[key]
+
+
+def _resize_uint8(images, size):
+    """Bilinear, antialiased resize of ``uint8`` images ``(N, C, H, W)``, staying ``uint8``."""
+    from torchvision.transforms.v2 import functional as TF
+
+    # torchvision's uint8 kernel is ~5x faster than F.interpolate on floats and rounds to
+    # bytes as PIL does: enlarged images equal the book's bit for bit.
+    return TF.resize(images, list(size), antialias=True)
+
+
+def _read_fashion_mnist(root, train):
+    """The ``uint8`` images ``(N, 28, 28)`` and ``int64`` labels ``(N,)`` of one split."""
+    from torchvision.datasets import FashionMNIST
+
+    if not all((root / name).is_file() for name in hub.FASHION_MNIST_SHA1):
+        _download_fashion_mnist(root)
+    try:
+        dataset = FashionMNIST(root=root, train=train, download=False)
+    except (OSError, RuntimeError, ValueError, AssertionError) as e:  # torchvision asserts
+        raise RuntimeError(f"could not read Fashion-MNIST from {root / 'FashionMNIST' / 'raw'}: "
+                           f"{e}. Delete the damaged files to download them again.") from e
+    return dataset.data, dataset.targets
+
+
+def _download_fashion_mnist(root):
+    from torchvision.datasets import FashionMNIST
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # torchvision reports with print()
+            FashionMNIST(root=root, train=True, download=True)  # fetches both splits
+    except (OSError, RuntimeError) as e:
+        layout = "\n".join(f"  {root / name}" for name in hub.FASHION_MNIST_SHA1)
+        raise FileNotFoundError(
+            f"Fashion-MNIST is not in {root} and downloading it failed ({type(e).__name__}: "
+            f"{str(e).strip()}).\nPut the four uncompressed files there by hand (gunzip the "
+            f"*-ubyte.gz files from {_FASHION_MNIST_URL}):\n{layout}\nor point data_dir= or "
+            f"${hub.ENV_DATA_DIR} at a folder that holds FashionMNIST/raw/.") from e

@@ -1,0 +1,293 @@
+import collections
+import itertools
+import math
+import os
+import struct
+from urllib.error import URLError
+
+import numpy as np
+import pytest
+import torch
+from torch.utils import data
+
+import d2lcompute as d2l
+from d2lcompute import hub
+
+data_module = __import__("d2lcompute.data", fromlist=["_cache"])
+
+
+# ---- synthetic_data, load_array ----------------------------------------------------------
+
+def test_synthetic_data_draws_like_the_book():
+    w, b = torch.tensor([2, -3.4]), 4.2
+    torch.manual_seed(0)
+    X, y = d2l.synthetic_data(w, b, 100)
+    torch.manual_seed(0)  # the book: X ~ N(0, 1), y = Xw + b, y += N(0, 0.01)
+    X_book = torch.normal(0, 1, (100, 2))
+    y_book = torch.matmul(X_book, w) + b
+    y_book += torch.normal(0, 0.01, y_book.shape)
+    assert X.shape == (100, 2) and y.shape == (100, 1)
+    assert torch.equal(X, X_book) and torch.equal(y, y_book.reshape(-1, 1))
+
+
+def test_synthetic_data_noise_and_dtypes():
+    torch.manual_seed(1)
+    w = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    X, y = d2l.synthetic_data(w, 0.3, 20_000)
+    assert X.dtype == y.dtype == torch.float64
+    noise = y[:, 0] - (X @ w + 0.3)
+    assert abs(noise.mean()) < 3e-4 and 0.0097 < noise.std() < 0.0103
+    assert abs(X.std() - 1) < 0.02
+    X_int, _ = d2l.synthetic_data([2, -3], 1, 5)  # integer weights: the book's matmul fails
+    assert X_int.dtype == torch.float32
+
+
+def test_synthetic_data_rejects_bad_count():
+    with pytest.raises(ValueError, match="num_examples must be >= 1, got num_examples=0"):
+        d2l.synthetic_data(torch.ones(2), 0.0, 0)
+    with pytest.raises(TypeError, match="num_examples must be an integer"):
+        d2l.synthetic_data(torch.ones(2), 0.0, 10.0)
+
+
+def test_load_array_shuffles_training_batches_like_dataloader():
+    X, y = torch.arange(20.0).reshape(10, 2), torch.arange(10)
+    torch.manual_seed(3)
+    ours = [(a.clone(), b.clone()) for a, b in d2l.load_array((X, y), 4)]
+    torch.manual_seed(3)
+    book = list(data.DataLoader(data.TensorDataset(X, y), 4, shuffle=True))
+    assert [len(b) for _, b in ours] == [4, 4, 2]
+    assert all(torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(ours, book))
+    assert sorted(torch.cat([b for _, b in ours]).tolist()) == list(range(10))
+    in_order = torch.cat([b for _, b in d2l.load_array((X, y), 3, is_train=False)])
+    assert in_order.tolist() == list(range(10))
+
+
+def test_load_array_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"same number of examples, got sizes \[3, 4\]"):
+        d2l.load_array((torch.zeros(3, 2), torch.zeros(4)), 2)
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got batch_size=0"):
+        d2l.load_array((torch.zeros(3),), 0)
+
+
+# ---- small helpers ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, cpus, expected", [
+    ("fork", 8, 4), ("fork", 3, 2), ("fork", 1, 0), ("spawn", 8, 0), ("forkserver", 8, 0),
+])
+def test_get_dataloader_workers(monkeypatch, method, cpus, expected):
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: method)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    assert d2l.get_dataloader_workers() == expected
+
+
+def test_get_dataloader_workers_default_is_usable():
+    workers = d2l.get_dataloader_workers()
+    assert isinstance(workers, int) and 0 <= workers <= 4
+
+
+def test_get_fashion_mnist_labels():
+    assert d2l.get_fashion_mnist_labels(torch.tensor([0, 9, 5])) == [
+        "t-shirt", "ankle boot", "sandal"]
+    assert len(set(d2l.get_fashion_mnist_labels(range(10)))) == 10
+    with pytest.raises(ValueError, match="class indices 0-9, got 10"):
+        d2l.get_fashion_mnist_labels([10])
+    with pytest.raises(ValueError, match="got -1"):
+        d2l.get_fashion_mnist_labels([-1])
+
+
+# ---- Fashion-MNIST from small fake files (no real data, no network) ----------------------
+
+def write_idx(path, array):
+    """Write a uint8 array in the IDX format of the Fashion-MNIST files."""
+    header = struct.pack(">I", 0x800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+@pytest.fixture
+def fake_root(tmp_path, monkeypatch):
+    """A folder with a 50/20-image Fashion-MNIST look-alike; downloading is an error."""
+    monkeypatch.setattr(data_module, "_cache", collections.OrderedDict())
+    monkeypatch.setattr("torchvision.datasets.FashionMNIST.download", _no_network)
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 50), ("t10k", 20)):
+        write_idx(raw / f"{prefix}-images-idx3-ubyte",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    return tmp_path
+
+
+def _no_network(self):
+    raise AssertionError("tests must not download")
+
+
+def fake_split(root, prefix):
+    raw = root / "FashionMNIST" / "raw"
+    images = np.frombuffer((raw / f"{prefix}-images-idx3-ubyte").read_bytes()[16:], np.uint8)
+    labels = np.frombuffer((raw / f"{prefix}-labels-idx1-ubyte").read_bytes()[8:], np.uint8)
+    return torch.tensor(images.reshape(-1, 1, 28, 28)), torch.tensor(labels, dtype=torch.int64)
+
+
+def test_loader_serves_bytes_over_255_in_dataloader_order(fake_root):
+    images, labels = fake_split(fake_root, "train")
+    train_iter, test_iter = d2l.load_data_fashion_mnist(16, data_dir=fake_root)
+    assert len(train_iter) == 4 and len(test_iter) == 2 and train_iter.batch_size == 16
+    assert len(train_iter.dataset) == 50 and len(test_iter.dataset) == 20
+    oracle = data.DataLoader(data.TensorDataset(images.float() / 255, labels), 16, shuffle=True)
+    for _ in range(2):  # two epochs: reshuffled the same way as the book's DataLoader
+        torch.manual_seed(7)
+        ours = list(train_iter)
+        torch.manual_seed(7)
+        book = list(oracle)
+        assert [len(y) for _, y in ours] == [16, 16, 16, 2]  # drop_last=False
+        for (X, y), (X_book, y_book) in zip(ours, book):
+            assert X.dtype == torch.float32 and y.dtype == torch.int64
+            assert torch.equal(X, X_book) and torch.equal(y, y_book)
+    test_images, test_labels = fake_split(fake_root, "t10k")
+    X, y = torch.cat([X for X, _ in test_iter]), torch.cat([y for _, y in test_iter])
+    assert torch.equal(X, test_images / 255) and torch.equal(y, test_labels)  # in order
+
+
+def test_dataset_indexing(fake_root):
+    images, labels = fake_split(fake_root, "train")
+    train_iter, _ = d2l.load_data_fashion_mnist(8, data_dir=fake_root)
+    image, label = train_iter.dataset[3]
+    assert image.shape == (1, 28, 28) and torch.equal(image, images[3] / 255)
+    assert label.ndim == 0 and label == labels[3]
+    assert torch.equal(train_iter.dataset[-1][0], images[-1] / 255)
+    with pytest.raises(IndexError, match="index 50 is out of range for 50 images"):
+        train_iter.dataset[50]
+    assert "50 images of 1x28x28" in repr(train_iter)
+
+
+def test_loader_uses_env_data_dir_and_caches(fake_root, monkeypatch):
+    monkeypatch.setenv(hub.ENV_DATA_DIR, str(fake_root))
+    first, _ = d2l.load_data_fashion_mnist(10)
+    second, _ = d2l.load_data_fashion_mnist(25)
+    assert second.dataset is first.dataset  # decoded once per process
+    assert len(second) == 2
+
+
+def test_resize_batch_by_batch_equals_resize_once(fake_root, monkeypatch):
+    once, _ = d2l.load_data_fashion_mnist(50, resize=(32, 40), data_dir=fake_root)
+    monkeypatch.setattr(data_module, "_cache", collections.OrderedDict())
+    monkeypatch.setattr(data_module, "_PRECOMPUTE_BYTES", 0)
+    lazy, _ = d2l.load_data_fashion_mnist(50, resize=(32, 40), data_dir=fake_root)
+    assert lazy.dataset.size == (32, 40) and once.dataset.size is None
+    torch.manual_seed(0)
+    (X_once, y_once), = list(once)
+    torch.manual_seed(0)
+    (X_lazy, y_lazy), = list(lazy)
+    assert X_once.shape == (50, 1, 32, 40)
+    assert torch.equal(X_once, X_lazy) and torch.equal(y_once, y_lazy)
+
+
+def test_damaged_file_gives_clear_error(fake_root):
+    (fake_root / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00")
+    with pytest.raises(RuntimeError, match="could not read Fashion-MNIST from .*Delete"):
+        d2l.load_data_fashion_mnist(10, data_dir=fake_root)
+
+
+def test_missing_data_without_network_says_where_to_put_it(tmp_path, monkeypatch, capsys):
+    attempts = []
+
+    def failing_download(self):
+        attempts.append(self.root)
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: no route to host")
+
+    monkeypatch.setattr("torchvision.datasets.FashionMNIST.download", failing_download)
+    folder = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError) as info:
+        d2l.load_data_fashion_mnist(256, data_dir=folder)
+    message = str(info.value)
+    assert f"Fashion-MNIST is not in {folder}" in message
+    assert "no route to host" in message
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        assert str(folder / "FashionMNIST" / "raw" / name) in message
+    assert "$D2LCOMPUTE_DATA_DIR" in message and "data_dir=" in message
+    assert "fashion-mnist.s3-website" in message
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert attempts == [str(folder)] or attempts == [folder]
+    assert capsys.readouterr().out == ""
+
+
+def test_missing_data_uses_env_folder(monkeypatch):
+    monkeypatch.setattr("torchvision.datasets.FashionMNIST.download",
+                        lambda self: (_ for _ in ()).throw(URLError("offline")))
+    with pytest.raises(FileNotFoundError, match=r"data-cache.*offline"):
+        d2l.load_data_fashion_mnist(256)  # conftest points $D2LCOMPUTE_DATA_DIR at tmp
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got batch_size=0"),
+    ({"batch_size": -5}, ValueError, "batch_size must be >= 1"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be an integer, got batch_size=2.5"),
+    ({"batch_size": True}, TypeError, "batch_size must be an integer"),
+    ({"batch_size": 8, "resize": 0}, ValueError, "resize must be >= 1, got resize=0"),
+    ({"batch_size": 8, "resize": -64}, ValueError, "resize must be >= 1"),
+    ({"batch_size": 8, "resize": "64"}, TypeError, "resize must be an integer"),
+    ({"batch_size": 8, "resize": (64,)}, ValueError, r"int or \(height, width\)"),
+    ({"batch_size": 8, "resize": (64, 0)}, ValueError, "resize must be >= 1"),
+])
+def test_load_data_fashion_mnist_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):  # checked before any file is touched
+        d2l.load_data_fashion_mnist(**kwargs)
+
+
+# ---- the real Fashion-MNIST (../shared/data) ----------------------------------------------
+
+def test_real_fashion_mnist(real_data_dir):
+    train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
+    assert len(train_iter.dataset) == 60_000 and len(test_iter.dataset) == 10_000
+    assert len(train_iter) == math.ceil(60_000 / 256) and len(test_iter) == 40
+    total, count, label_counts = 0.0, 0, torch.zeros(10, dtype=torch.int64)
+    for X, y in train_iter:
+        assert X.shape[1:] == (1, 28, 28) and X.dtype == torch.float32 and y.dtype == torch.int64
+        total += X.sum(dtype=torch.float64).item()
+        count += X.numel()
+        label_counts += torch.bincount(y, minlength=10)
+    assert X.shape[0] == 60_000 - 234 * 256  # the last, partial batch is kept
+    assert abs(total / count - 0.2860) < 1e-4  # the data set's known mean pixel value
+    assert label_counts.tolist() == [6000] * 10  # every image once per epoch
+    X, y = next(iter(test_iter))
+    assert 0 <= X.min() and X.max() <= 1
+
+
+def test_real_fashion_mnist_matches_the_books_pipeline(real_data_dir):
+    import torchvision
+    from torchvision import transforms
+
+    book_test = torchvision.datasets.FashionMNIST(
+        root=real_data_dir, train=False, transform=transforms.ToTensor(), download=False)
+    book_resized = torchvision.datasets.FashionMNIST(
+        root=real_data_dir, train=False, download=False,
+        transform=transforms.Compose([transforms.Resize(64), transforms.ToTensor()]))
+    _, test_iter = d2l.load_data_fashion_mnist(8, data_dir=real_data_dir)
+    X, y = next(iter(test_iter))
+    assert torch.equal(X, torch.stack([book_test[i][0] for i in range(8)]))
+    assert y.tolist() == [book_test[i][1] for i in range(8)]
+    train64, test64 = d2l.load_data_fashion_mnist(8, resize=64, data_dir=real_data_dir)
+    X64, _ = next(iter(test64))
+    assert X64.shape == (8, 1, 64, 64)
+    assert torch.equal(X64, torch.stack([book_resized[i][0] for i in range(8)]))  # bit for bit
+    assert next(iter(train64))[0].shape == (8, 1, 64, 64)
+
+
+def test_real_fashion_mnist_reshuffles_each_epoch_reproducibly(real_data_dir):
+    train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
+
+    def labels(loader):  # the order is fixed when a pass starts, so 3 batches tell it
+        return torch.cat([y for _, y in itertools.islice(loader, 3)])
+
+    torch.manual_seed(42)
+    epoch1, epoch2 = labels(train_iter), labels(train_iter)
+    torch.manual_seed(42)
+    again = labels(train_iter)
+    assert not torch.equal(epoch1, epoch2)
+    assert torch.equal(epoch1, again)
+    assert torch.equal(labels(test_iter), labels(test_iter))
+    assert torch.equal(labels(test_iter), test_iter.dataset.labels[:768])
