@@ -16,6 +16,7 @@ from d2lcompute.commands import CommandError
 
 COMMANDS = {
     "info": "info",
+    "fashion-mnist": "fashion_mnist",
 }
 
 

@@ -1,0 +1,196 @@
+"""Train a chapter-4 MLP on Fashion-MNIST (Book: §4.2, §4.3, §4.6).
+
+Models (--model) and the book's settings, which are the defaults:
+  mlp-scratch      §4.2  one hidden layer of 256 from bare parameters      lr 0.1
+  mlp              §4.3  the same with nn.Sequential                       lr 0.1
+  dropout-scratch  §4.6  two hidden layers, the book's dropout_layer       lr 0.5
+  dropout          §4.6  the same with nn.Dropout (the default model)      lr 0.5
+All train with SGD and cross-entropy for 10 epochs on batches of 256. The dropout models
+drop 0.2 after the first hidden layer and 0.5 after the second; --dropout P sets both to P.
+
+Each epoch prints a row of the table (epoch, train loss, train acc, test acc, seconds) and
+saves, in --output-dir, checkpoint.pt (atomically) and the plot fashion_mnist.png. A run
+that stopped (Ctrl-C, a closed laptop) continues with --resume to the same result as an
+uninterrupted run; --epochs then gives the total. --resume refuses a checkpoint made with
+another --model, --lr, --batch-size, --dropout or --seed. Without --resume a new run
+starts and replaces the checkpoint.
+
+Example:
+  python -m d2lcompute fashion-mnist --model mlp --epochs 2 --data-dir ../shared/data
+"""
+
+import pickle
+import sys
+from pathlib import Path
+
+from d2lcompute.commands import CommandError, add_options, resolve_device
+
+HELP = "train a chapter-4 MLP (scratch, concise, dropout) on Fashion-MNIST"
+
+# name -> (book section, learning rate, has dropout)
+MODELS = {
+    "mlp-scratch": ("4.2", 0.1, False),
+    "mlp": ("4.3", 0.1, False),
+    "dropout-scratch": ("4.6", 0.5, True),
+    "dropout": ("4.6", 0.5, True),
+}
+BOOK_DROPOUT = (0.2, 0.5)
+CHECKPOINT = "checkpoint.pt"
+FIGURE = "fashion_mnist.png"
+_COMPARED = ("model", "lr", "batch_size", "dropout", "seed")  # what --resume must match
+
+
+def add_arguments(parser):
+    parser.add_argument("--model", choices=list(MODELS), default="dropout",
+                        help="which model to train (default: dropout); its learning rate is the "
+                             "default --lr: 0.1 for mlp-scratch and mlp, 0.5 for the dropout ones")
+    add_options(parser, "--epochs", "--lr", "--batch-size", "--dropout", "--seed", "--device",
+                "--data-dir", "--output-dir", epochs=10, batch_size=256,
+                output_dir=Path("runs/fashion-mnist"))
+    parser.add_argument("--resume", action="store_true",
+                        help=f"continue the run saved in --output-dir/{CHECKPOINT}")
+
+
+def run(args):
+    import torch
+    from torch import nn
+
+    from d2lcompute import data, hub, io, train
+
+    options = _options(args)
+    device = resolve_device(args.device)
+    data_dir = hub.data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise CommandError(f"--data-dir {data_dir}: no such folder (it should hold "
+                           f"FashionMNIST/raw/; see `python -m d2lcompute info`)")
+    checkpoint = args.output_dir / CHECKPOINT
+    if args.resume:
+        _check_resumable(checkpoint, options)
+
+    train.set_seed(options["seed"])
+    net = _build(options).to(device)
+    trainer = torch.optim.SGD(net.parameters(), lr=options["lr"])
+    train_iter, test_iter = data.load_data_fashion_mnist(options["batch_size"], data_dir=data_dir)
+    history = {"epoch": [], "train_loss": [], "train_acc": [], "test_acc": [], "seconds": []}
+    if args.resume:
+        # restores parameters, optimizer and every RNG, so the next epoch draws the same
+        # shuffle and dropout masks as the uninterrupted run would have
+        history = io.load_checkpoint(checkpoint, net, trainer, map_location=device)["history"]
+
+    _print_header(options, device)
+    loss = nn.CrossEntropyLoss(reduction="none")
+    try:
+        _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args)
+    except KeyboardInterrupt:
+        if checkpoint.is_file():
+            print(f"the last finished epoch is in {checkpoint}: run the same command with "
+                  f"--resume to continue", file=sys.stderr)
+        raise
+    print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
+          f"epoch(s); saved {checkpoint} and {args.output_dir / FIGURE}")
+    return 0
+
+
+def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args):
+    """Train from the end of ``history`` up to ``--epochs``, saving after every epoch."""
+    from d2lcompute import io, train
+
+    checkpoint = args.output_dir / CHECKPOINT
+    with _animator(args.epochs, args.output_dir / FIGURE) as animator:
+        for i in range(len(history["epoch"])):  # a resumed run shows what it continues from
+            animator.add(history["epoch"][i], _metrics(history, i))
+            _write(_row(history, i) + "  (from the checkpoint)")
+        if len(history["epoch"]) >= args.epochs:
+            _write(f"nothing to train: the checkpoint already holds {len(history['epoch'])} "
+                   f"epoch(s); raise --epochs to train more")
+        timer = train.Timer()
+        for epoch in range(len(history["epoch"]), args.epochs):
+            timer.start()
+            train_loss, train_acc = train.train_epoch_ch3(net, train_iter, loss, trainer, device)
+            test_acc = train.evaluate_accuracy(net, test_iter, device)
+            for key, value in [("epoch", epoch + 1), ("train_loss", train_loss),
+                               ("train_acc", train_acc), ("test_acc", test_acc),
+                               ("seconds", timer.stop())]:
+                history[key].append(value)
+            io.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1, options=options,
+                               history=history)
+            animator.add(epoch + 1, _metrics(history, epoch))  # also rewrites the figure
+            _write(_row(history, epoch))
+
+
+def _options(args):
+    _, default_lr, has_dropout = MODELS[args.model]
+    if args.dropout is not None and not has_dropout:
+        raise CommandError(f"--dropout applies to the dropout models only, not --model {args.model}")
+    dropout = None
+    if has_dropout:
+        dropout = list(BOOK_DROPOUT) if args.dropout is None else [args.dropout, args.dropout]
+    return {"model": args.model, "lr": default_lr if args.lr is None else args.lr,
+            "batch_size": args.batch_size, "dropout": dropout, "seed": args.seed}
+
+
+def _build(options):
+    from d2lcompute import mlp, regularization
+
+    name, dropout = options["model"], options["dropout"]
+    if name == "mlp-scratch":
+        return mlp.MLPScratch()
+    if name == "mlp":
+        return mlp.mlp_concise()
+    if name == "dropout-scratch":
+        return regularization.DropoutMLPScratch(dropout1=dropout[0], dropout2=dropout[1])
+    return regularization.dropout_mlp_concise(dropout1=dropout[0], dropout2=dropout[1])
+
+
+def _check_resumable(checkpoint, options):
+    """Refuse, before any work, to resume a run that used other settings."""
+    from d2lcompute import io
+
+    if not checkpoint.is_file():
+        raise CommandError(f"--resume: no checkpoint at {checkpoint}; start a run without "
+                           f"--resume (or point --output-dir at the run's folder)")
+    try:
+        state = io.load(checkpoint, map_location="cpu")
+    except (RuntimeError, pickle.UnpicklingError) as e:  # truncated, corrupted, foreign
+        raise CommandError(f"--resume: {e}") from e
+    saved = state.get("extra", {}).get("options") if isinstance(state, dict) else None
+    if not isinstance(saved, dict):
+        raise CommandError(f"--resume: {checkpoint} was not written by fashion-mnist")
+    changed = [f"--{key.replace('_', '-')} {saved.get(key)} (now {options[key]})"
+               for key in _COMPARED if saved.get(key) != options[key]]
+    if changed:
+        raise CommandError(f"--resume: {checkpoint} was made with other options: "
+                           f"{', '.join(changed)}; rerun with those, or start a new run "
+                           f"without --resume")
+
+
+def _animator(num_epochs, figure):
+    from d2lcompute.plot import Animator
+
+    return Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
+                    legend=["train loss", "train acc", "test acc"], save_path=figure)
+
+
+def _print_header(options, device):
+    dropout = options["dropout"]
+    print(f"fashion-mnist: model {options['model']} (book §{MODELS[options['model']][0]}), "
+          f"lr {options['lr']}, batch size {options['batch_size']}, "
+          + (f"dropout {dropout[0]}/{dropout[1]}, " if dropout else "")
+          + f"seed {options['seed']}, device {device}")
+    print(f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  {'test acc':>8}  {'seconds':>7}")
+
+
+def _write(line):
+    from tqdm import tqdm
+
+    tqdm.write(line)  # above a terminal's progress bar, not through it
+
+
+def _metrics(history, i):
+    return history["train_loss"][i], history["train_acc"][i], history["test_acc"][i]
+
+
+def _row(history, i):
+    return (f"{history['epoch'][i]:>5}  {history['train_loss'][i]:>10.4f}  "
+            f"{history['train_acc'][i]:>9.4f}  {history['test_acc'][i]:>8.4f}  "
+            f"{history['seconds'][i]:>7.2f}")

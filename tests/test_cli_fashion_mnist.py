@@ -1,0 +1,237 @@
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from d2lcompute import io, mlp, regularization
+from d2lcompute.cli import build_parser, main
+from d2lcompute.commands import fashion_mnist
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# a table row: epoch, train loss, train acc, test acc, seconds [, a note]
+ROW = re.compile(r"^\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)(?:  \(.*\))?$", re.M)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: on a shared, busy CI machine two threads that spin-wait for each
+    other make these small models many times slower (measured 8x); on an idle one it costs
+    little."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _run(data_dir, output_dir, *extra):
+    return main(["fashion-mnist", "--data-dir", str(data_dir), "--output-dir", str(output_dir),
+                 "--device", "cpu", *extra])
+
+
+@pytest.fixture(scope="module")
+def one_epoch_run(tmp_path_factory):
+    """A folder holding the run of the default model after 1 of its epochs (trained once)."""
+    if not (SHARED_DATA / "FashionMNIST" / "raw").is_dir():
+        pytest.skip(f"Fashion-MNIST not found in {SHARED_DATA}")
+    folder = tmp_path_factory.mktemp("one-epoch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # module scope: set up before the autouse _one_thread runs
+    try:
+        assert _run(SHARED_DATA, folder, "--epochs", "1") == 0
+    finally:
+        torch.set_num_threads(threads)
+    return folder
+
+
+def _copy(folder, tmp_path):
+    return shutil.copytree(folder, tmp_path / "run")
+
+
+def test_resume_reaches_the_same_result_as_an_uninterrupted_run(one_epoch_run, real_data_dir,
+                                                                  tmp_path, capsys):
+    straight = tmp_path / "straight"
+    assert _run(real_data_dir, straight, "--epochs", "2") == 0
+    straight_out = capsys.readouterr().out
+
+    resumed = _copy(one_epoch_run, tmp_path)
+    assert _run(real_data_dir, resumed, "--epochs", "2", "--resume") == 0
+    resumed_out = capsys.readouterr().out
+    assert "(from the checkpoint)" in resumed_out
+
+    a, b = io.load(straight / "checkpoint.pt"), io.load(resumed / "checkpoint.pt")
+    assert a["epoch"] == b["epoch"] == 2
+    for key in ("train_loss", "train_acc", "test_acc"):
+        assert a["extra"]["history"][key] == b["extra"]["history"][key]  # exactly, not approx
+    for name, tensor in a["model"].items():
+        assert torch.equal(tensor, b["model"][name]), name
+    # the printed table agrees with the checkpoint (seconds aside)
+    rows = [tuple(map(float, r[:4])) for r in ROW.findall(straight_out)]
+    history = a["extra"]["history"]
+    assert rows == [(e, round(loss, 4), round(tr, 4), round(te, 4)) for e, loss, tr, te
+                    in zip(history["epoch"], history["train_loss"], history["train_acc"],
+                           history["test_acc"])]
+    # the resumed run shows epoch 1 from its checkpoint, then trains epoch 2
+    assert [r[:4] for r in ROW.findall(resumed_out)] == [r[:4] for r in ROW.findall(straight_out)]
+
+
+def test_a_run_writes_table_checkpoint_and_figure_only(one_epoch_run, capsys):
+    assert sorted(p.name for p in one_epoch_run.iterdir()) == ["checkpoint.pt",
+                                                               "fashion_mnist.png"]
+    assert (one_epoch_run / "fashion_mnist.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    state = io.load(one_epoch_run / "checkpoint.pt")
+    # the default is the book's 4.6 setting
+    assert state["extra"]["options"] == {"model": "dropout", "lr": 0.5, "batch_size": 256,
+                                         "dropout": [0.2, 0.5], "seed": 0}
+    assert 0.6 < state["extra"]["history"]["test_acc"][0] < 0.9
+
+
+def test_resume_with_nothing_left_to_train(one_epoch_run, real_data_dir, tmp_path, capsys):
+    folder = _copy(one_epoch_run, tmp_path)
+    before = (folder / "checkpoint.pt").read_bytes()
+    assert _run(real_data_dir, folder, "--epochs", "1", "--resume") == 0
+    assert "nothing to train: the checkpoint already holds 1 epoch(s)" in capsys.readouterr().out
+    assert (folder / "checkpoint.pt").read_bytes() == before
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--lr", "0.3"], "--lr 0.5 (now 0.3)"),
+    (["--seed", "1"], "--seed 0 (now 1)"),
+    (["--batch-size", "128"], "--batch-size 256 (now 128)"),
+    (["--model", "dropout-scratch"], "--model dropout (now dropout-scratch)"),
+    (["--dropout", "0.3"], r"--dropout [0.2, 0.5] (now [0.3, 0.3])"),
+])
+def test_resume_refuses_a_checkpoint_made_with_other_options(one_epoch_run, real_data_dir,
+                                                             tmp_path, capsys, extra, message):
+    folder = _copy(one_epoch_run, tmp_path)
+    before = (folder / "checkpoint.pt").read_bytes()
+    assert _run(real_data_dir, folder, "--epochs", "2", "--resume", *extra) == 2
+    err = capsys.readouterr().err
+    assert "made with other options" in err and message in err
+    assert "Traceback" not in err
+    assert (folder / "checkpoint.pt").read_bytes() == before
+
+
+def test_resume_without_checkpoint(real_data_dir, tmp_path, capsys):
+    assert _run(real_data_dir, tmp_path / "empty", "--resume") == 2
+    assert "--resume: no checkpoint at" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_foreign_checkpoint(real_data_dir, tmp_path, capsys):
+    io.save_checkpoint(tmp_path / "checkpoint.pt", torch.nn.Linear(2, 2), epoch=1)
+    assert _run(real_data_dir, tmp_path, "--resume") == 2
+    assert "was not written by fashion-mnist" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_corrupted_checkpoint(real_data_dir, tmp_path, capsys):
+    path = tmp_path / "checkpoint.pt"
+    io.save_checkpoint(path, torch.nn.Linear(20, 20), epoch=1)
+    path.write_bytes(path.read_bytes()[:1000])  # as if the disk filled up mid-write
+    assert _run(real_data_dir, tmp_path, "--resume") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("d2lcompute fashion-mnist: error: --resume: cannot read")
+    assert "Traceback" not in err
+
+
+def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys,
+                                                                     monkeypatch):
+    # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
+    from d2lcompute import data, train
+
+    g = torch.Generator().manual_seed(0)
+    batches = [(torch.rand(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g))
+               for _ in range(2)]
+    monkeypatch.setattr(data, "load_data_fashion_mnist",
+                        lambda batch_size, resize=None, *, data_dir=None: (batches, batches))
+    real_epoch, calls = train.train_epoch_ch3, []
+
+    def epoch_then_interrupt(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(train, "train_epoch_ch3", epoch_then_interrupt)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 130
+    err = capsys.readouterr().err
+    assert "run the same command with --resume to continue" in err
+    assert io.load(tmp_path / "out" / "checkpoint.pt")["epoch"] == 1
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--model", "resnet"], "invalid choice: 'resnet'"),
+    (["--epochs", "-1"], "expected a positive integer, got '-1'"),
+    (["--epochs", "0"], "expected a positive integer, got '0'"),
+    (["--lr", "-0.1"], "expected a positive number, got '-0.1'"),
+    (["--dropout", "1.5"], "expected a probability in [0, 1), got '1.5'"),
+])
+def test_bad_option_values_exit_with_status_2(tmp_path, capsys, extra, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fashion-mnist", "--output-dir", str(tmp_path), *extra])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--data-dir", "no/such/folder"], "--data-dir no/such/folder: no such folder"),
+    (["--device", "cuda:3"], "--device cuda:3: no such device on this machine"),
+    (["--device", "gpu"], "--device must be cpu, cuda, cuda:N or mps, got 'gpu'"),
+    (["--model", "mlp", "--dropout", "0.3"], "--dropout applies to the dropout models only"),
+])
+def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, monkeypatch, extra, message):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["fashion-mnist", "--output-dir", str(tmp_path / "out"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("d2lcompute fashion-mnist: error: ") and message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # nothing written for a run that never started
+
+
+def test_bad_device_in_a_subprocess(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "d2lcompute", "fashion-mnist", "--device", "tpu",
+                             "--output-dir", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "d2lcompute fashion-mnist: error: --device" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("model, lr, dropout, kind", [
+    ("mlp-scratch", 0.1, None, mlp.MLPScratch),
+    ("mlp", 0.1, None, torch.nn.Sequential),
+    ("dropout-scratch", 0.5, [0.2, 0.5], regularization.DropoutMLPScratch),
+    ("dropout", 0.5, [0.2, 0.5], torch.nn.Sequential),
+])
+def test_each_model_gets_the_books_settings(model, lr, dropout, kind):
+    args = build_parser().parse_args(["fashion-mnist", "--model", model])
+    options = fashion_mnist._options(args)
+    assert options == {"model": model, "lr": lr, "batch_size": 256, "dropout": dropout, "seed": 0}
+    assert args.epochs == 10
+    net = fashion_mnist._build(options)
+    assert isinstance(net, kind)
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    hidden = 256 if model.startswith("mlp") else 2
+    n_params = sum(p.numel() for p in net.parameters())
+    expected = (784 * 256 + 256 + 256 * 10 + 10 if hidden == 256
+                else 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10)
+    assert n_params == expected
+
+
+def test_dropout_option_sets_both_layers():
+    args = build_parser().parse_args(["fashion-mnist", "--model", "dropout", "--dropout", "0.3"])
+    net = fashion_mnist._build(fashion_mnist._options(args))
+    assert [m.p for m in net if isinstance(m, torch.nn.Dropout)] == [0.3, 0.3]
+    args = build_parser().parse_args(["fashion-mnist", "--model", "dropout-scratch",
+                                      "--dropout", "0.3"])
+    net = fashion_mnist._build(fashion_mnist._options(args))
+    assert (net.dropout1, net.dropout2) == (0.3, 0.3)
+
+
+def test_help_lists_models_and_resume(capsys):
+    with pytest.raises(SystemExit):
+        main(["fashion-mnist", "--help"])
+    out = capsys.readouterr().out
+    for word in [*fashion_mnist.MODELS, "--resume", "--output-dir", "runs/fashion-mnist"]:
+        assert word in out
