@@ -86,7 +86,9 @@ def load(path, map_location=None, *, weights_only=True):
     try:
         return torch.load(path, map_location=map_location, weights_only=weights_only)
     except pickle.UnpicklingError as e:
-        if weights_only and "weights only" in str(e).lower():
+        # torch words every weights_only failure alike; only an unsupported GLOBAL means
+        # code the pickle wanted to run, anything else (e.g. "Unsupported operand") is junk.
+        if weights_only and "GLOBAL" in str(e):
             raise pickle.UnpicklingError(_refusal_message(path, e)) from e
         raise _unreadable(path, e) from e
     except (EOFError, IndexError) as e:

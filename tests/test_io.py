@@ -166,7 +166,7 @@ def test_missing_file_and_directory(tmp_path):
         io.save(torch.ones(1), tmp_path)
 
 
-@pytest.mark.parametrize("content", [b"", b"a,b\n1,2\n", "truncated"])
+@pytest.mark.parametrize("content", [b"", b"a,b\n1,2\n", bytes(range(256)) * 4, "truncated"])
 def test_corrupt_files_get_a_clear_error(tmp_path, content):
     path = tmp_path / "bad.pt"
     if content == "truncated":
