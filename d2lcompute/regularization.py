@@ -9,7 +9,7 @@ take a ``seed`` so a run can be repeated. §4.6 zeroes hidden units at random du
 
 Relies on ``d2lcompute.data`` (``synthetic_data``, ``load_array``), ``d2lcompute.train``
 (``linreg``, ``squared_loss``, ``sgd``, ``evaluate_loss``) and, for ``animate=True`` only,
-``d2lcompute.plot``.
+``d2lcompute.plotting``.
 """
 
 import contextlib
@@ -229,7 +229,7 @@ def _fit(net, step, weight, loss, data, num_epochs, animate):
 
 
 def _animator(every, num_epochs):
-    from d2lcompute.plot import Animator  # matplotlib loads only when a plot is asked for
+    from d2lcompute.plotting import Animator  # matplotlib loads only when a plot is asked for
 
     return Animator(xlabel="epochs", ylabel="loss", yscale="log", xlim=[every, num_epochs],
                     legend=["train", "test"])

@@ -339,7 +339,7 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None
         history = train_ch3(net, train_iter, test_iter, loss, 10, trainer)
         history["test_acc"][-1]   # the final test accuracy
     """
-    from d2lcompute.plot import Animator  # lazy: matplotlib only when plotting
+    from d2lcompute.plotting import Animator  # lazy: matplotlib only when plotting
 
     check_int("num_epochs", num_epochs, min_value=1)
     _check_updater(updater)
@@ -369,7 +369,7 @@ def predict_ch3(net, test_iter, n=6, device=None):
         The matplotlib axes from ``show_images``.
     """
     from d2lcompute.data import get_fashion_mnist_labels
-    from d2lcompute.plot import show_images
+    from d2lcompute.plotting import show_images
 
     check_int("n", n, min_value=1)
     X, y = next(iter(test_iter))

@@ -165,7 +165,7 @@ def _check_resumable(checkpoint, options):
 
 
 def _animator(num_epochs, figure):
-    from d2lcompute.plot import Animator
+    from d2lcompute.plotting import Animator
 
     return Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
                     legend=["train loss", "train acc", "test acc"], save_path=figure)

@@ -1,8 +1,8 @@
-"""Tests for d2lcompute/summary.py.
+"""Tests for d2lcompute/model_summary.py.
 
 Oracles: ``count_parameters`` and ``model.parameters()`` for totals, hand-computed byte
 counts, and torchsummary 1.5.1 itself for each case it gets wrong. Golden tables live in
-``tests/golden/summary/*.out``; ``D2LCOMPUTE_UPDATE_GOLDEN=1 pytest tests/test_summary.py``
+``tests/golden/summary/*.out``; ``D2LCOMPUTE_UPDATE_GOLDEN=1 pytest tests/test_model_summary.py``
 rewrites them (review the diff). Every table, golden or not, must pass
 ``check_column_adds_up``: the Param # column sums to "Total params".
 """
@@ -465,11 +465,3 @@ def test_summary_leaves_the_model_and_the_rng_as_they_were():
     assert hooks == (len(torch.nn.modules.module._global_forward_pre_hooks),
                      len(torch.nn.modules.module._global_forward_hooks))
 
-
-def test_importing_the_submodule_keeps_d2l_summary_callable():
-    # `import d2lcompute.summary` rebinds the package attribute `summary` to the module.
-    code = ("import d2lcompute.summary, d2lcompute as d2l\n"
-            "print(d2l.summary(d2l.MLP(), (2, 20)).total_params)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "7946"

@@ -18,9 +18,7 @@ Relies on :mod:`d2lcompute.registration` (``find_unregistered``).
 
 import copy
 import itertools
-import sys
 import textwrap
-import types
 from dataclasses import dataclass, field
 
 import torch
@@ -492,17 +490,3 @@ def _param_cell(row):
         return f"({row.shared:,} shared with {row.shared_with})"
     return f"{row.params:,}" if row.params else "--"
 
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`summary`.
-
-    The package exposes the function as ``d2lcompute.summary`` (the book's ``d2l.summary``),
-    but the first ``import d2lcompute.summary`` makes Python set that package attribute to
-    this module; being callable, the module then still works as the function.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return summary(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
