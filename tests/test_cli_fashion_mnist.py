@@ -16,16 +16,6 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ROW = re.compile(r"^\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)(?:  \(.*\))?$", re.M)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: on a shared, busy CI machine two threads that spin-wait for each
-    other make these small models many times slower (measured 8x); on an idle one it costs
-    little."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _run(data_dir, output_dir, *extra):
     return main(["fashion-mnist", "--data-dir", str(data_dir), "--output-dir", str(output_dir),
@@ -38,12 +28,7 @@ def one_epoch_run(tmp_path_factory):
     if not (SHARED_DATA / "FashionMNIST" / "raw").is_dir():
         pytest.skip(f"Fashion-MNIST not found in {SHARED_DATA}")
     folder = tmp_path_factory.mktemp("one-epoch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # module scope: set up before the autouse _one_thread runs
-    try:
-        assert _run(SHARED_DATA, folder, "--epochs", "1") == 0
-    finally:
-        torch.set_num_threads(threads)
+    assert _run(SHARED_DATA, folder, "--epochs", "1") == 0
     return folder
 
 

@@ -10,16 +10,6 @@ from torch import nn
 from d2lcompute import mlp
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # These tensors are tiny; on a shared 2-core machine, torch's thread pool spends far more
-    # time waiting for cores than computing (30 small matmuls: 1.2 s with 2 threads, 0.02 s
-    # with 1).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 # --- relu and activation_grad ------------------------------------------------------------
 

@@ -14,14 +14,6 @@ from torch import nn
 from d2lcompute import regularization as reg
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny tensors: on a shared 2-core machine torch's thread pool mostly waits for cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 # --- dropout_layer ---------------------------------------------------------------------------
 
@@ -231,13 +223,9 @@ def test_l2_penalty_step_equals_the_optimizer_weight_decay():
 @pytest.fixture(scope="module")
 def runs():
     """The book's four runs (100 epochs, lr 0.003) on one data set with one seed."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     data = reg.high_dim_data(seed=0)
-    out = {(train.__name__, decay): train(decay, data=data, seed=0)
-           for train in (reg.train, reg.train_concise) for decay in (0, 3)}
-    torch.set_num_threads(threads)
-    return out
+    return {(train.__name__, decay): train(decay, data=data, seed=0)
+            for train in (reg.train, reg.train_concise) for decay in (0, 3)}
 
 
 @pytest.mark.parametrize("name", ["train", "train_concise"])

@@ -13,14 +13,6 @@ from d2lcompute import stability
 EULER_GAMMA = 0.5772156649015329
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny tensors: on a shared 2-core machine torch's thread pool mostly waits for cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 # --- vanishing gradients ---------------------------------------------------------------------
 

@@ -11,16 +11,6 @@ import d2lcompute as d2l
 from d2lcompute import train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: on a shared, busy CI machine two threads that spin-wait for each
-    other make these small models many times slower (measured 8x); on an idle one it costs
-    little."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 # ---- tiny fixtures: a 3-class problem small enough to train in milliseconds ----------------
 
