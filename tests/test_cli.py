@@ -50,3 +50,34 @@ def test_resolve_device_rejects_unknown_devices(device):
 
     with pytest.raises(CommandError, match="--device"):
         resolve_device(device)
+
+
+@pytest.mark.parametrize("flag, text, expected", [
+    ("--epochs", "0", "a positive integer"),
+    ("--epochs", "2.5", "a positive integer"),
+    ("--lr", "-1", "a positive number"),
+    ("--lr", "nan", "a positive number"),
+    ("--weight-decay", "inf", "a number >= 0"),
+    ("--dropout", "1", r"a probability in \[0, 1\)"),
+    ("--seed", "-3", r"an integer seed in \[0, 2\*\*32\)"),
+])
+def test_shared_options_reject_bad_values(flag, text, expected):
+    import argparse
+
+    from d2lcompute.commands import add_options
+
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    add_options(parser, flag)
+    with pytest.raises(argparse.ArgumentError, match=f"expected {expected}, got '{text}'"):
+        parser.parse_args([f"{flag}={text}"])  # "=": argparse reads "-3" alone as a flag
+
+
+def test_shared_options_accept_good_values():
+    import argparse
+
+    from d2lcompute.commands import add_options
+
+    parser = argparse.ArgumentParser()
+    add_options(parser, "--epochs", "--lr", "--dropout", "--seed", "--data-dir", epochs=10)
+    args = parser.parse_args(["--lr", "0.5", "--dropout", "0", "--seed", "7", "--data-dir", "d"])
+    assert (args.epochs, args.lr, args.dropout, args.seed, str(args.data_dir)) == (10, 0.5, 0.0, 7, "d")
