@@ -225,10 +225,10 @@ def load_data_fashion_mnist(batch_size, resize=None, *, data_dir=None):
 
     Example::
 
-        >>> train_iter, test_iter = load_data_fashion_mnist(256)
-        >>> X, y = next(iter(train_iter))
-        >>> X.shape, X.dtype, y.dtype
-        (torch.Size([256, 1, 28, 28]), torch.float32, torch.int64)
+        train_iter, test_iter = load_data_fashion_mnist(256)
+        X, y = next(iter(train_iter))
+        X.shape, X.dtype, y.dtype
+        # (torch.Size([256, 1, 28, 28]), torch.float32, torch.int64)
 
     Book: §3.5 (``data_dir`` is ours)
     """

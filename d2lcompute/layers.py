@@ -174,8 +174,8 @@ def check_gradients(model, *inputs, loss_fn=None, allow_frozen=False):
 
     Example::
 
-        >>> net = nn.Sequential(MyLinear(4, 8), MyLinear(8, 1))
-        >>> check_gradients(net, torch.rand(2, 4))
+        >>> _ = torch.manual_seed(0)
+        >>> check_gradients(nn.Sequential(MyLinear(4, 8), nn.Linear(8, 1)), torch.rand(2, 4))
         []
     """
     if not isinstance(model, nn.Module):
