@@ -22,6 +22,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
         f"{path.name} is committed with outputs; strip them")
     monkeypatch.setenv("D2LCOMPUTE_QUICK", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the kernel's torch, as conftest pins ours
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, as in Jupyter
     if SHARED_DATA.is_dir():
         monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(SHARED_DATA))
