@@ -17,6 +17,7 @@ from d2lcompute.commands import CommandError
 COMMANDS = {
     "info": "info",
     "fashion-mnist": "fashion_mnist",
+    "house-prices": "house_prices",
 }
 
 
