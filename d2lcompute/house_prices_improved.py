@@ -45,8 +45,8 @@ class Preprocessor:
 
     Example::
 
-        >>> prep = Preprocessor().fit(train_rows)      # doctest: +SKIP
-        >>> X_valid = prep.transform(valid_rows)       # (n, d) float32 tensor
+        prep = Preprocessor().fit(train_rows)
+        X_valid = prep.transform(valid_rows)       # (n, d) float32 tensor
     """
 
     def __init__(self, skew_threshold=0.75, clip=3.0, categorical=CATEGORICAL):
