@@ -15,7 +15,7 @@ Each change answers one of the section's exercises or one of its weak spots:
   and half with a ridge regression on the same features.
 
 Scores use the book's ``log_rmse`` definition, so the two recipes compare directly. The folds and
-seeds train together as one batched model (``house_prices._fit_batched``). 5-fold valid log-RMSE
+seeds train together as one batched model (``batched.fit_batched``). 5-fold valid log-RMSE
 on the Kaggle data: 0.122 (the MLPs alone 0.125, the ridge alone 0.123, the book's recipe 0.171).
 
 Book: §4.10, exercises 2-5.
@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from d2lcompute import house_prices
+from d2lcompute.batched import fit_batched, seeded
 from d2lcompute._checks import check_int, check_number, check_probability
 
 # MSSubClass is a code for the kind of dwelling (20 = one storey 1946 and newer, ...), not a size.
@@ -195,7 +196,7 @@ def _run(data, folds, num_epochs, learning_rate, weight_decay, batch_size, *, nu
     y = torch.log1p(price).float()[:, None]  # the target; NaN for rows without a price
     log_price = torch.log(price)  # what the book's log_rmse compares predictions with
     device = torch.device("cpu" if device is None else device)
-    with house_prices._seeded(seed, device) as generators:
+    with seeded(seed, device) as generators:
         # drawn first, so that what one fold does (its number of columns, hence how much
         # randomness its nets' initialisation uses) cannot change another fold's draws
         splits, shuffles = generators(k * num_seeds), generators(k * num_seeds)
@@ -241,7 +242,7 @@ def _run(data, folds, num_epochs, learning_rate, weight_decay, batch_size, *, nu
             return improved
 
         torch.manual_seed(dropout_seed)  # the same masks whatever the nets' creation drew
-        house_prices._fit_batched([net.to(device) for net in nets],
+        fit_batched([net.to(device) for net in nets],
                                   X.repeat_interleave(num_seeds, 0).to(device),
                                   y.nan_to_num().to(device), train_rows, num_epochs,
                                   learning_rate, weight_decay, batch_size,

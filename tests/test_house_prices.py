@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils import data
 
+from d2lcompute import batched
 from d2lcompute import house_prices as hp
 
 
@@ -326,7 +327,7 @@ def test_batched_trainer_keeps_the_best_weights_and_stops_after_patience():
 
     rows = [torch.arange(30), torch.arange(10, 40)]
     generators = [torch.Generator().manual_seed(s) for s in (0, 1)]
-    hp._fit_batched(nets, X, y, rows, 20, 0.5, 0, 8, generators, on_epoch, patience=3)
+    batched.fit_batched(nets, X, y, rows, 20, 0.5, 0, 8, generators, on_epoch, patience=3)
     assert len(seen) == 5  # net 0 waits 3 epochs after epoch 2; net 1 stops after epoch 3
     with torch.no_grad():
         torch.testing.assert_close(nets[0](X), seen[1][0])
@@ -389,6 +390,6 @@ def test_batched_trainer_takes_one_input_per_net():
         torch.manual_seed(0)
         nets = [nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 1)) for _ in range(2)]
         generators = [torch.Generator().manual_seed(s) for s in (0, 1)]
-        hp._fit_batched(nets, inputs, y, rows, 3, 0.1, 0, 8, generators, lambda *a: None)
+        batched.fit_batched(nets, inputs, y, rows, 3, 0.1, 0, 8, generators, lambda *a: None)
         results.append(torch.cat([p.detach().flatten() for net in nets for p in net.parameters()]))
     torch.testing.assert_close(results[0], results[1])
