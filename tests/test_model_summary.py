@@ -10,8 +10,6 @@ rewrites them (review the diff). Every table, golden or not, must pass
 import io
 import os
 import re
-import subprocess
-import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 

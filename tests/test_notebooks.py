@@ -4,8 +4,6 @@ Each notebook reads ``D2LCOMPUTE_QUICK`` in its first code cell: set to 1 here, 
 few epochs on small data; unset (a student's run), it uses the book's full settings.
 """
 
-import os
-from pathlib import Path
 
 import pytest
 

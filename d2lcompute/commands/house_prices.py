@@ -93,7 +93,7 @@ def _read(args):
     try:
         house_prices.check_data(train_data, test_data)
     except ValueError as e:
-        raise CommandError(f"{e} (--train-csv {args.train_csv}, --test-csv {args.test_csv})")
+        raise CommandError(f"{e} (--train-csv {args.train_csv}, --test-csv {args.test_csv})") from e
     return train_data, test_data
 
 
