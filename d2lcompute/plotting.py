@@ -219,6 +219,8 @@ class Animator:
         self._display = None  # IPython display handle, created by the first add
         self._bar = None  # tqdm bar, created by the first add
         self.config_axes()  # bad scales or limits fail here, not after the first epoch
+        if not self._notebook and xlim is not None:
+            self._progress([])  # in a terminal, show the bar now, not after the first epoch
 
     def add(self, x, y):
         """Add one point per curve: ``y`` is a number or a sequence (None skips a curve).
@@ -300,9 +302,10 @@ class Animator:
         desc = self._xlabel or "x"
         if xs:
             desc += f" {max(xs):g}" + (f"/{self._xlim[1]:g}" if total else "")
+        curves = self.Y or []
         names = [self._legend[i] if i < len(self._legend) else f"y{i + 1}"
-                 for i in range(len(self.Y))]
-        postfix = ", ".join(f"{name}={ys[-1]:.4g}" for name, ys in zip(names, self.Y) if ys)
+                 for i in range(len(curves))]
+        postfix = ", ".join(f"{name}={ys[-1]:.4g}" for name, ys in zip(names, curves) if ys)
         position = 0 if self._bar is None else self._bar.n
         if xs and total:
             position = min(max(max(xs) - start, 0), total)

@@ -91,6 +91,15 @@ def test_animator_in_terminal_reports_on_stderr_only(capsys):
         "train loss", "train acc", "test acc"]
 
 
+def test_animator_in_terminal_shows_its_bar_before_the_first_point(capsys):
+    animator = d2l.Animator(xlabel="epoch", xlim=[1, 10], legend=["train loss"])
+    assert animator._bar.n == 0 and animator._bar.total == 10
+    assert "epoch:   0%" in capsys.readouterr().err
+    animator.add(1, 0.5)
+    assert animator._bar.n == 1
+    animator.close()
+
+
 def test_animator_shows_latest_value_of_a_curve_skipped_by_none(capsys):
     animator = d2l.Animator(xlim=[0, 2], legend=["train", "test"])
     animator.add(1, (0.5, 0.4))
