@@ -1,0 +1,37 @@
+"""The exceptions a user can cause and fix, apart from bad arguments (``ValueError``/``TypeError``).
+
+The command line prints a ``UserError`` as one line and exits with status 2; every other
+exception keeps its traceback, so a real bug stays visible.
+"""
+
+import math
+
+
+class UserError(Exception):
+    """A failure the user caused and can fix: a damaged file, a full disk, a diverged run."""
+
+
+class DivergenceError(UserError, ArithmeticError):
+    """Training produced a loss that is NaN or infinite: the run has diverged.
+
+    Attributes:
+        epoch: the epoch (counted from 1) in which it happened.
+        batch: the batch within that epoch (counted from 1), or None when unknown.
+        last_finite_loss: the last finite loss seen before, or None.
+    """
+
+    def __init__(self, what, *, epoch, batch=None, last_finite_loss=None,
+                 hint="Try a smaller learning rate (lr)."):
+        self.epoch, self.batch, self.last_finite_loss = epoch, batch, last_finite_loss
+        where = f"epoch {epoch}" + (f", batch {batch}" if batch is not None else "")
+        last = ("no finite loss was seen before" if last_finite_loss is None
+                else f"the last finite loss was {last_finite_loss:.6g}")
+        super().__init__(f"{what} diverged at {where}: the loss is not finite; {last}. {hint}")
+
+
+def check_finite_loss(loss, what, *, epoch, batch=None, last_finite_loss=None):
+    """Return ``loss`` as a float, or raise ``DivergenceError`` if it is NaN or infinite."""
+    value = float(loss)
+    if not math.isfinite(value):
+        raise DivergenceError(what, epoch=epoch, batch=batch, last_finite_loss=last_finite_loss)
+    return value
