@@ -3,39 +3,23 @@
 Book: §2.4 (``use_svg_display``, ``set_figsize``, ``set_axes``, ``plot``), §3.5
 (``show_images``), §3.6 (``Animator``).
 
-This is the only module that touches matplotlib, and it imports it inside the functions
-so that ``import d2lcompute`` stays light. ``plot`` and ``show_images`` draw with pyplot
-as the book does: Jupyter shows the figure under the cell; a script calls
-``plt.show()`` or ``savefig`` itself.
+matplotlib is imported inside the functions so that ``import d2lcompute`` stays light.
+``plot`` and ``show_images`` draw with pyplot as the book does: Jupyter shows the figure
+under the cell; a script calls ``plt.show()`` or ``savefig`` itself.
 
-``Animator`` never uses pyplot, so no GUI backend is started and no figure is left
-open. In a Jupyter kernel it shows one figure and redraws it in place after every
-``add``. Elsewhere (terminal, VS Code's script runner, pytest) it draws nothing on
-screen: a progress bar on stderr follows ``x`` across ``xlim`` and shows the latest
-value of each curve, and ``save_path``/``save()`` write the figure to a file.
+``Animator`` never uses pyplot: it shows its figure through :mod:`d2lcompute.live`, the
+mechanism it shares with the English edition's ``ProgressBoard`` (in place in Jupyter, a
+progress bar and lines in a terminal, lines in a log, the figure saved at the end).
 """
 
-import io
 import numbers
-import sys
 from pathlib import Path
 
 import torch
 
 from d2lcompute._checks import check_int, check_number
-from d2lcompute._files import atomic_write
 
 _IMAGE_FORMATS = (".png", ".svg", ".pdf")
-
-
-def _in_notebook():
-    """True inside a Jupyter kernel; False in a script, IPython's terminal shell or pytest."""
-    if "ipykernel" not in sys.modules:  # cheap test first: no kernel was ever imported
-        return False
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
 
 
 def use_svg_display():
@@ -43,7 +27,9 @@ def use_svg_display():
 
     Book: §2.4
     """
-    if _in_notebook():
+    from d2lcompute.live import in_notebook
+
+    if in_notebook():
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
         set_matplotlib_formats("svg")
@@ -167,10 +153,11 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
 class Animator:
     """Plot curves that grow point by point, e.g. losses after every epoch.
 
-    In Jupyter: one figure under the cell, redrawn in place after every ``add``. In a
-    terminal or script: no window; a progress bar on stderr (``epoch 3/10 ... train
-    loss=0.512, test acc=0.79``) counts ``x`` up to ``xlim[1]`` (from 0, or from
-    ``xlim[0]`` when that is negative), so epoch k of n reads k/n.
+    Shown through :class:`d2lcompute.live.LiveFigure`: in Jupyter one figure under the
+    cell, redrawn in place; in a terminal a progress bar on stderr (``epoch 3/10 ...
+    train loss=0.512, test acc=0.79``) that counts ``x`` up to ``xlim[1]`` (from 0, or from
+    ``xlim[0]`` when that is negative), a line per whole ``x`` (per epoch), and the figure
+    saved to a PNG named on stderr by ``close``; in a log, the lines and the PNG only.
 
     Args:
         xlabel, ylabel, legend, xlim, ylim, xscale, yscale: as in :func:`set_axes`;
@@ -191,7 +178,7 @@ class Animator:
         >>> animator = Animator(xlabel='epoch', xlim=[1, 3], legend=['train loss', 'test acc'])
         >>> for epoch in range(3):
         ...     animator.add(epoch + 1, (1 / (epoch + 1), 0.5 + 0.1 * epoch))
-        >>> animator.close()  # ends the progress bar
+        >>> animator.close()  # ends the progress bar, saves the figure
 
     Book: §3.6 (``save_path``, ``save``, ``close`` are ours)
     """
@@ -200,6 +187,8 @@ class Animator:
                  xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), nrows=1,
                  ncols=1, figsize=(3.5, 2.5), *, save_path=None):
         from matplotlib.figure import Figure
+
+        from d2lcompute.live import LiveFigure
 
         nrows = check_int("nrows", nrows, min_value=1)
         ncols = check_int("ncols", ncols, min_value=1)
@@ -214,13 +203,11 @@ class Animator:
                                             yscale, legend)
         self.X, self.Y, self.fmts = None, None, fmts
         self.save_path = save_path
-        self._xlabel, self._xlim, self._legend = xlabel, xlim, legend
-        self._notebook = _in_notebook()
-        self._display = None  # IPython display handle, created by the first add
-        self._bar = None  # tqdm bar, created by the first add
+        self._xlim, self._legend = xlim, legend
         self.config_axes()  # bad scales or limits fail here, not after the first epoch
-        if not self._notebook and xlim is not None:
-            self._progress([])  # in a terminal, show the bar now, not after the first epoch
+        self._live = LiveFigure(self.fig, self._draw, xlabel=xlabel, xlim=xlim, name="animator",
+                                save_path=save_path)
+        self._live.start()  # in a terminal, show the bar now, not after the first epoch
 
     def add(self, x, y):
         """Add one point per curve: ``y`` is a number or a sequence (None skips a curve).
@@ -248,26 +235,24 @@ class Animator:
             if a is not None and b is not None:
                 self.X[i].append(a)
                 self.Y[i].append(b)
-        self._draw()
-        if self._notebook:
-            self._show()
-        else:
-            self._progress([a for a, b in zip(x, y) if a is not None and b is not None])
+        names = [self._legend[i] if i < len(self._legend) else f"y{i + 1}" for i in range(n)]
+        shown = [a for a, b in zip(x, y) if a is not None and b is not None]
+        x_max = max(shown) if shown else None
+        self._live.update(x_max, {name: ys[-1] for name, ys in zip(names, self.Y) if ys})
+        if x_max is not None and float(x_max).is_integer():  # a whole epoch: one line
+            end = f"/{self._xlim[1]:g}" if self._xlim is not None else ""
+            self._live.line(f"{self._live.xlabel} {x_max:g}{end}")
         if self.save_path is not None:
             self.save(self.save_path)
 
     def save(self, path):
         """Write the figure to ``path`` (``.png``, ``.svg`` or ``.pdf``), atomically."""
-        fmt = _image_format(path)
-        with atomic_write(path) as f:
-            self.fig.savefig(f, format=fmt, bbox_inches="tight")
-        return Path(path)
+        _image_format(path)
+        return self._live.save(path)
 
     def close(self):
-        """Finish the progress bar (terminal mode); the figure stays usable."""
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        """End the display: the last redraw in Jupyter; elsewhere the bar ends, the figure is saved."""
+        self._live.close()
 
     def __enter__(self):
         return self
@@ -277,48 +262,9 @@ class Animator:
 
     def _draw(self):
         self.axes[0].cla()
-        for x, y, fmt in zip(self.X, self.Y, self.fmts):
-            self.axes[0].plot(x, y, fmt)
+        for x, y, fmt in zip(self.X or [], self.Y or [], self.fmts):
+            self.axes[0].plot(x, y, fmt, marker="o" if len(x) == 1 else None)
         self.config_axes()
-
-    def _show(self):
-        from IPython.display import SVG, display
-
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="svg", bbox_inches="tight")
-        image = SVG(buffer.getvalue())
-        if self._display is None:
-            self._display = display(image, display_id=True)
-        else:
-            self._display.update(image)
-
-    def _progress(self, xs):
-        from tqdm import tqdm
-
-        # The bar counts from 0 (epochs start at 1, so epoch k of n reads k/n), or from
-        # xlim[0] when that is negative.
-        start = None if self._xlim is None else min(self._xlim[0], 0)
-        total = None if self._xlim is None else self._xlim[1] - start
-        desc = self._xlabel or "x"
-        if xs:
-            desc += f" {max(xs):g}" + (f"/{self._xlim[1]:g}" if total else "")
-        curves = self.Y or []
-        names = [self._legend[i] if i < len(self._legend) else f"y{i + 1}"
-                 for i in range(len(curves))]
-        postfix = ", ".join(f"{name}={ys[-1]:.4g}" for name, ys in zip(names, curves) if ys)
-        position = 0 if self._bar is None else self._bar.n
-        if xs and total:
-            position = min(max(max(xs) - start, 0), total)
-        if self._bar is None:  # a new bar draws itself once, so give it the values now
-            bar_format = ("{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
-                          if total else "{desc} [{elapsed}{postfix}]")
-            self._bar = tqdm(total=total or None, initial=position, desc=desc, postfix=postfix,
-                             bar_format=bar_format, file=sys.stderr)
-            return
-        self._bar.n = position
-        self._bar.set_description_str(desc, refresh=False)
-        self._bar.set_postfix_str(postfix, refresh=False)
-        self._bar.refresh()
 
 
 def _has_one_axis(X):

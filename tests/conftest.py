@@ -18,8 +18,10 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path, monkeypatch):
-    """No test reads or fills the project's data/ cache by accident."""
+    """No test reads or fills the project's data/ cache, or litters /tmp, by accident."""
     monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(tmp_path / "data-cache"))
+    # figures that scripts save when a run ends go to the test's folder, not /tmp
+    monkeypatch.setenv("D2LCOMPUTE_FIGURE_DIR", str(tmp_path / "figures"))
 
 
 @pytest.fixture

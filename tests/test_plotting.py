@@ -15,6 +15,7 @@ import d2lcompute as d2l
 
 # d2l.plot is the function, so reach the module through it
 plot_module = d2l.plotting
+live_module = d2l.live
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -24,6 +25,12 @@ def _clean_matplotlib():
     with matplotlib.rc_context():  # set_figsize changes rcParams
         yield
     plt.close("all")
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """Figures shown as if stderr were a terminal (under pytest it is a pipe)."""
+    monkeypatch.setattr(live_module, "output_mode", lambda: "terminal")
 
 
 def book_add(X, Y, x, y):
@@ -71,19 +78,21 @@ def test_animator_collects_like_the_book_and_draws_every_curve(points, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_animator_in_terminal_reports_on_stderr_only(capsys):
+def test_animator_in_terminal_reports_on_stderr_only(terminal, capsys):
     animator = d2l.Animator(xlabel="epoch", xlim=[1, 4], ylim=[0.3, 0.9],
                             legend=["train loss", "train acc", "test acc"])
     for x, y in TRAIN_CH3:
         animator.add(x, y)
         if x == 2:
-            assert animator._bar.n == 2 and animator._bar.total == 4  # epoch 2 of 4
+            bar = animator._live._bar
+            assert bar.n == 2 and bar.total == 4  # epoch 2 of 4
+    animator._live._bar.refresh()
+    last = capsys.readouterr().err.rstrip().split("\r")[-1]
+    assert "epoch 4/4" in last and "100%" in last
+    assert "train loss=0.6" in last and "train acc=0.75" in last and "test acc=0.73" in last
     animator.close()
     out, err = capsys.readouterr()
     assert out == ""
-    last = err.rstrip().split("\r")[-1]
-    assert "epoch 4/4" in last and "100%" in last
-    assert "train loss=0.6" in last and "train acc=0.75" in last and "test acc=0.73" in last
     assert plt.get_fignums() == []
     assert animator.axes[0].get_xlabel() == "epoch"
     assert animator.axes[0].get_ylim() == (0.3, 0.9)
@@ -91,22 +100,29 @@ def test_animator_in_terminal_reports_on_stderr_only(capsys):
         "train loss", "train acc", "test acc"]
 
 
-def test_animator_in_terminal_shows_its_bar_before_the_first_point(capsys):
+def test_animator_in_terminal_shows_its_bar_before_the_first_point(terminal, capsys):
     animator = d2l.Animator(xlabel="epoch", xlim=[1, 10], legend=["train loss"])
-    assert animator._bar.n == 0 and animator._bar.total == 10
+    assert animator._live._bar.n == 0 and animator._live._bar.total == 10
     assert "epoch:   0%" in capsys.readouterr().err
     animator.add(1, 0.5)
-    assert animator._bar.n == 1
+    assert animator._live._bar.n == 1
     animator.close()
+    assert animator._live._bar is None  # closed, so the next print starts on its own line
 
 
-def test_animator_shows_latest_value_of_a_curve_skipped_by_none(capsys):
-    animator = d2l.Animator(xlim=[0, 2], legend=["train", "test"])
+def test_animator_in_a_log_prints_a_line_per_epoch_without_carriage_returns(capsys):
+    animator = d2l.Animator(xlabel="epoch", xlim=[1, 2], legend=["train", "test"])
+    animator.add(0.5, (0.6, None))  # within the first epoch: no line
     animator.add(1, (0.5, 0.4))
     animator.add(2, (0.3, None))
     animator.close()
-    last = capsys.readouterr().err.rstrip().split("\r")[-1]
-    assert "train=0.3" in last and "test=0.4" in last
+    out, err = capsys.readouterr()
+    assert out == "" and "\r" not in err
+    lines = err.splitlines()
+    assert lines[:2] == ["epoch 1/2: train=0.5, test=0.4", "epoch 2/2: train=0.3, test=0.4"]
+    assert lines[2].startswith("figure saved to ") and lines[2].endswith(".png")
+    with Image.open(lines[2].removeprefix("figure saved to ")) as image:
+        assert image.size[0] > 400  # 3.5 inches at 150 dpi
 
 
 def test_animator_accepts_tensors_that_require_grad():
@@ -119,12 +135,13 @@ def test_animator_accepts_tensors_that_require_grad():
     assert animator.Y == [[0.75, 0.5], [0.5, 0.75]]
 
 
-def test_animator_without_xlim_counts_nothing_but_reports(capsys):
+def test_animator_without_xlim_counts_nothing_but_reports(terminal, capsys):
     with d2l.Animator(legend=["loss"]) as animator:
         animator.add(0.5, 3.0)
+        assert animator._live._bar.total is None
+        animator._live._bar.refresh()
     err = capsys.readouterr().err
     assert "x 0.5" in err and "loss=3" in err
-    assert animator._bar is None
 
 
 def test_animator_never_imports_pyplot():
@@ -164,7 +181,10 @@ def test_animator_save_formats(tmp_path):
         d2l.Animator(save_path="curves.txt")
 
 
-def test_animator_in_notebook_updates_one_display(monkeypatch, capsys):
+@pytest.mark.parametrize("seconds, kinds", [(0, ["display", "update", "update"]),
+                                             (60, ["display", "update"])],
+                         ids=["every add", "throttled"])
+def test_animator_in_notebook_updates_one_display(seconds, kinds, monkeypatch, capsys):
     import IPython.display
 
     shown = []
@@ -178,20 +198,22 @@ def test_animator_in_notebook_updates_one_display(monkeypatch, capsys):
         assert display_id is True
         return Handle()
 
-    monkeypatch.setattr(plot_module, "_in_notebook", lambda: True)
-    monkeypatch.setattr(IPython.display, "display", fake_display)
+    monkeypatch.setattr(live_module, "output_mode", lambda: "notebook")
+    monkeypatch.setattr(live_module, "_REDRAW_SECONDS", seconds)
+    monkeypatch.setattr(IPython.display, "live", fake_display)
     animator = d2l.Animator(xlim=[1, 3], legend=["loss"])
     for epoch in range(3):
         animator.add(epoch + 1, 1.0 / (epoch + 1))
-    animator.close()
-    assert [kind for kind, _ in shown] == ["display", "update", "update"]
+    animator.close()  # the last redraw, whatever the throttle skipped
+    assert [kind for kind, _ in shown] == kinds
+    np.testing.assert_allclose(animator.axes[0].lines[0].get_ydata(), [1, 1 / 2, 1 / 3])
     assert all(isinstance(obj, IPython.display.SVG) for _, obj in shown)
     assert "<svg" in shown[-1][1].data
     assert capsys.readouterr() == ("", "")  # no progress bar in a notebook
 
 
 def test_in_notebook_is_false_under_pytest():
-    assert plot_module._in_notebook() is False
+    assert live_module.in_notebook() is False
     d2l.use_svg_display()  # a no-op outside a kernel
 
 

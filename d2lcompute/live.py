@@ -1,0 +1,187 @@
+"""Showing a run as it happens: the one mechanism under ``Animator`` (§3.6) and ``ProgressBoard`` (§3.2).
+
+Where the output goes decides how a live figure is shown:
+
+- a Jupyter kernel: one figure under the cell, redrawn in place (at most ten times a second,
+  and once more when the cell finishes), never a pile of figures or ``<Figure size ...>`` text;
+- a terminal (stderr is a tty): a progress bar that follows ``x`` across its range with the
+  latest value of each curve, a line above it per epoch, and at the end the figure saved to a
+  PNG file whose path is printed;
+- anything else (a log file, CI, a pipe): the same lines and the saved figure, without the bar
+  and its carriage returns.
+
+The figure is a plain matplotlib ``Figure``, never pyplot's, so no GUI backend starts and no
+figure is left open. Figures saved at the end go to ``$D2LCOMPUTE_FIGURE_DIR``, else to
+``d2lcompute-figures`` in the system's temporary folder.
+"""
+
+import io
+import itertools
+import os
+import sys
+import tempfile
+import time
+import weakref
+from pathlib import Path
+
+ENV_FIGURE_DIR = "D2LCOMPUTE_FIGURE_DIR"
+_REDRAW_SECONDS = 0.1  # a notebook figure is redrawn at most this often while points arrive
+_SAVE_DPI = 150
+_dirty = weakref.WeakSet()  # notebook figures with points not drawn yet, drawn when the cell ends
+_figure_numbers = itertools.count(1)
+
+
+def in_notebook():
+    """True inside a Jupyter kernel; False in a script, IPython's terminal shell or pytest."""
+    if "ipykernel" not in sys.modules:  # cheap test first: no kernel was ever imported
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def output_mode():
+    """``"notebook"``, ``"terminal"`` (stderr is a tty) or ``"plain"`` (a log, a pipe, CI)."""
+    if in_notebook():
+        return "notebook"
+    stream = sys.stderr
+    return "terminal" if stream is not None and stream.isatty() else "plain"
+
+
+def figure_dir():
+    """The folder where figures of scripts and terminals are saved when a run ends."""
+    folder = os.environ.get(ENV_FIGURE_DIR)
+    return Path(folder) if folder else Path(tempfile.gettempdir()) / "d2lcompute-figures"
+
+
+class LiveFigure:
+    """A figure, a progress bar and per-epoch lines, shown as the output allows (see above).
+
+    Args:
+        fig: the matplotlib ``Figure`` to show.
+        draw: called with no argument to (re)draw the curves on ``fig`` before it is shown.
+        xlabel: what ``x`` counts, e.g. ``"epoch"``; names it in the bar and the lines.
+        xlim: ``(start, end)`` of ``x`` for the bar's total, or None for a bar without one.
+        name: the stem of the PNG file saved at the end, e.g. ``"train_ch3"``.
+        save_path: a file the owner writes itself; then nothing is saved at the end.
+    """
+
+    def __init__(self, fig, draw, *, xlabel=None, xlim=None, name="figure", save_path=None):
+        self.fig, self._draw = fig, draw
+        self.xlabel, self.xlim, self.name, self.save_path = xlabel or "x", xlim, name, save_path
+        self.mode = output_mode()
+        self._handle = None  # IPython display handle (notebook)
+        self._bar = None  # tqdm bar (terminal)
+        self._last_redraw = 0.0
+        self._has_points = False
+        self._values = {}
+
+    def update(self, x, values):
+        """Record that the curves reached ``x``; ``values`` maps curve names to latest values.
+
+        Cheap enough to call every batch: the bar moves, the figure is redrawn only when due.
+        """
+        self._has_points = True
+        self._values.update((k, v) for k, v in values.items() if v is not None)
+        if self.mode == "notebook":
+            _dirty.add(self)
+            _flush_when_the_cell_ends()
+            if time.perf_counter() - self._last_redraw >= _REDRAW_SECONDS:
+                self.redraw()
+        elif self.mode == "terminal":
+            self._move_bar(x)
+
+    def line(self, text):
+        """Print ``text`` with the latest values on its own line (above a terminal's bar)."""
+        if self.mode == "notebook":
+            return
+        values = ", ".join(f"{k}={_format(v)}" for k, v in self._values.items())
+        text = f"{text}: {values}" if values else text
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def start(self):
+        """Show the progress bar before the first point (a terminal only)."""
+        if self.mode == "terminal" and self.xlim is not None:
+            self._move_bar(None)
+
+    def redraw(self):
+        """Draw the curves and show the figure now (in a notebook: in place of the last one)."""
+        _dirty.discard(self)
+        self._last_redraw = time.perf_counter()
+        self._draw()
+        from IPython.display import SVG, display
+
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="svg", bbox_inches="tight")
+        image = SVG(buffer.getvalue())
+        if self._handle is None:
+            self._handle = display(image, display_id=True)
+        else:
+            self._handle.update(image)
+
+    def close(self):
+        """End the run's display: the last redraw, or the bar closed and the figure saved."""
+        if self.mode == "notebook":
+            if self in _dirty:
+                self.redraw()
+            return
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if self._has_points and self.save_path is None:
+            path = self.save(figure_dir() / f"{self.name}-{os.getpid()}-{next(_figure_numbers)}.png")
+            print(f"figure saved to {path}", file=sys.stderr, flush=True)
+        self._has_points = False
+
+    def save(self, path):
+        """Draw the curves and write the figure to ``path`` (atomically); return its path."""
+        from d2lcompute._files import atomic_write
+
+        path = Path(path)
+        self._draw()
+        with atomic_write(path) as f:
+            self.fig.savefig(f, format=path.suffix[1:].lower(), bbox_inches="tight", dpi=_SAVE_DPI)
+        return path
+
+    def _move_bar(self, x):
+        from tqdm import tqdm
+
+        start = None if self.xlim is None else min(self.xlim[0], 0)
+        total = None if self.xlim is None else self.xlim[1] - start
+        desc = self.xlabel if x is None else f"{self.xlabel} {x:.3g}" + (
+            f"/{self.xlim[1]:g}" if total else "")
+        postfix = ", ".join(f"{k}={_format(v)}" for k, v in self._values.items())
+        if self._bar is None:  # a new bar draws itself once, so give it the values now
+            bar_format = ("{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
+                          if total else "{desc} [{elapsed}{postfix}]")
+            self._bar = tqdm(total=total or None, desc=desc, postfix=postfix,
+                             bar_format=bar_format, file=sys.stderr, dynamic_ncols=True)
+        if x is not None and total:
+            self._bar.n = min(max(x - start, 0), total)
+        self._bar.set_description_str(desc, refresh=False)
+        self._bar.set_postfix_str(postfix, refresh=False)
+        self._bar.update(0)  # redraws at most every mininterval (0.1 s)
+
+
+def _format(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+_hooked = False
+
+
+def _flush_when_the_cell_ends():
+    """Register, once, a Jupyter hook that draws figures left with points not yet shown."""
+    global _hooked
+    if _hooked:
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("post_run_cell", lambda *_: [f.redraw() for f in list(_dirty)])
+        _hooked = True
