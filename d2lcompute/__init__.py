@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 # module -> public names it provides; this table is the package's API.
 _EXPORTS = {
-    "devices": ["try_gpu", "try_all_gpus", "num_gpus"],
+    "devices": ["try_gpu", "try_all_gpus", "num_gpus", "cpu", "gpu"],
     "blocks": ["MLP", "MySequential", "FixedHiddenMLP", "NestMLP", "chimera", "Parallel",
                "repeat_block", "ListMLP"],
     "registration": ["find_unregistered", "module_internals"],
@@ -28,14 +28,20 @@ _EXPORTS = {
     "plotting": ["use_svg_display", "set_figsize", "set_axes", "plot", "Animator", "show_images"],
     "data": ["synthetic_data", "load_array", "get_dataloader_workers",
              "get_fashion_mnist_labels", "load_data_fashion_mnist"],
-    "train": ["linreg", "squared_loss", "sgd", "Accumulator", "accuracy", "evaluate_accuracy",
+    "train": ["History", "linreg", "squared_loss", "sgd", "Accumulator", "accuracy", "evaluate_accuracy",
               "evaluate_loss", "train_epoch_ch3", "train_ch3", "predict_ch3", "Timer",
               "set_seed"],
+    # the English edition's class API (d2l.ai 1.0)
+    "oo_design": ["add_to_class", "HyperParameters", "ProgressBoard", "Module", "DataModule"],
+    "trainer": ["Trainer"],
+    "linear_regression": ["SyntheticRegressionData", "LinearRegressionScratch", "SGD",
+                          "LinearRegression"],
+    "classification": ["FashionMNIST", "Classifier", "SoftmaxRegression"],
     "hub": ["DATA_HUB", "DATA_URL", "download", "download_extract", "download_all", "data_dir"],
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved",
+_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved", "live",
                "batched", *_EXPORTS}
 
 __all__ = sorted(_NAME_TO_MODULE)

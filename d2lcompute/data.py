@@ -161,6 +161,32 @@ class ImageTensorDataset(data.Dataset):
         return f"{type(self).__name__}({len(self)} images of {channels}x{height}x{width})"
 
 
+class TensorBatches(data.Dataset):
+    """Tensors that share their first dimension, served a whole mini-batch at a time.
+
+    ``dataset[i]`` is the tuple of row ``i`` of each tensor, as in ``TensorDataset``;
+    ``batch(indices)`` gathers many rows with one ``index_select`` per tensor, which is what
+    :class:`BatchLoader` calls, instead of collating rows one by one.
+    """
+
+    def __init__(self, *tensors):
+        sizes = [len(t) for t in tensors]
+        if not tensors or len(set(sizes)) > 1:
+            raise ValueError(f"tensors must be one or more tensors with the same number of "
+                             f"rows, got sizes {sizes}")
+        self.tensors = tensors
+
+    def __len__(self):
+        return len(self.tensors[0])
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def batch(self, indices):
+        """The rows at ``indices`` (a 1-D ``int64`` tensor) of every tensor."""
+        return tuple(t.index_select(0, indices.to(t.device)) for t in self.tensors)
+
+
 class BatchLoader:
     """Mini-batches from an in-memory dataset, used like a ``torch.utils.data.DataLoader``.
 
@@ -171,7 +197,7 @@ class BatchLoader:
     The last batch may be smaller (``drop_last=False``).
 
     Args:
-        dataset: an :class:`ImageTensorDataset`.
+        dataset: an :class:`ImageTensorDataset` or :class:`TensorBatches`.
         batch_size: examples per mini-batch.
         shuffle: reshuffle on every pass.
     """
@@ -233,11 +259,22 @@ def load_data_fashion_mnist(batch_size, resize=None, *, data_dir=None):
     Book: §3.5 (``data_dir`` is ours)
     """
     batch_size = check_int("batch_size", batch_size, min_value=1)
-    size = _check_resize(resize)
-    root = hub.data_dir(data_dir)
-    train = _fashion_mnist(root, True, size)
-    test = _fashion_mnist(root, False, size)
+    train = fashion_mnist(True, resize, data_dir=data_dir)
+    test = fashion_mnist(False, resize, data_dir=data_dir)
     return BatchLoader(train, batch_size, shuffle=True), BatchLoader(test, batch_size)
+
+
+def fashion_mnist(train, resize=None, *, data_dir=None):
+    """One split of Fashion-MNIST in memory, as an :class:`ImageTensorDataset`.
+
+    What :func:`load_data_fashion_mnist` and the English edition's ``FashionMNIST`` both
+    serve: the files are found (or downloaded) and decoded once per process.
+
+    Args:
+        train: True for the 60,000 training images, False for the 10,000 test images.
+        resize, data_dir: as in :func:`load_data_fashion_mnist`.
+    """
+    return _fashion_mnist(hub.data_dir(data_dir), bool(train), _check_resize(resize))
 
 
 def _check_resize(resize):

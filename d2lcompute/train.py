@@ -30,6 +30,8 @@ from torch import nn
 
 from d2lcompute._checks import check_int, check_number
 from d2lcompute.devices import try_gpu
+from d2lcompute.oo_design import Module, ProgressBoard
+from d2lcompute.trainer import Trainer
 
 
 def linreg(X, w, b):
@@ -285,6 +287,7 @@ def train_epoch_ch3(net, train_iter, loss, updater, device=None):
     With a ``torch.optim.Optimizer`` the batch-mean loss is backpropagated and
     ``updater.step()`` applies it; any other ``updater`` is called with the batch size
     after the batch-summed loss is backpropagated (the book's ``sgd`` divides by it).
+    It runs one epoch of the package's one training loop, ``Trainer.fit``.
 
     Args:
         net: an ``nn.Module`` (set to train mode, moved to ``device``) or a function.
@@ -292,38 +295,24 @@ def train_epoch_ch3(net, train_iter, loss, updater, device=None):
         loss: maps ``(y_hat, y)`` to per-example losses (or to the batch mean).
         updater: an optimizer, or e.g. ``lambda batch_size: sgd(params, lr, batch_size)``.
         device: see the module docstring; default ``try_gpu()`` for a module.
+
+    Raises:
+        DivergenceError: the loss became NaN or infinite.
     """
-    _check_updater(updater)
-    device = _train_device(net, device)
-    if isinstance(net, nn.Module):
-        net.train()
-    # Sums stay on the device and are read once at the end: no per-batch GPU sync.
-    loss_sum, correct, count = 0.0, 0, 0
-    for X, y in train_iter:
-        X, y = _to(device, X, y)
-        y_hat = net(X)
-        l = loss(y_hat, y)
-        n = X.shape[0]  # the batch size, which the book's sgd divides by
-        if isinstance(updater, torch.optim.Optimizer):
-            updater.zero_grad()
-            _mean_loss(l, loss, n).backward()
-            updater.step()
-        else:
-            _summed_loss(l, loss, n).backward()
-            updater(n)
-        loss_sum = loss_sum + _summed_loss(l.detach(), loss, n)
-        correct = correct + _num_correct(y_hat.detach(), y)
-        count += y.numel()
-    if count == 0:
+    model = _Ch3Model(net, loss, updater, device, ProgressBoard(display=False))
+    _fit(model, train_iter, None, num_epochs=1)
+    if model.count == 0:
         raise ValueError("train_epoch_ch3: train_iter yielded no examples")
-    return float(loss_sum) / count, float(correct) / count
+    return float(model.loss_sum) / model.count, float(model.correct) / model.count
 
 
 def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None):
     """Train for ``num_epochs``, plotting train loss, train and test accuracy. Book: §3.6.
 
-    The plot is the book's ``Animator`` (a live figure in Jupyter, a progress bar in a
-    terminal, on stderr), updated once per epoch. Nothing goes to stdout.
+    It runs the package's one training loop, ``Trainer.fit``, and shows the curves as the
+    book's ``Animator`` does: a figure updated in place in Jupyter; in a terminal a
+    progress bar within each epoch and a line per epoch on stderr, and at the end the
+    figure saved to a PNG whose path is printed. Nothing goes to stdout.
 
     Args:
         net, train_iter, loss, updater, device: as in ``train_epoch_ch3``.
@@ -331,35 +320,131 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None
         num_epochs: a positive integer.
 
     Returns:
-        The history, a dict of per-epoch lists: ``epoch`` (1, 2, ...), ``train_loss``,
-        ``train_acc``, ``test_acc`` and ``seconds`` (training plus test evaluation).
+        A :class:`History`: a dict of per-epoch lists, ``epoch`` (1, 2, ...),
+        ``train_loss``, ``train_acc``, ``test_acc`` and ``seconds`` (training plus test
+        evaluation), shown in one line.
+
+    Raises:
+        DivergenceError: the loss became NaN or infinite (try a smaller learning rate).
 
     Example::
 
         history = train_ch3(net, train_iter, test_iter, loss, 10, trainer)
         history["test_acc"][-1]   # the final test accuracy
     """
-    from d2lcompute.plotting import Animator  # lazy: matplotlib only when plotting
-
     check_int("num_epochs", num_epochs, min_value=1)
-    _check_updater(updater)
-    device = _train_device(net, device)
-    history = {"epoch": [], "train_loss": [], "train_acc": [], "test_acc": [], "seconds": []}
-    timer = Timer()
-    # `with` ends a terminal's progress bar even when the training is interrupted
-    with Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
-                  legend=["train loss", "train acc", "test acc"]) as animator:
-        for epoch in range(num_epochs):
-            timer.start()
-            train_loss, train_acc = train_epoch_ch3(net, train_iter, loss, updater, device)
-            test_acc = evaluate_accuracy(net, test_iter, device)
-            seconds = timer.stop()
-            for key, value in [("epoch", epoch + 1), ("train_loss", train_loss),
-                               ("train_acc", train_acc), ("test_acc", test_acc),
-                               ("seconds", seconds)]:
-                history[key].append(value)
-            animator.add(epoch + 1, (train_loss, train_acc, test_acc))
-    return history
+    board = ProgressBoard(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
+                          ls=("-", "--", "-."), colors=("C0", "m", "g"))
+    model = _Ch3Model(net, loss, updater, device, board)
+    _fit(model, train_iter, test_iter, num_epochs)
+    return model.history
+
+
+class History(dict):
+    """Per-epoch lists of a training run (``history["test_acc"][-1]``), shown in one line."""
+
+    def __repr__(self):
+        epochs = len(self.get("epoch", []))
+        last = ", ".join(f"{key} {values[-1]:.4g}" for key, values in self.items()
+                         if key not in ("epoch", "seconds") and values)
+        return f"History({epochs} epoch{'s' * (epochs != 1)}: {last})"
+
+
+def _fit(model, train_iter, test_iter, num_epochs):
+    Trainer(max_epochs=num_epochs).fit(model, _Loaders(train_iter, test_iter))
+
+
+class _Loaders:
+    """``train_iter`` and ``test_iter`` seen as a ``DataModule``."""
+
+    def __init__(self, train_iter, test_iter):
+        self.train_iter, self.test_iter = train_iter, test_iter
+
+    def train_dataloader(self):
+        return self.train_iter
+
+    def val_dataloader(self):
+        return self.test_iter
+
+
+class _Ch3Model(Module):
+    """The chapter-3 pieces (``net``, ``loss``, ``updater``) as an English-edition ``Module``.
+
+    Its steps do what the book's ``train_epoch_ch3`` and ``evaluate_accuracy`` do per batch,
+    keeping the sums on the device; after the last test batch of an epoch they are read
+    once, recorded in ``history`` and drawn on the board, the book's three curves.
+    """
+
+    def __init__(self, net, loss, updater, device, board):
+        super().__init__()
+        _check_updater(updater)
+        self.net, self.loss_fn, self.updater = net, loss, updater
+        self.device = _train_device(net, device)
+        self.board = board
+        self.history = History(epoch=[], train_loss=[], train_acc=[], test_acc=[], seconds=[])
+        self._reset()
+
+    def _reset(self):
+        self.loss_sum, self.correct, self.count = 0.0, 0, 0
+        self.test_correct, self.test_count = 0, 0
+        self.timer = None
+
+    def training_step(self, batch):
+        if self.timer is None:
+            self.timer = Timer()
+        X, y = _to(self.device, *batch)
+        y_hat = self.net(X)
+        l = self.loss_fn(y_hat, y)
+        self.batch_size = n = X.shape[0]  # the book's sgd divides by it
+        self.loss_sum = self.loss_sum + _summed_loss(l.detach(), self.loss_fn, n)
+        self.correct = self.correct + _num_correct(y_hat.detach(), y)
+        self.count += y.numel()
+        if isinstance(self.updater, torch.optim.Optimizer):
+            return _mean_loss(l, self.loss_fn, n)
+        return _summed_loss(l, self.loss_fn, n)
+
+    def validation_step(self, batch):
+        X, y = _to(self.device, *batch)
+        self.test_correct = self.test_correct + _num_correct(self.net(X), y)
+        self.test_count += y.numel()
+        trainer = self.trainer
+        if trainer.val_batch_idx + 1 == (trainer.epoch + 1) * trainer.num_val_batches:
+            self._end_epoch(trainer.epoch + 1)
+
+    def configure_optimizers(self):
+        if isinstance(self.updater, torch.optim.Optimizer):
+            return self.updater
+        return _FunctionUpdater(self)
+
+    def _end_epoch(self, epoch):
+        if self.count == 0:
+            raise ValueError("train_ch3: train_iter yielded no examples")
+        if self.test_count == 0:
+            raise ValueError("train_ch3: test_iter yielded no examples")
+        row = {"epoch": epoch, "train_loss": float(self.loss_sum) / self.count,
+               "train_acc": float(self.correct) / self.count,
+               "test_acc": float(self.test_correct) / self.test_count,
+               "seconds": self.timer.stop()}
+        for key, value in row.items():
+            self.history[key].append(value)
+        self.board.xlim = [1, self.trainer.max_epochs]  # the book's figure starts at epoch 1
+        for key, label in [("train_loss", "train loss"), ("train_acc", "train acc"),
+                           ("test_acc", "test acc")]:
+            self.board.draw(epoch, row[key], label)
+        self._reset()
+
+
+class _FunctionUpdater:
+    """A function ``updater(batch_size)`` used as the optimizer ``Trainer`` expects."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def zero_grad(self):
+        pass  # the book's sgd zeroes the gradients after its step
+
+    def step(self):
+        self.model.updater(self.model.batch_size)
 
 
 def predict_ch3(net, test_iter, n=6, device=None):
