@@ -17,6 +17,7 @@ figure is left open. Figures saved at the end go to ``$D2LCOMPUTE_FIGURE_DIR``, 
 
 import io
 import itertools
+import math
 import os
 import sys
 import tempfile
@@ -73,7 +74,7 @@ class LiveFigure:
         self.mode = output_mode()
         self._handle = None  # IPython display handle (notebook)
         self._bar = None  # tqdm bar (terminal)
-        self._last_redraw = 0.0
+        self._last_redraw = -math.inf  # the first update draws at once
         self._has_points = False
         self._values = {}
 
@@ -128,6 +129,7 @@ class LiveFigure:
         if self.mode == "notebook":
             if self in _dirty:
                 self.redraw()
+            self._handle = None  # a later run (in another cell, say) shows a figure of its own
             return
         if self._bar is not None:
             self._bar.close()

@@ -96,3 +96,26 @@ def test_device_agnostic_code_runs_where_try_gpu_says():
     X = torch.ones(2, 3, device=device)
     assert net(X).device.type == device.type
     assert net.weight.device.type == device.type
+
+
+# ---- the English edition's cpu(), gpu(i), num_gpus() (d2l.ai 1.0, §6.7) -----------------------
+
+def test_cpu_and_gpu_name_devices_like_the_book(machine):
+    machine(cuda=2)
+    assert d2l.cpu() == CPU
+    assert (d2l.gpu(), d2l.gpu(1)) == (torch.device("cuda:0"), torch.device("cuda:1"))
+    assert d2l.num_gpus() == 2
+
+
+def test_gpu_never_sends_a_mac_without_cuda_to_cuda(machine):
+    machine(cuda=0, mps=True)
+    assert d2l.gpu() == torch.device("mps") == d2l.try_gpu()
+    with pytest.raises(ValueError, match="a Mac has one GPU \\(mps\\), got i=1"):
+        d2l.gpu(1)
+    assert d2l.Trainer(max_epochs=1, num_gpus=1).gpus == [torch.device("mps")]
+
+
+def test_gpu_without_any_gpu_names_cuda_as_the_book_does(machine):
+    machine(cuda=0)
+    assert d2l.gpu() == torch.device("cuda:0")  # a name; try_gpu() is the one that falls back
+    assert d2l.Trainer(max_epochs=1, num_gpus=1).gpus == []

@@ -436,3 +436,52 @@ def test_dropout_mlp_reaches_book_accuracy(real_data_dir):
     # the book's own bounds (train_ch3 asserted them), tested here instead
     assert history["train_loss"][-1] < 0.5 and 0.7 < history["train_acc"][-1] <= 1
     assert history["test_acc"][-1] > 0.83  # book: about 0.85 after 10 epochs
+
+
+# ---- train_ch3 on the shared Trainer: divergence, history, display ----------------------------
+
+def test_train_ch3_stops_when_the_loss_diverges():
+    X, y = _classification_data()
+    net = _small_net()
+    with pytest.raises(d2l.errors.DivergenceError, match=r"training diverged at epoch \d, batch \d") as info:
+        d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(reduction="none"),
+                      3, torch.optim.SGD(net.parameters(), lr=1e9), device="cpu")
+    assert info.value.last_finite_loss is not None
+
+
+def test_train_ch3_history_is_a_dict_with_a_one_line_repr():
+    X, y = _classification_data()
+    net = _small_net()
+    history = d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
+                            torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    assert isinstance(history, dict) and len(history["test_acc"]) == 2
+    text = repr(history)
+    assert "\n" not in text and text.startswith("History(2 epochs: train_loss ")
+    assert f"test_acc {history['test_acc'][-1]:.4g}" in text
+
+
+def test_train_ch3_in_a_log_prints_one_line_per_epoch_and_saves_the_figure(capsys):
+    X, y = _classification_data()
+    net = _small_net()
+    d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
+                  torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert out == "" and "\r" not in err and len(lines) == 3
+    assert lines[0].startswith("epoch 1/2: train loss=") and "test acc=" in lines[0]
+    assert lines[2].startswith("figure saved to ")
+
+
+def test_train_ch3_moves_a_terminal_bar_within_the_epoch(monkeypatch):
+    from d2lcompute import live
+
+    positions = []
+    monkeypatch.setattr(live, "output_mode", lambda: "terminal")
+    original = live.LiveFigure.update
+    monkeypatch.setattr(live.LiveFigure, "update",
+                        lambda self, x, values: positions.append(x) or original(self, x, values))
+    X, y = _classification_data()  # 3 batches per epoch
+    net = _small_net()
+    d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
+                  torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    assert positions[:2] == [pytest.approx(1 / 3), pytest.approx(2 / 3)]

@@ -1,0 +1,71 @@
+"""The display mechanism under Animator and ProgressBoard, in the three places output goes."""
+
+import sys
+
+import pytest
+
+import d2lcompute as d2l
+from d2lcompute import live
+
+
+def test_output_mode_under_pytest_is_plain():
+    assert live.output_mode() == "plain"  # stderr is captured: no carriage returns
+
+
+def test_output_mode_is_terminal_when_stderr_is_a_tty(monkeypatch):
+    class Tty:
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Tty())
+    assert live.output_mode() == "terminal"
+
+
+def test_figure_dir_follows_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv(live.ENV_FIGURE_DIR, str(tmp_path / "here"))
+    assert live.figure_dir() == tmp_path / "here"
+    monkeypatch.delenv(live.ENV_FIGURE_DIR)
+    assert live.figure_dir().name == "d2lcompute-figures"
+
+
+def test_notebook_figures_left_undrawn_are_drawn_when_the_cell_ends(monkeypatch):
+    import IPython
+    import IPython.display
+
+    hooks, shown = [], []
+
+    class Events:
+        def register(self, name, callback):
+            hooks.append((name, callback))
+
+    class Shell:
+        events = Events()
+
+    class Handle:
+        def update(self, obj):
+            shown.append("update")
+
+    monkeypatch.setattr(live, "output_mode", lambda: "notebook")
+    monkeypatch.setattr(live, "_hooked", False)
+    monkeypatch.setattr(live, "_REDRAW_SECONDS", 3600)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, display_id=None: shown.append("display") or Handle())
+    board = d2l.ProgressBoard("x")
+    for x in range(5):
+        board.draw(x, x * 0.5, "y")  # the first draws at once, the others wait (throttled)
+    assert shown == ["display"] and [name for name, _ in hooks] == ["post_run_cell"]
+    hooks[0][1](None)  # the cell ends
+    assert shown == ["display", "update"]
+    assert [p.y for p in board.data["y"]] == [0, 0.5, 1.0, 1.5, 2.0]
+    hooks[0][1](None)  # nothing new: nothing redrawn
+    assert shown == ["display", "update"]
+
+
+@pytest.mark.parametrize("mode", ["plain", "terminal"])
+def test_nothing_is_saved_for_a_display_without_points(mode, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(live, "output_mode", lambda: mode)
+    with d2l.Animator(xlim=[0, 1]):
+        pass
+    assert "figure saved" not in capsys.readouterr().err
+    assert not (tmp_path / "figures").exists()
