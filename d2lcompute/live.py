@@ -10,11 +10,15 @@ Where the output goes decides how a live figure is shown:
 - anything else (a log file, CI, a pipe): the same lines and the saved figure, without the bar
   and its carriage returns.
 
+A figure still open when Python exits (a script's ``Animator`` that was never closed) is
+closed then, so its PNG is saved and named too.
+
 The figure is a plain matplotlib ``Figure``, never pyplot's, so no GUI backend starts and no
 figure is left open. Figures saved at the end go to ``$D2LCOMPUTE_FIGURE_DIR``, else to
 ``d2lcompute-figures`` in the system's temporary folder.
 """
 
+import atexit
 import io
 import itertools
 import math
@@ -29,6 +33,7 @@ ENV_FIGURE_DIR = "D2LCOMPUTE_FIGURE_DIR"
 _REDRAW_SECONDS = 0.1  # a notebook figure is redrawn at most this often while points arrive
 _SAVE_DPI = 150
 _dirty = weakref.WeakSet()  # notebook figures with points not drawn yet, drawn when the cell ends
+_open = weakref.WeakSet()  # script figures with points not saved yet, saved when Python exits
 _figure_numbers = itertools.count(1)
 
 
@@ -90,8 +95,10 @@ class LiveFigure:
             _flush_when_the_cell_ends()
             if time.perf_counter() - self._last_redraw >= _REDRAW_SECONDS:
                 self.redraw()
-        elif self.mode == "terminal":
-            self._move_bar(x)
+        else:
+            _open.add(self)
+            if self.mode == "terminal":
+                self._move_bar(x)
 
     def line(self, text):
         """Print ``text`` with the latest values on its own line (above a terminal's bar)."""
@@ -131,6 +138,7 @@ class LiveFigure:
                 self.redraw()
             self._handle = None  # a later run (in another cell, say) shows a figure of its own
             return
+        _open.discard(self)
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -171,6 +179,13 @@ class LiveFigure:
 
 def _format(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@atexit.register
+def _close_open_figures():
+    """A script that never closed its Animator (the book's loops don't) still gets its figure."""
+    for figure in list(_open):
+        figure.close()
 
 
 _hooked = False

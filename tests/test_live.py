@@ -69,3 +69,19 @@ def test_nothing_is_saved_for_a_display_without_points(mode, monkeypatch, tmp_pa
         pass
     assert "figure saved" not in capsys.readouterr().err
     assert not (tmp_path / "figures").exists()
+
+
+def test_a_script_that_never_closes_its_figure_still_gets_it_saved(tmp_path):
+    import subprocess
+
+    code = ("import d2lcompute as d2l\n"
+            "board = d2l.ProgressBoard('x')\n"
+            "for x in range(20):\n"
+            "    board.draw(x / 10, x * x, 'square', every_n=2)\n"
+            "print('done')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "done\n"
+    saved = list(tmp_path.glob("progress-*.png"))
+    assert len(saved) == 1 and f"figure saved to {saved[0]}" in result.stderr

@@ -200,7 +200,7 @@ def test_animator_in_notebook_updates_one_display(seconds, kinds, monkeypatch, c
 
     monkeypatch.setattr(live_module, "output_mode", lambda: "notebook")
     monkeypatch.setattr(live_module, "_REDRAW_SECONDS", seconds)
-    monkeypatch.setattr(IPython.display, "live", fake_display)
+    monkeypatch.setattr(IPython.display, "display", fake_display)
     animator = d2l.Animator(xlim=[1, 3], legend=["loss"])
     for epoch in range(3):
         animator.add(epoch + 1, 1.0 / (epoch + 1))
