@@ -8,7 +8,9 @@ Where the output goes decides how a live figure is shown:
   latest value of each curve, a line above it per epoch, and at the end the figure saved to a
   PNG file whose path is printed;
 - anything else (a log file, CI, a pipe): the same lines and the saved figure, without the bar
-  and its carriage returns.
+  and its carriage returns;
+- a process of a ``torchrun`` launch other than rank 0: nothing at all, no file either, so N
+  processes show one run once.
 
 A figure still open when Python exits (a script's ``Animator`` that was never closed) is
 closed then, so its PNG is saved and named too.
@@ -48,7 +50,12 @@ def in_notebook():
 
 
 def output_mode():
-    """``"notebook"``, ``"terminal"`` (stderr is a tty) or ``"plain"`` (a log, a pipe, CI)."""
+    """``"notebook"``, ``"terminal"`` (stderr is a tty), ``"plain"`` (a log, a pipe, CI) or
+    ``"off"`` (a torchrun rank other than 0)."""
+    from d2lcompute.distributed import is_main_process
+
+    if not is_main_process():
+        return "off"
     if in_notebook():
         return "notebook"
     stream = sys.stderr
@@ -88,6 +95,8 @@ class LiveFigure:
 
         Cheap enough to call every batch: the bar moves, the figure is redrawn only when due.
         """
+        if self.mode == "off":
+            return
         self._has_points = True
         self._values.update((k, v) for k, v in values.items() if v is not None)
         if self.mode == "notebook":
@@ -102,7 +111,7 @@ class LiveFigure:
 
     def line(self, text):
         """Print ``text`` with the latest values on its own line (above a terminal's bar)."""
-        if self.mode == "notebook":
+        if self.mode in ("notebook", "off"):
             return
         values = ", ".join(f"{k}={_format(v)}" for k, v in self._values.items())
         text = f"{text}: {values}" if values else text
@@ -133,6 +142,8 @@ class LiveFigure:
 
     def close(self):
         """End the run's display: the last redraw, or the bar closed and the figure saved."""
+        if self.mode == "off":
+            return
         if self.mode == "notebook":
             if self in _dirty:
                 self.redraw()
@@ -152,6 +163,8 @@ class LiveFigure:
         from d2lcompute._files import atomic_write
 
         path = Path(path)
+        if self.mode == "off":
+            return path
         self._draw()
         with atomic_write(path) as f:
             self.fig.savefig(f, format=path.suffix[1:].lower(), bbox_inches="tight", dpi=_SAVE_DPI)

@@ -20,6 +20,7 @@ import inspect
 import torch
 from torch import nn
 
+from d2lcompute import distributed
 from d2lcompute._checks import check_int
 
 Point = collections.namedtuple("Point", ["x", "y"])
@@ -230,6 +231,9 @@ class Module(nn.Module, HyperParameters):
         else:
             x = trainer.epoch + 1
             n = trainer.num_val_batches / self.plot_valid_per_epoch
+        # under torchrun, the whole batch's value rather than this rank's share's
+        value = distributed.batch_mean(
+            value, trainer.train_dataloader if train else trainer.val_dataloader)
         # max(1, ...): with fewer batches than points per epoch, the book's int(n) = 0 never plots
         self.board.draw(x, value, ("train_" if train else "val_") + key, every_n=max(1, int(n)))
 

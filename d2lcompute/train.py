@@ -18,6 +18,12 @@ device and read once per epoch (no per-batch sync with the GPU); a loss that ret
 number per batch (``nn.CrossEntropyLoss()`` with its default ``reduction='mean'``) is
 counted as the batch mean, not as a per-example sum, so the reported train loss is right;
 the evaluators restore the net's train/eval mode when they are done.
+
+Under ``torchrun`` (:mod:`d2lcompute.distributed`) ``train_ch3`` and ``train_epoch_ch3``
+train data-parallel with the same arguments: ``batch_size`` stays the global mini-batch,
+``updater(batch_size)`` gets the global one, a CUDA device becomes the rank's own GPU, and
+the returned and plotted metrics are over all ranks. The evaluators stay local (any rank
+may call them alone) and read the whole ``data_iter``.
 """
 
 import contextlib
@@ -28,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from d2lcompute import distributed
 from d2lcompute._checks import check_int, check_number
 from d2lcompute.devices import try_gpu
 from d2lcompute.oo_design import Module, ProgressBoard
@@ -269,7 +276,7 @@ def evaluate_loss(net, data_iter, loss, device=None):
 def _train_device(net, device):
     """Move a module to ``device`` (default ``try_gpu()``); return where batches go."""
     if isinstance(net, nn.Module):
-        device = try_gpu() if device is None else torch.device(device)
+        device = distributed.local_device(try_gpu() if device is None else device)
         net.to(device)
         return device
     return None if device is None else torch.device(device)
@@ -301,9 +308,11 @@ def train_epoch_ch3(net, train_iter, loss, updater, device=None):
     """
     model = _Ch3Model(net, loss, updater, device, ProgressBoard(display=False))
     _fit(model, train_iter, None, num_epochs=1)
-    if model.count == 0:
+    loss_sum, correct, count = distributed.all_reduce_sums(model.loss_sum, model.correct,
+                                                           model.count)
+    if count == 0:
         raise ValueError("train_epoch_ch3: train_iter yielded no examples")
-    return float(model.loss_sum) / model.count, float(model.correct) / model.count
+    return loss_sum / count, correct / count
 
 
 def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None):
@@ -395,12 +404,17 @@ class _Ch3Model(Module):
         X, y = _to(self.device, *batch)
         y_hat = self.net(X)
         l = self.loss_fn(y_hat, y)
-        self.batch_size = n = X.shape[0]  # the book's sgd divides by it
-        self.loss_sum = self.loss_sum + _summed_loss(l.detach(), self.loss_fn, n)
-        self.correct = self.correct + _num_correct(y_hat.detach(), y)
-        self.count += y.numel()
+        n = X.shape[0]
+        # the book's sgd divides by it: under torchrun, the whole batch's size, not the share's
+        self.batch_size = getattr(self.trainer.train_dataloader, "global_size", n)
+        if n:  # an empty share (torchrun, a batch smaller than the ranks) has a NaN mean
+            self.loss_sum = self.loss_sum + _summed_loss(l.detach(), self.loss_fn, n)
+            self.correct = self.correct + _num_correct(y_hat.detach(), y)
+            self.count += y.numel()
         if isinstance(self.updater, torch.optim.Optimizer):
             return _mean_loss(l, self.loss_fn, n)
+        if n != self.batch_size:  # a share, which the trainer weights as a mean; its gradient
+            return _mean_loss(l, self.loss_fn, n) * self.batch_size  # becomes the batch sum's
         return _summed_loss(l, self.loss_fn, n)
 
     def validation_step(self, batch):
@@ -417,14 +431,14 @@ class _Ch3Model(Module):
         return _FunctionUpdater(self)
 
     def _end_epoch(self, epoch):
-        if self.count == 0:
+        loss_sum, correct, count, test_correct, test_count = distributed.all_reduce_sums(
+            self.loss_sum, self.correct, self.count, self.test_correct, self.test_count)
+        if count == 0:
             raise ValueError("train_ch3: train_iter yielded no examples")
-        if self.test_count == 0:
+        if test_count == 0:
             raise ValueError("train_ch3: test_iter yielded no examples")
-        row = {"epoch": epoch, "train_loss": float(self.loss_sum) / self.count,
-               "train_acc": float(self.correct) / self.count,
-               "test_acc": float(self.test_correct) / self.test_count,
-               "seconds": self.timer.stop()}
+        row = {"epoch": epoch, "train_loss": loss_sum / count, "train_acc": correct / count,
+               "test_acc": test_correct / test_count, "seconds": self.timer.stop()}
         for key, value in row.items():
             self.history[key].append(value)
         self.board.xlim = [1, self.trainer.max_epochs]  # the book's figure starts at epoch 1

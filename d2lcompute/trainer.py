@@ -13,13 +13,17 @@ epoch with a ``DivergenceError`` naming the epoch, the batch and the last finite
 loss is watched on the device, read once per epoch, so no GPU synchronisation per batch);
 a terminal shows a progress bar within the epoch and a line per epoch; bad arguments
 raise ``ValueError``/``TypeError``.
+
+Under ``torchrun`` the same ``fit`` trains data-parallel (:mod:`d2lcompute.distributed`):
+each rank takes its share of every batch, ``training_step`` runs through PyTorch's
+``DistributedDataParallel``, which averages the gradients, and only rank 0 shows the board.
 """
 
 import math
 
 import torch
 
-from d2lcompute import devices
+from d2lcompute import devices, distributed
 from d2lcompute._checks import check_int, check_number
 from d2lcompute.errors import DivergenceError
 from d2lcompute.oo_design import HyperParameters
@@ -31,13 +35,15 @@ class Trainer(HyperParameters):
     Args:
         max_epochs: the number of passes over the training data, >= 1.
         num_gpus: how many GPUs to use; the model and batches go to the first one when
-            there is one (only one is used: several devices need torchrun).
+            there is one (only one is used: several devices need torchrun, under which
+            each rank uses its own, ``cuda:LOCAL_RANK``).
         gradient_clip_val: clip the gradients' global norm to this value; 0 for no clipping.
 
     Attributes (during and after ``fit``):
         model, optim, train_dataloader, val_dataloader, num_train_batches,
         num_val_batches, epoch (from 0), train_batch_idx, val_batch_idx (batches so far),
-        gpus (the devices used).
+        gpus (the devices used), ddp (the model in ``DistributedDataParallel`` under
+        torchrun, else None).
     """
 
     def __init__(self, max_epochs, num_gpus=0, gradient_clip_val=0):
@@ -45,7 +51,10 @@ class Trainer(HyperParameters):
         check_int("num_gpus", num_gpus, min_value=0)
         check_number("gradient_clip_val", gradient_clip_val, min_value=0)
         self.save_hyperparameters()
+        self.ddp = None
         self.gpus = [devices.gpu(i) for i in range(min(num_gpus, devices.num_gpus()))]
+        if self.gpus and distributed.is_launched():
+            self.gpus = [distributed.local_device(self.gpus[0])]
 
     def prepare_data(self, data):
         for hook in ("train_dataloader", "val_dataloader"):
@@ -54,6 +63,10 @@ class Trainer(HyperParameters):
                                 f"val_dataloader(), got data={data!r} without {hook}()")
         self.train_dataloader = data.train_dataloader()
         self.val_dataloader = data.val_dataloader()
+        if distributed.is_active():  # each rank takes its share of every batch
+            self.train_dataloader = distributed.ShardedLoader(self.train_dataloader)
+            if self.val_dataloader is not None:
+                self.val_dataloader = distributed.ShardedLoader(self.val_dataloader)
         self.num_train_batches = _num_batches(self.train_dataloader, "train_dataloader")
         self.num_val_batches = (_num_batches(self.val_dataloader, "val_dataloader")
                                 if self.val_dataloader is not None else 0)
@@ -64,6 +77,7 @@ class Trainer(HyperParameters):
         if self.gpus:
             model.to(self.gpus[0])
         self.model = model
+        self.ddp = distributed.data_parallel(model) if distributed.is_active() else None
 
     def fit(self, model, data):
         """Train ``model`` on ``data`` for ``max_epochs`` epochs."""
@@ -71,6 +85,7 @@ class Trainer(HyperParameters):
             if not callable(getattr(model, hook, None)):
                 raise TypeError(f"model must be a d2l.Module (with training_step, "
                                 f"validation_step and configure_optimizers), got {model!r}")
+        distributed.start()  # under torchrun; a no-op otherwise
         self.prepare_data(data)
         self.prepare_model(model)
         self.optim = model.configure_optimizers()
@@ -94,10 +109,11 @@ class Trainer(HyperParameters):
         """One pass over the training batches, then over the validation batches. Book: §3.4."""
         self.model.train()
         for batch in self.train_dataloader:
-            loss = self.model.training_step(self.prepare_batch(batch))
-            self._watch.add(_check_loss(loss))
+            # under torchrun the step runs through DistributedDataParallel
+            loss = (self.ddp or self.model.training_step)(self.prepare_batch(batch))
+            self._watch.add(_check_loss(loss), empty=_empty_share(self.train_dataloader))
             self.optim.zero_grad()
-            loss.backward()
+            distributed.backward(loss, self.train_dataloader)
             with torch.no_grad():
                 if self.gradient_clip_val > 0:
                     self.clip_gradients(self.gradient_clip_val, self.model)
@@ -146,6 +162,11 @@ def _num_batches(loader, name):
                         f"got {type(loader).__name__}") from None
 
 
+def _empty_share(loader):
+    """True when this rank got no example of the batch (a batch smaller than the ranks)."""
+    return getattr(loader, "shard_size", None) == 0
+
+
 def _check_loss(loss):
     if not (torch.is_tensor(loss) and loss.numel() == 1 and loss.requires_grad):
         raise TypeError("training_step must return the loss as a one-element tensor that "
@@ -157,18 +178,23 @@ class _LossWatch:
     """Notices the first non-finite training loss without reading the device on every batch.
 
     On the device it keeps the index of the first bad batch and the last finite loss; they
-    are read once per epoch by ``check``.
+    are read once per epoch by ``check``. Under torchrun the ranks agree: the first bad
+    batch is the first one bad on any rank (the last finite loss is this rank's share's).
     """
 
     def __init__(self):
         self.first_bad = self.last_finite = None
         self.batches = 0
 
-    def add(self, loss):
+    def add(self, loss, empty=False):
+        """Watch the loss of the next batch; an ``empty`` share's (NaN, no examples) only counts."""
         loss = loss.detach().reshape(()).float()
         if self.first_bad is None:
             self.first_bad = torch.tensor(-1, device=loss.device)
             self.last_finite = torch.tensor(math.nan, device=loss.device)
+        if empty:
+            self.batches += 1
+            return
         ok = torch.isfinite(loss) & (self.first_bad < 0)
         self.first_bad = torch.where(ok | (self.first_bad >= 0), self.first_bad, self.batches)
         self.last_finite = torch.where(ok, loss, self.last_finite)
@@ -178,6 +204,9 @@ class _LossWatch:
         if self.first_bad is None:
             return
         bad = int(self.first_bad)  # the one read per epoch
+        if distributed.is_active():  # the first batch that is bad on any rank
+            first = distributed.all_reduce_min(bad if bad >= 0 else math.inf)
+            bad = int(first) if math.isfinite(first) else -1
         if bad >= 0:
             last = float(self.last_finite)
             raise DivergenceError("training", epoch=bad // batches_per_epoch + 1,
