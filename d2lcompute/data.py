@@ -23,7 +23,7 @@ import sys
 import torch
 from torch.utils import data
 
-from d2lcompute import hub
+from d2lcompute import distributed, hub
 from d2lcompute._checks import check_int
 
 _TEXT_LABELS = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt',
@@ -321,8 +321,9 @@ def _read_fashion_mnist(root, train):
     """The ``uint8`` images ``(N, 28, 28)`` and ``int64`` labels ``(N,)`` of one split."""
     from torchvision.datasets import FashionMNIST
 
-    if not all((root / name).is_file() for name in hub.FASHION_MNIST_SHA1):
-        _download_fashion_mnist(root)
+    with distributed.main_process_first():  # under torchrun one rank per machine downloads
+        if not all((root / name).is_file() for name in hub.FASHION_MNIST_SHA1):
+            _download_fashion_mnist(root)
     try:
         dataset = FashionMNIST(root=root, train=train, download=False)
     except (OSError, RuntimeError, ValueError, AssertionError) as e:  # torchvision asserts
