@@ -8,6 +8,7 @@ adds the examples' in another order; the rounding differs, nothing else.
 """
 
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,11 +19,13 @@ import distributed_job
 import pytest
 import torch
 
-from d2lcompute import distributed, live
+from d2lcompute import distributed, io, live
+from d2lcompute.cli import main
 from d2lcompute.plotting import Animator
 
 ATOL = 1e-6
 JOB = Path(distributed_job.__file__)
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TORCHRUN_ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
 
@@ -156,3 +159,69 @@ def test_a_rank_that_raises_stops_all_ranks_with_its_message(tmp_path):
     # rank 0, waiting for rank 1's gradients, is stopped rather than left hanging
     assert end - float(failed_at[1]) < 10  # observed: 1.7 s
     assert not list(tmp_path.glob("rank*.pt"))
+
+
+@pytest.mark.slow
+def test_the_command_under_torchrun_matches_one_process_and_resumes(tmp_path, capsys):
+    """One epoch of --model mlp (no dropout, so the same model) on the real Fashion-MNIST."""
+    if not (SHARED_DATA / "FashionMNIST" / "raw").is_dir():
+        pytest.skip(f"Fashion-MNIST not found in {SHARED_DATA}")
+    options = ["--model", "mlp", "--data-dir", SHARED_DATA, "--device", "cpu"]
+    assert (
+        main(
+            [
+                "fashion-mnist",
+                *map(str, options),
+                "--epochs",
+                "1",
+                "--output-dir",
+                str(tmp_path / "one"),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+
+    run = _torchrun(
+        "-m",
+        "d2lcompute",
+        "fashion-mnist",
+        *options,
+        "--epochs",
+        "1",
+        "--output-dir",
+        tmp_path / "two",
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("fashion-mnist: model mlp") == 1  # rank 0 alone prints
+    assert run.stdout.count("test accuracy") == 1
+    one, two = (
+        io.load(tmp_path / "one" / "checkpoint.pt"),
+        io.load(tmp_path / "two" / "checkpoint.pt"),
+    )
+    for name, expected in one["model"].items():
+        torch.testing.assert_close(two["model"][name], expected, rtol=0, atol=ATOL)
+    for key in ("train_loss", "train_acc", "test_acc"):
+        assert two["extra"]["history"][key] == pytest.approx(one["extra"]["history"][key], abs=ATOL)
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [
+        "checkpoint.pt",
+        "fashion_mnist.png",
+    ]
+
+    # --resume: every rank loads the checkpoint one process wrote, and the run continues
+    shutil.copytree(tmp_path / "one", tmp_path / "resumed")
+    run = _torchrun(
+        "-m",
+        "d2lcompute",
+        "fashion-mnist",
+        *options,
+        "--epochs",
+        "2",
+        "--resume",
+        "--output-dir",
+        tmp_path / "resumed",
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("(from the checkpoint)") == 1
+    history = io.load(tmp_path / "resumed" / "checkpoint.pt")["extra"]["history"]
+    assert history["epoch"] == [1, 2] and history["test_acc"][1] > history["test_acc"][0]

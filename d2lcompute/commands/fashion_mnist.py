@@ -15,8 +15,12 @@ uninterrupted run; --epochs then gives the total. --resume refuses a checkpoint 
 another --model, --lr, --batch-size, --dropout or --seed. Without --resume a new run
 starts and replaces the checkpoint.
 
+Under torchrun the same command trains data-parallel: each process takes its share of every
+batch of 256, and only rank 0 prints and writes files.
+
 Example:
   python -m d2lcompute fashion-mnist --model mlp --epochs 2 --data-dir ../shared/data
+  torchrun --nproc-per-node 2 -m d2lcompute fashion-mnist --epochs 10
 """
 
 import pickle
@@ -55,10 +59,11 @@ def run(args):
     import torch
     from torch import nn
 
-    from d2lcompute import data, hub, io, train
+    from d2lcompute import data, distributed, hub, io, train
 
     options = _options(args)
-    device = resolve_device(args.device)
+    device = distributed.local_device(resolve_device(args.device))  # torchrun: the rank's GPU
+    main = distributed.is_main_process()  # only it prints and writes files under torchrun
     data_dir = hub.data_dir(args.data_dir)
     if not data_dir.is_dir():
         raise CommandError(f"--data-dir {data_dir}: no such folder (it should hold "
@@ -77,23 +82,25 @@ def run(args):
         # shuffle and dropout masks as the uninterrupted run would have
         history = io.load_checkpoint(checkpoint, net, trainer, map_location=device)["history"]
 
-    _print_header(options, device)
+    if main:
+        _print_header(options, device)
     loss = nn.CrossEntropyLoss(reduction="none")
     try:
         _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args)
     except KeyboardInterrupt:
-        if checkpoint.is_file():
+        if main and checkpoint.is_file():
             print(f"the last finished epoch is in {checkpoint}: run the same command with "
                   f"--resume to continue", file=sys.stderr)
         raise
-    print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
-          f"epoch(s); saved {checkpoint} and {args.output_dir / FIGURE}")
+    if main:
+        print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
+              f"epoch(s); saved {checkpoint} and {args.output_dir / FIGURE}")
     return 0
 
 
 def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args):
     """Train from the end of ``history`` up to ``--epochs``, saving after every epoch."""
-    from d2lcompute import io, train
+    from d2lcompute import distributed, io, train
 
     checkpoint = args.output_dir / CHECKPOINT
     with _animator(args.epochs, args.output_dir / FIGURE) as animator:
@@ -112,8 +119,9 @@ def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, ar
                                ("train_acc", train_acc), ("test_acc", test_acc),
                                ("seconds", timer.stop())]:
                 history[key].append(value)
-            io.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1, options=options,
-                               history=history)
+            if distributed.is_main_process():
+                io.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1, options=options,
+                                   history=history)
             animator.add(epoch + 1, _metrics(history, epoch))  # also rewrites the figure
             _write(_row(history, epoch))
 
@@ -183,7 +191,10 @@ def _print_header(options, device):
 def _write(line):
     from tqdm import tqdm
 
-    tqdm.write(line)  # above a terminal's progress bar, not through it
+    from d2lcompute.distributed import is_main_process
+
+    if is_main_process():
+        tqdm.write(line)  # above a terminal's progress bar, not through it
 
 
 def _metrics(history, i):
