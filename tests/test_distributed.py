@@ -82,6 +82,23 @@ def test_without_torchrun_everything_is_a_no_op(no_torchrun):
     assert live.output_mode() != "off"
 
 
+def test_a_script_reaches_the_helpers_as_d2l_distributed(no_torchrun):
+    import d2lcompute as d2l
+
+    assert d2l.distributed.is_main_process()  # e.g. to print only once under torchrun
+
+
+def test_ddp_needs_registered_parameters_and_says_so():
+    from d2lcompute.train import _Ch3Model
+
+    W = torch.zeros(4, 2, requires_grad=True)  # the book's scratch net: a function over tensors
+    model = _Ch3Model(
+        lambda X: X @ W, torch.nn.CrossEntropyLoss(), lambda n: None, "cpu", board=None
+    )
+    with pytest.raises(TypeError, match="parameters must be registered .* _Ch3Model has none"):
+        distributed.data_parallel(model)
+
+
 def test_ranks_other_than_0_show_and_write_nothing(monkeypatch, tmp_path, capsys):
     for name, value in zip(TORCHRUN_ENV, ("1", "1", "2")):
         monkeypatch.setenv(name, value)
