@@ -188,6 +188,44 @@ def _close_open_figures():
         figure.close()
 
 
+def keep_visible(fig):
+    """See that a pyplot figure made outside Jupyter is not one nobody sees.
+
+    When Python exits, the figures still open are shown in windows if matplotlib's backend
+    can show them (the script ends when they are closed), else saved as PNGs, paths printed.
+    In Jupyter the inline backend shows them under the cell already.
+    """
+    global _pyplot_hooked
+    if output_mode() == "notebook":
+        return
+    _pyplot_figures.add(fig)
+    if not _pyplot_hooked:  # after pyplot's own exit hook, so it runs before that one
+        atexit.register(_show_pyplot_figures)
+        _pyplot_hooked = True
+
+
+_pyplot_figures = weakref.WeakSet()
+_pyplot_hooked = False
+
+
+def _show_pyplot_figures():
+    import matplotlib
+    from matplotlib import pyplot as plt
+    from matplotlib.rcsetup import non_interactive_bk
+
+    figures = [f for f in list(_pyplot_figures) if plt.fignum_exists(f.number)]
+    if not figures:
+        return
+    if matplotlib.get_backend().lower() not in {b.lower() for b in non_interactive_bk}:
+        plt.show()
+        return
+    for fig in figures:
+        path = figure_dir() / f"pyplot-{os.getpid()}-{next(_figure_numbers)}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=_SAVE_DPI, bbox_inches="tight")
+        print(f"figure saved to {path}", file=sys.stderr, flush=True)
+
+
 _hooked = False
 
 

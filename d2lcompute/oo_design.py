@@ -176,7 +176,9 @@ class ProgressBoard(HyperParameters):
             axes.plot([p.x for p in line], [p.y for p in line], label=label,
                       linestyle=self.ls[i % len(self.ls)], color=self.colors[i % len(self.colors)],
                       marker="o" if len(line) == 1 else None)
-        set_axes(axes, self.xlabel or "x", self.ylabel, self.xlim, self.ylim, self.xscale,
+        # every axis gets a label: without a ylabel, what the curves measure ("acc, loss")
+        ylabel = self.ylabel or ", ".join(sorted({k.split("_", 1)[-1] for k in self.data}))
+        set_axes(axes, self.xlabel or "x", ylabel, self.xlim, self.ylim, self.xscale,
                  self.yscale, list(self.data))
 
 

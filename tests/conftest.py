@@ -1,5 +1,6 @@
 """Shared fixtures. Real data sets come from ../shared/data when it is there."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,14 @@ def _isolated_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(tmp_path / "data-cache"))
     # figures that scripts save when a run ends go to the test's folder, not /tmp
     monkeypatch.setenv("D2LCOMPUTE_FIGURE_DIR", str(tmp_path / "figures"))
+
+
+@pytest.fixture(autouse=True)
+def _close_pyplot_figures():
+    """Figures a test leaves open would be saved (and announced) when pytest exits."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture

@@ -85,3 +85,19 @@ def test_a_script_that_never_closes_its_figure_still_gets_it_saved(tmp_path):
     assert result.stdout == "done\n"
     saved = list(tmp_path.glob("progress-*.png"))
     assert len(saved) == 1 and f"figure saved to {saved[0]}" in result.stderr
+
+
+def test_a_scripts_pyplot_figure_is_saved_when_no_window_can_show_it(tmp_path):
+    import subprocess
+
+    code = ("import matplotlib; matplotlib.use('Agg')\n"
+            "import torch, d2lcompute as d2l\n"
+            "x = torch.arange(0.0, 3.0, 0.5)\n"
+            "d2l.plot(x, [x, x ** 2], 'x', 'f(x)', legend=['x', 'x^2'])\n"
+            "d2l.show_images(torch.rand(2, 8, 8), 1, 2)\n"
+            "print('done')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    saved = sorted(tmp_path.glob("pyplot-*.png"))
+    assert len(saved) == 2 and result.stderr.count("figure saved to") == 2
