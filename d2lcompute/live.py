@@ -205,18 +205,19 @@ def keep_visible(fig):
 
 
 _pyplot_figures = weakref.WeakSet()
+# matplotlib's backends that only write files (rcsetup.non_interactive_bk before 3.9)
+_FILE_BACKENDS = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
 _pyplot_hooked = False
 
 
 def _show_pyplot_figures():
     import matplotlib
     from matplotlib import pyplot as plt
-    from matplotlib.rcsetup import non_interactive_bk
 
     figures = [f for f in list(_pyplot_figures) if plt.fignum_exists(f.number)]
     if not figures:
         return
-    if matplotlib.get_backend().lower() not in {b.lower() for b in non_interactive_bk}:
+    if matplotlib.get_backend().lower() not in _FILE_BACKENDS:
         plt.show()
         return
     for fig in figures:
