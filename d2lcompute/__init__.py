@@ -42,8 +42,8 @@ _EXPORTS = {
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved", "live",
-               "batched", *_EXPORTS}
+_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved",
+               "kaggle_house", "live", "batched", *_EXPORTS}
 
 __all__ = sorted(_NAME_TO_MODULE)
 
