@@ -37,12 +37,13 @@ _EXPORTS = {
     "linear_regression": ["SyntheticRegressionData", "LinearRegressionScratch", "SGD",
                           "LinearRegression"],
     "classification": ["FashionMNIST", "Classifier", "SoftmaxRegression"],
-    "hub": ["DATA_HUB", "DATA_URL", "download", "download_extract", "download_all", "data_dir"],
+    "hub": ["DATA_HUB", "DATA_URL", "download", "download_extract", "extract", "download_all",
+            "data_dir"],
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved", "live",
-               "batched", *_EXPORTS}
+_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved",
+               "kaggle_house", "live", "batched", *_EXPORTS}
 
 # The libraries the book's cells reach through d2l (``d2l.plt.show()``, ``d2l.np``, ...),
 # imported on first use like everything else here.

@@ -127,6 +127,30 @@ def _short_list(columns, limit=8):
     return ", ".join(names[:limit]) + more
 
 
+def encode_features(features):
+    """The book's encoding of a DataFrame of features, as a float32 DataFrame with the same rows.
+
+    Numeric columns are standardised (``(x - mean) / std`` over all rows) and their missing
+    values set to 0 (the mean); the other columns are one-hot encoded with an extra column
+    for missing values. Numeric columns are picked by kind, not by the book's
+    ``dtype != object``, which on pandas 3 (text read as ``str``) also picks the text
+    columns. Shared by :func:`preprocess` and the English edition's
+    ``kaggle_house.KaggleHouse.preprocess``.
+
+    Shape:
+        - features: ``(n, 79)`` for the Kaggle data; returns ``(n, 331)``.
+    """
+    import pandas as pd
+
+    features = features.copy()
+    numeric_features = features.select_dtypes("number").columns
+    features[numeric_features] = features[numeric_features].apply(
+        lambda x: (x - x.mean()) / x.std())
+    features[numeric_features] = features[numeric_features].fillna(0)
+    # dummies are booleans since pandas 2
+    return pd.get_dummies(features, dummy_na=True).astype("float32")
+
+
 def preprocess(train_data, test_data):
     """The book's preprocessing: DataFrames in, ``(train_features, test_features, train_labels)``.
 
@@ -146,13 +170,7 @@ def preprocess(train_data, test_data):
     check_data(train_data, test_data)
     features = train_data.columns.drop(["Id", "SalePrice"])
     all_features = pd.concat((train_data[features], test_data[features]), ignore_index=True)
-    # by kind, not `dtype != object`: pandas 3 reads text columns as `str`
-    numeric_features = all_features.select_dtypes("number").columns
-    all_features[numeric_features] = all_features[numeric_features].apply(
-        lambda x: (x - x.mean()) / x.std())
-    all_features[numeric_features] = all_features[numeric_features].fillna(0)
-    all_features = pd.get_dummies(all_features, dummy_na=True)
-    values = all_features.to_numpy(dtype="float32")  # dummies are booleans since pandas 2
+    values = encode_features(all_features).to_numpy()
     n_train = len(train_data)
     train_features = torch.tensor(values[:n_train])
     test_features = torch.tensor(values[n_train:])

@@ -5,11 +5,13 @@ the environment variable ``D2LCOMPUTE_DATA_DIR``, then the project's ``data/`` c
 (the user cache folder when the package is installed rather than run from a checkout).
 
 ``DATA_HUB`` maps a name to ``(url, sha1)``. ``download`` keeps the book's name and
-signature but trusts neither the network nor the cache: it uses a cached file only if
-its sha1 matches, checks the HTTP status, writes to a temporary file that becomes the
-real one only after the sha1 check, and says which URL failed and where to put the
-file by hand. ``download_extract`` refuses archive members that would land outside
-the cache folder. pooch's ``HTTPDownloader`` (requests, tqdm) does the HTTP transfer.
+both editions' signatures (the Chinese edition's ``download(name, cache_dir)``, the
+English edition's ``download(url, folder, sha1_hash)``) but trusts neither the network
+nor the cache: it uses a cached file only if its sha1 matches, checks the HTTP status,
+writes to a temporary file that becomes the real one only after the sha1 check, and
+says which URL failed and where to put the file by hand. ``download_extract`` and
+``extract`` refuse archive members that would land outside the target folder.
+pooch's ``HTTPDownloader`` (requests, tqdm) does the HTTP transfer.
 """
 
 import functools
@@ -83,7 +85,7 @@ DOWNLOAD_TIMEOUT = 30
 
 
 class DownloadError(OSError):
-    """A ``DATA_HUB`` file could not be fetched, or what arrived failed its sha1 check.
+    """A file could not be fetched, or what arrived failed its sha1 check.
 
     An ``OSError``, so ``except OSError`` catches it and the command line prints the
     message without a traceback. The message names the URL, the reason, and the full
@@ -91,49 +93,63 @@ class DownloadError(OSError):
     """
 
 
-def download(name, cache_dir=None):
-    """Download the ``DATA_HUB`` file ``name`` into ``cache_dir`` and return its local path.
+def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
+    """Download a file into ``folder`` and return its local path; by ``DATA_HUB`` name or by URL.
+
+    Both editions' calls work: the Chinese edition's ``download(name, cache_dir)`` with
+    a ``DATA_HUB`` key, and the English edition's ``download(url, folder, sha1_hash)``.
+    As in the English book, a first argument starting with ``http://`` or ``https://``
+    is a URL and anything else a ``DATA_HUB`` key.
 
     A file already there whose sha1 matches is used as it is: no network and no write,
     so a read-only folder holding the right files works. Otherwise the file is fetched
     over HTTP(S) into a temporary file next to the target, its sha1 is checked, and
     only then is it renamed into place: an error page, a dropped connection or a corrupt
     transfer leaves nothing behind (a cached file with the wrong sha1 is replaced only
-    by a verified one). A progress bar is drawn on stderr when stderr is a terminal
-    (not in notebooks or logs, where tqdm's text bar would only add noise).
+    by a verified one). A URL given without ``sha1_hash`` is trusted as it comes, and a
+    file already there is used without fetching it again (the book fetches it every
+    time). A progress bar is drawn on stderr when stderr is a terminal (not in notebooks
+    or logs, where tqdm's text bar would only add noise).
 
     Args:
-        name: a key of ``DATA_HUB``, whose value is ``(url, sha1)``.
-        cache_dir: the folder for the file. ``None`` resolves like :func:`data_dir`:
-            ``$D2LCOMPUTE_DATA_DIR``, else the project's ``data/`` cache (the book
-            uses ``../data``).
+        name: a key of ``DATA_HUB``, whose value is ``(url, sha1)``; or (English
+            edition) the file's http(s) URL.
+        folder: the folder for the file. ``None`` resolves like :func:`data_dir`:
+            ``$D2LCOMPUTE_DATA_DIR``, else the project's ``data/`` cache (the books
+            use ``../data``, which works when passed).
+        sha1_hash: the file's sha1 as 40 hex digits, for a URL only (a ``DATA_HUB``
+            entry holds its own).
+        cache_dir: the Chinese edition's name for ``folder``.
 
     Returns:
         The file's path as a ``str``, as in the book (``pd.read_csv`` takes it).
 
     Raises:
-        ValueError: ``name`` is not in ``DATA_HUB``, or its entry is not ``(url, sha1)``.
+        ValueError: ``name`` is neither a URL nor in ``DATA_HUB``, its entry is not
+            ``(url, sha1)``, or ``sha1_hash`` is malformed or given with a ``DATA_HUB`` key.
         DownloadError: the transfer failed (HTTP error, refused, timed out, cut short),
-            the file could not be written, or its sha1 does not match ``DATA_HUB``.
+            the file could not be written, or its sha1 is not the expected one.
 
     Example::
 
-        train_data = pd.read_csv(d2l.download('kaggle_house_train'))
+        train_data = pd.read_csv(d2l.download('kaggle_house_train'))  # Chinese edition
+        raw_train = pd.read_csv(d2l.download(d2l.DATA_URL + 'kaggle_house_pred_train.csv',
+                                             self.root, sha1_hash='585e9cc9...'))  # English
 
-    Book: §4.10
+    Book: §4.10; d2l.ai 1.0: §5.7
     """
-    url, sha1_hash, file_name = _hub_entry(name)
-    fname = data_dir(cache_dir) / file_name
-    if fname.is_file() and file_sha1(fname) == sha1_hash:
+    url, sha1_hash, file_name, expected_by = _source(name, sha1_hash)
+    fname = data_dir(_one_folder(folder, cache_dir)) / file_name
+    if fname.is_file() and (sha1_hash is None or file_sha1(fname) == sha1_hash):
         return str(fname)  # hit cache
     try:
         with atomic_write(fname, "w+b") as f:
             _fetch(url, f)
             actual = _stream_sha1(f)
-            if actual != sha1_hash:  # raising here makes atomic_write delete the temporary file
+            if sha1_hash is not None and actual != sha1_hash:  # atomic_write deletes the file
                 raise DownloadError(
                     f"the file downloaded from {url} has sha1 {actual}, but "
-                    f"DATA_HUB[{name!r}] expects {sha1_hash}; it was discarded (the server "
+                    f"{expected_by} expects {sha1_hash}; it was discarded (the server "
                     "may have sent an error page or a changed file). "
                     + _by_hand(url, fname, sha1_hash))
     except DownloadError:
@@ -177,21 +193,48 @@ def download_extract(name, folder=None):
     Book: §4.10
     """
     fname = Path(download(name))
-    suffix = next((s for s in _ARCHIVE_SUFFIXES if fname.name.endswith(s)), None)
+    suffix = _archive_suffix(fname)
     if suffix is None:
         raise ValueError(f"download_extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
                          f"got name={name!r} ({fname.name}); use download({name!r}) instead")
-    kind = "zip" if suffix == ".zip" else "tar"
-    try:
-        if kind == "zip":
-            with zipfile.ZipFile(fname) as archive:
-                _extract(list(_zip_members(archive)), fname.parent, fname)
-        else:
-            with tarfile.open(fname) as archive:
-                _extract(list(_tar_members(archive)), fname.parent, fname)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
-        raise ValueError(f"{fname} is not a readable {kind} archive: {e}") from e
+    _extract_archive(fname, suffix, fname.parent)
     return str(fname.parent / folder) if folder else str(fname)[: -len(suffix)]
+
+
+def extract(filename, folder=None):
+    """Extract the zip or tar archive ``filename`` into ``folder``; return that folder.
+
+    The English edition's counterpart of :func:`download_extract`, with the same checks:
+    a member with an absolute path, a ``..`` component, a link or a device file makes
+    the whole archive be refused, and members already there with the right size are
+    not written again.
+
+    Args:
+        filename: the path of a ``.zip``, ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``
+            or ``.tar.xz`` file (the book also treats ``.gz`` as tar).
+        folder: where to extract; ``None`` extracts next to the archive, as the book does.
+
+    Returns:
+        The folder extracted into, as a ``str`` (the book returns nothing).
+
+    Raises:
+        ValueError: not an archive, unreadable or unsafe archive.
+
+    Example::
+
+        d2l.extract(d2l.download(d2l.DATA_URL + 'fra-eng.zip', self.root,
+                                 '94646ad1522d915e7b0f9296181140edcf86a4f5'))
+
+    Book (d2l.ai 1.0): §5.7
+    """
+    path = _as_path("filename", filename)
+    suffix = _archive_suffix(path)
+    if suffix is None:
+        raise ValueError(f"extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
+                         f"got filename={str(filename)!r}")
+    target = path.parent if folder is None else _as_path("folder", folder)
+    _extract_archive(path, suffix, target)
+    return str(target)
 
 
 def download_all():
@@ -226,11 +269,39 @@ def _hub_entry(name):
             and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
         raise ValueError(f"DATA_HUB[{name!r}] must be (url, sha1) with a 40-digit hex sha1, "
                          f"got {entry!r}")
-    # The book's url.split('/')[-1], without a ?query or #fragment.
+    return url, sha1_hash.lower(), _url_file_name(url, f"DATA_HUB[{name!r}] url")
+
+
+def _source(name, sha1_hash):
+    """``(url, sha1 or None, file name, what the sha1 comes from)`` for either edition's call."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a DATA_HUB key or a URL (a string), got name={name!r}")
+    if urlsplit(name).scheme not in ("http", "https"):
+        if sha1_hash is not None:
+            raise ValueError(f"sha1_hash goes with a URL; DATA_HUB[{name!r}] holds its own sha1, "
+                             f"got sha1_hash={sha1_hash!r}")
+        url, sha1_hash, file_name = _hub_entry(name)
+        return url, sha1_hash, file_name, f"DATA_HUB[{name!r}]"
+    if sha1_hash is not None and not (isinstance(sha1_hash, str)
+                                      and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
+        raise ValueError(f"sha1_hash must be a sha1 of 40 hex digits or None, "
+                         f"got sha1_hash={sha1_hash!r}")
+    return name, sha1_hash and sha1_hash.lower(), _url_file_name(name, "url"), "the sha1_hash argument"
+
+
+def _url_file_name(url, what):
+    """The book's ``url.split('/')[-1]``, without a ?query or #fragment."""
     file_name = urlsplit(url).path.rsplit("/", 1)[-1]
     if file_name in ("", ".", ".."):
-        raise ValueError(f"DATA_HUB[{name!r}] url must end with a file name, got {url!r}")
-    return url, sha1_hash.lower(), file_name
+        raise ValueError(f"{what} must end with a file name, got {url!r}")
+    return file_name
+
+
+def _one_folder(folder, cache_dir):
+    if folder is not None and cache_dir is not None:
+        raise TypeError(f"download got folder={folder!r} and cache_dir={cache_dir!r}: both "
+                        "name the file's folder (English and Chinese edition); give one")
+    return cache_dir if folder is None else folder
 
 
 def _fetch(url, f):
@@ -259,7 +330,8 @@ def _stream_sha1(f):
 
 
 def _by_hand(url, fname, sha1_hash):
-    return (f"To work offline, fetch {url} yourself and save it as {fname} (sha1 {sha1_hash}), "
+    sha1 = f" (sha1 {sha1_hash})" if sha1_hash else ""
+    return (f"To work offline, fetch {url} yourself and save it as {fname}{sha1}, "
             f"or point ${ENV_DATA_DIR} (--data-dir on the command line) at a folder "
             f"that holds {fname.name}.")
 
@@ -278,6 +350,29 @@ def _tar_members(archive):
                 else "symlink" if member.issym() else "hard link" if member.islnk()
                 else "device or fifo")
         yield member.name, kind, member.size, functools.partial(archive.extractfile, member)
+
+
+def _as_path(arg, value):
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{arg} must be a path, got {arg}={value!r}")
+    return Path(value)
+
+
+def _archive_suffix(path):
+    return next((s for s in _ARCHIVE_SUFFIXES if path.name.endswith(s)), None)
+
+
+def _extract_archive(path, suffix, base_dir):
+    kind = "zip" if suffix == ".zip" else "tar"
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(path) as archive:
+                _extract(list(_zip_members(archive)), base_dir, path)
+        else:
+            with tarfile.open(path) as archive:
+                _extract(list(_tar_members(archive)), base_dir, path)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
+        raise ValueError(f"{path} is not a readable {kind} archive: {e}") from e
 
 
 def _extract(members, base_dir, archive_path):

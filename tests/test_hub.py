@@ -358,3 +358,120 @@ def test_download_all_tries_every_entry_and_lists_failures(server, monkeypatch, 
     with pytest.raises(hub.DownloadError, match=r"1 of 4 downloads failed:\ngone: could not"):
         hub.download_all()
     assert (cache / "three.csv").read_bytes() == b"3"  # entries after the failure still came
+
+
+# --- the English edition's download(url, folder, sha1_hash) and extract -------
+
+
+def serve(server, file_name, body):
+    """Serve ``body`` as ``/file_name`` without registering it; return the URL."""
+    server.files[f"/{file_name}"] = body
+    return f"{server.base_url}/{file_name}"
+
+
+def test_download_by_url_fetches_verifies_and_caches(server, tmp_path):
+    url = serve(server, "tiny.csv", PAYLOAD)
+    folder = tmp_path / "root"
+    path = d2l.download(url, folder, sha1_hash=sha1(PAYLOAD).upper())  # any case, as pooch
+    assert path == str(folder / "tiny.csv") and Path(path).read_bytes() == PAYLOAD
+    assert d2l.download(url, str(folder), sha1(PAYLOAD)) == path  # positional, as book cells
+    assert server.requests == ["/tiny.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == ["tiny.csv"]
+
+
+def test_download_by_url_without_folder_uses_the_data_folder(server, cache):
+    # DataModule's root defaults to None, which resolves like data_dir()
+    url = serve(server, "tiny.csv", PAYLOAD)
+    assert d2l.download(url, None, sha1(PAYLOAD)) == str(cache / "tiny.csv")
+
+
+def test_download_by_url_honours_the_books_relative_default(server, tmp_path, monkeypatch):
+    url = serve(server, "tiny.csv", PAYLOAD)
+    (tmp_path / "chapter").mkdir()
+    monkeypatch.chdir(tmp_path / "chapter")
+    path = d2l.download(url, "../data", sha1(PAYLOAD))
+    assert path == str(Path("../data/tiny.csv"))
+    assert (tmp_path / "data" / "tiny.csv").read_bytes() == PAYLOAD
+
+
+def test_download_by_url_without_hash_fetches_once_then_uses_the_file(server, cache):
+    url = serve(server, "tiny.csv", PAYLOAD)
+    assert d2l.download(url) == str(cache / "tiny.csv")
+    assert d2l.download(url) == str(cache / "tiny.csv")
+    assert server.requests == ["/tiny.csv"]  # the book would have fetched it twice
+
+
+def test_download_by_url_with_wrong_hash_keeps_nothing(server, cache):
+    url = serve(server, "tiny.csv", PAYLOAD)
+    with pytest.raises(hub.DownloadError) as excinfo:
+        d2l.download(url, sha1_hash="0" * 40)
+    message = str(excinfo.value)
+    assert f"has sha1 {sha1(PAYLOAD)}, but the sha1_hash argument expects {'0' * 40}" in message
+    assert str(cache / "tiny.csv") in message
+    assert list(cache.iterdir()) == []
+
+
+def test_download_by_url_404_says_where_to_put_the_file(server, cache):
+    url = f"{server.base_url}/gone.csv"
+    with pytest.raises(hub.DownloadError, match="404") as excinfo:
+        d2l.download(url)
+    message = str(excinfo.value)
+    assert f"could not download {url}" in message and str(cache / "gone.csv") in message
+    assert "(sha1" not in message  # no hash was given, so none is quoted
+    assert list(cache.iterdir()) == []
+
+
+def test_hub_key_and_url_forms_share_one_cache(server, monkeypatch, cache):
+    url = register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
+    assert d2l.download("tiny", str(cache)) == d2l.download(url, sha1_hash=sha1(PAYLOAD))
+    assert server.requests == ["/tiny.csv"]
+
+
+def test_download_rejects_mixed_up_arguments(server, monkeypatch, tmp_path):
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
+    with pytest.raises(ValueError, match=r"sha1_hash goes with a URL; DATA_HUB\['tiny'\] holds"):
+        d2l.download("tiny", sha1_hash=sha1(PAYLOAD))
+    with pytest.raises(ValueError, match=r"sha1_hash must be a sha1 of 40 hex digits.*'abc'"):
+        d2l.download(f"{server.base_url}/tiny.csv", sha1_hash="abc")
+    with pytest.raises(ValueError, match=r"url must end with a file name, got 'http://x/'"):
+        d2l.download("http://x/")
+    with pytest.raises(TypeError, match=r"name must be a DATA_HUB key or a URL .*name=3"):
+        d2l.download(3)
+    with pytest.raises(TypeError, match="download got folder=.* and cache_dir=.*give one"):
+        d2l.download("tiny", tmp_path, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="unknown data set name='kaggle_house_pred_train.csv'"):
+        d2l.download("kaggle_house_pred_train.csv")  # not a URL: a DATA_HUB key, as in the book
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar", "tar.gz"])
+def test_extract_next_to_the_archive_or_into_a_folder(server, tmp_path, kind):
+    url = serve(server, f"pack.{kind}", make_archive(kind, FILES))
+    archive = d2l.download(url, tmp_path / "root")
+    assert d2l.extract(archive) == str(tmp_path / "root")  # the book extracts beside it
+    assert d2l.extract(Path(archive), tmp_path / "elsewhere") == str(tmp_path / "elsewhere")
+    for name, data in FILES.items():
+        assert (tmp_path / "root" / name).read_bytes() == data
+        assert (tmp_path / "elsewhere" / name).read_bytes() == data
+
+
+@pytest.mark.parametrize("evil", ["../evil.txt", "/tmp/d2lcompute-evil.txt"])
+def test_extract_refuses_unsafe_archives_and_writes_nothing(tmp_path, evil):
+    archive = tmp_path / "evil.tar"
+    archive.write_bytes(make_archive("tar", {"pkg/a.txt": b"fine", evil: b"pwned"}))
+    with pytest.raises(ValueError, match=rf"refusing to extract .*member '{evil}'"):
+        d2l.extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil.txt").exists()
+
+
+def test_extract_rejects_other_files(tmp_path):
+    (tmp_path / "plain.csv").write_bytes(PAYLOAD)
+    (tmp_path / "fake.zip").write_bytes(PAYLOAD)
+    with pytest.raises(ValueError, match=r"extract extracts \.tar\.gz.*filename='.*plain\.csv'"):
+        d2l.extract(tmp_path / "plain.csv")
+    with pytest.raises(ValueError, match=r"fake\.zip is not a readable zip archive"):
+        d2l.extract(tmp_path / "fake.zip")
+    with pytest.raises(TypeError, match="folder must be a path, got folder=1"):
+        d2l.extract(tmp_path / "fake.zip", 1)
+    with pytest.raises(TypeError, match="filename must be a path, got filename=None"):
+        d2l.extract(None)
