@@ -1,6 +1,9 @@
 """Shared fixtures. Real data sets come from ../shared/data when it is there."""
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,16 @@ def pytest_configure(config):
     # 2-core machine torch's thread pool mostly waits for cores: 30 small matmuls took 1.2 s
     # with 2 threads and 0.02 s with 1; a Fashion-MNIST epoch ran 8x slower with 2.
     torch.set_num_threads(1)
+    # Figures that scripts save when a run ends go to a folder of the session (doctests
+    # included), not to the user's temporary folder.
+    os.environ["D2LCOMPUTE_FIGURE_DIR"] = tempfile.mkdtemp(prefix="d2lcompute-test-figures-")
+
+
+def pytest_unconfigure(config):
+    # A figure still open at exit would be saved and announced after the summary.
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    shutil.rmtree(os.environ.pop("D2LCOMPUTE_FIGURE_DIR", ""), ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
