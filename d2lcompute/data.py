@@ -232,8 +232,9 @@ def load_data_fashion_mnist(batch_size, resize=None, *, data_dir=None):
     """Load Fashion-MNIST into memory and return ``(train_iter, test_iter)``.
 
     The files are read from ``hub.data_dir(data_dir)`` (explicit folder, else
-    ``$D2LCOMPUTE_DATA_DIR``, else the cache), in torchvision's layout
-    ``FashionMNIST/raw/train-images-idx3-ubyte`` etc., and downloaded there by
+    ``$D2LCOMPUTE_DATA_DIR``, else the book's ``../data`` if it holds them, else the
+    cache), in torchvision's layout ``FashionMNIST/raw/train-images-idx3-ubyte`` etc.
+    (where the book's ``../data`` has them too), and downloaded there by
     torchvision when missing. Decoded (and resized) images are kept for the rest of the
     process, so a second call costs nothing.
 
@@ -274,7 +275,8 @@ def fashion_mnist(train, resize=None, *, data_dir=None):
         train: True for the 60,000 training images, False for the 10,000 test images.
         resize, data_dir: as in :func:`load_data_fashion_mnist`.
     """
-    return _fashion_mnist(hub.data_dir(data_dir), bool(train), _check_resize(resize))
+    root = hub.data_dir(data_dir, needs=hub.FASHION_MNIST_SHA1)
+    return _fashion_mnist(root, bool(train), _check_resize(resize))
 
 
 def _check_resize(resize):

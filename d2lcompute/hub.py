@@ -1,8 +1,10 @@
 """Where data sets live, and the book's data hub (Book: §4.10, "Downloading and Caching Datasets").
 
 One folder holds the data, chosen in this order: an explicit ``data_dir`` argument,
-the environment variable ``D2LCOMPUTE_DATA_DIR``, then the project's ``data/`` cache
-(the user cache folder when the package is installed rather than run from a checkout).
+the environment variable ``D2LCOMPUTE_DATA_DIR``, the book's ``../data`` when it already
+holds the files asked for (the book's notebooks keep their data there), then the
+project's ``data/`` cache (the user cache folder when the package is installed rather
+than run from a checkout).
 
 ``DATA_HUB`` maps a name to ``(url, sha1)``. ``download`` keeps the book's name and
 both editions' signatures (the Chinese edition's ``download(name, cache_dir)``, the
@@ -29,19 +31,39 @@ from urllib.parse import urlsplit
 from d2lcompute._files import atomic_write
 
 ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
+BOOK_DATA_DIR = Path("..", "data")  # the book's folder, relative to the notebook or script
+
+# why choose_data_dir chose a folder
+GIVEN, ENVIRONMENT, BOOK_LAYOUT, CACHE = "given", "environment", "book layout", "cache"
 
 
-def data_dir(data_dir=None):
+def data_dir(data_dir=None, needs=()):
     """The folder that holds (or will hold) the data sets, as a ``Path``.
 
     Args:
-        data_dir: an explicit folder; wins over ``$D2LCOMPUTE_DATA_DIR`` and the cache.
+        data_dir: an explicit folder; wins over everything else.
+        needs: paths, relative to the folder, of the files the caller will read: the
+            book's ``../data`` is chosen when it holds all of them.
     """
-    if data_dir is None:
-        data_dir = os.environ.get(ENV_DATA_DIR) or _default_cache()
-    if not isinstance(data_dir, (str, os.PathLike)):
-        raise TypeError(f"data_dir must be a path, got data_dir={data_dir!r}")
-    return Path(data_dir).expanduser()
+    return choose_data_dir(data_dir, needs)[0]
+
+
+def choose_data_dir(data_dir=None, needs=()):
+    """The data folder and why it was chosen: ``(path, reason)``.
+
+    ``reason`` is ``GIVEN`` (the ``data_dir`` argument), ``ENVIRONMENT``
+    (``$D2LCOMPUTE_DATA_DIR``), ``BOOK_LAYOUT`` (``../data`` holds every file in ``needs``)
+    or ``CACHE`` (the project's ``data/`` folder, or the user cache when installed).
+    """
+    if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)):
+            raise TypeError(f"data_dir must be a path, got data_dir={data_dir!r}")
+        return Path(data_dir).expanduser(), GIVEN
+    if os.environ.get(ENV_DATA_DIR):
+        return Path(os.environ[ENV_DATA_DIR]).expanduser(), ENVIRONMENT
+    if needs and all((BOOK_DATA_DIR / name).is_file() for name in needs):
+        return BOOK_DATA_DIR.resolve(), BOOK_LAYOUT
+    return Path(_default_cache()), CACHE
 
 
 def file_sha1(path):
@@ -139,7 +161,7 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
     Book: §4.10; d2l.ai 1.0: §5.7
     """
     url, sha1_hash, file_name, expected_by = _source(name, sha1_hash)
-    fname = data_dir(_one_folder(folder, cache_dir)) / file_name
+    fname = data_dir(_one_folder(folder, cache_dir), needs=[file_name]) / file_name
     if fname.is_file() and (sha1_hash is None or file_sha1(fname) == sha1_hash):
         return str(fname)  # hit cache
     try:

@@ -291,3 +291,12 @@ def test_real_fashion_mnist_reshuffles_each_epoch_reproducibly(real_data_dir):
     assert torch.equal(epoch1, again)
     assert torch.equal(labels(test_iter), labels(test_iter))
     assert torch.equal(labels(test_iter), test_iter.dataset.labels[:768])
+
+
+def test_loader_reads_the_books_data_folder_when_it_holds_the_files(fake_root, monkeypatch):
+    monkeypatch.delenv("D2LCOMPUTE_DATA_DIR")
+    (fake_root / "data").symlink_to(fake_root)  # <notebook folder>/../data holds FashionMNIST/
+    (fake_root / "chapter").mkdir()
+    monkeypatch.chdir(fake_root / "chapter")
+    train_iter, _ = d2l.load_data_fashion_mnist(10)
+    assert len(train_iter.dataset) == 50  # the fake files, not a download into the cache

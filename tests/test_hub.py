@@ -475,3 +475,39 @@ def test_extract_rejects_other_files(tmp_path):
         d2l.extract(tmp_path / "fake.zip", 1)
     with pytest.raises(TypeError, match="filename must be a path, got filename=None"):
         d2l.extract(None)
+
+
+# ---- which folder: argument, variable, the book's ../data, the cache ------------------------
+
+@pytest.fixture
+def book_layout(tmp_path, monkeypatch):
+    """A notebook folder next to the book's ../data; no $D2LCOMPUTE_DATA_DIR."""
+    monkeypatch.delenv(hub.ENV_DATA_DIR)
+    notebook_dir = tmp_path / "chapter"
+    notebook_dir.mkdir()
+    (tmp_path / "data").mkdir()
+    monkeypatch.chdir(notebook_dir)
+    return tmp_path / "data"
+
+
+def test_data_dir_order_argument_variable_book_layout_cache(book_layout, tmp_path, monkeypatch):
+    (book_layout / "a.csv").write_text("x")
+    assert hub.choose_data_dir(tmp_path / "mine", needs=["a.csv"]) == (tmp_path / "mine", hub.GIVEN)
+    assert hub.choose_data_dir(needs=["a.csv"]) == (book_layout.resolve(), hub.BOOK_LAYOUT)
+    assert hub.choose_data_dir(needs=["a.csv", "b.csv"])[1] == hub.CACHE  # ../data lacks b.csv
+    assert hub.choose_data_dir()[1] == hub.CACHE  # nothing asked for: the cache
+    monkeypatch.setenv(hub.ENV_DATA_DIR, str(tmp_path / "env"))
+    assert hub.choose_data_dir(needs=["a.csv"]) == (tmp_path / "env", hub.ENVIRONMENT)
+
+
+def test_download_uses_the_books_data_folder_when_it_holds_the_file(book_layout):
+    content = b"Id,SalePrice\n1,100\n"
+    (book_layout / "kaggle_house_pred_train.csv").write_bytes(content)
+    name = "book_layout_test"
+    hub.DATA_HUB[name] = ("http://127.0.0.1:9/kaggle_house_pred_train.csv",
+                          hashlib.sha1(content).hexdigest())
+    try:
+        path = d2l.download(name)  # no network needed: ../data holds the verified file
+    finally:
+        del hub.DATA_HUB[name]
+    assert Path(path) == (book_layout / "kaggle_house_pred_train.csv").resolve()
