@@ -18,6 +18,7 @@ The improved recipe (leakage-free preprocessing, log target, an MLP) is in
 import dataclasses
 import functools
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -25,6 +26,7 @@ from torch.nn import functional as F
 from d2lcompute.batched import fit_batched, seeded
 from d2lcompute._checks import check_int, check_number
 from d2lcompute._files import atomic_write
+from d2lcompute.errors import DataError, FileAccessError, MissingFileError
 
 # The missing-value markers pandas used when the book was written. pandas 2 added "None", which
 # would merge MasVnrType's "None" (no veneer, 872 houses) into its missing values: 330 features
@@ -40,7 +42,11 @@ def read_csv(path):
     try:
         return pd.read_csv(path, keep_default_na=False, na_values=NA_VALUES)
     except (ValueError, UnicodeDecodeError) as e:  # pandas' parser errors are ValueErrors
-        raise ValueError(f"cannot read {path} as a CSV file: {e}") from e
+        raise DataError(f"cannot read {path} as a CSV file: {e}") from e
+    except FileNotFoundError as e:
+        raise MissingFileError(f"cannot read {path}: {e}") from e
+    except (IsADirectoryError, PermissionError) as e:
+        raise FileAccessError(f"cannot read {path}: {e}") from e
 
 
 def read_data(data_dir=None):
@@ -57,39 +63,81 @@ def read_data(data_dir=None):
     return train_data, test_data
 
 
+# A price above this is a typo or a unit error (the Kaggle maximum is 755,000); 1e308 would
+# overflow the float32 labels to inf and the run would diverge.
+MAX_PRICE = 1e9
+
+
 def check_data(train_data, test_data):
-    """Raise ``ValueError`` unless the frames look like the competition's training and test sets.
+    """Raise ``DataError`` (a ``ValueError``) unless the frames look like the competition's sets.
 
-    Checks: ``Id`` in both and ``SalePrice`` (positive numbers) in the training set only; the same
-    feature columns in both; no text in a column that otherwise holds numbers (which one-hot
-    encoding would silently turn into hundreds of features).
+    Checks: ``check_train_data`` on the training set; ``Id`` in the test set, as unique integers
+    (one submission row per house); the same feature columns in both; no text in a column that
+    otherwise holds numbers (which one-hot encoding would silently turn into hundreds of features).
     """
-    import pandas as pd
-
-    for name, frame, needed in [("training", train_data, ["Id", "SalePrice"]),
-                                ("test", test_data, ["Id"])]:
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise ValueError(f"the {name} data has no column {', '.join(map(repr, missing))}; "
-                             f"its columns are {_short_list(frame.columns)}")
-        if len(frame) == 0:
-            raise ValueError(f"the {name} data has no rows")
+    check_train_data(train_data)
+    _check_frame("test", test_data, ["Id"])
+    ids = test_data["Id"]
+    numeric = _integers(ids)
+    if not numeric.all():
+        _refuse_row(test_data, ~numeric, "test", "Id must be an integer in every row")
+    duplicated = ids.duplicated(keep="first").to_numpy()
+    if duplicated.any():
+        _refuse_row(test_data, duplicated, "test", "Id must be unique; it repeats")
     features = train_data.columns.drop(["Id", "SalePrice"])
     extra = test_data.columns.drop("Id").difference(features, sort=False)
     lacking = features.difference(test_data.columns, sort=False)
     if len(extra) or len(lacking):
-        raise ValueError("the training and test data must have the same feature columns; "
-                         + "; ".join(f"{what}: {_short_list(cols)}" for what, cols in
-                                     [("only in the test data", extra),
-                                      ("only in the training data", lacking)] if len(cols)))
-    price = pd.to_numeric(train_data["SalePrice"], errors="coerce")
-    bad = price.isna() | ~(price > 0)
-    if bad.any():
-        row = train_data[bad].iloc[0]
-        raise ValueError(f"SalePrice must be a positive number in every training row, got "
-                         f"{_show(row['SalePrice'])} (Id {_show(row['Id'])})")
+        raise DataError("the training and test data must have the same feature columns; "
+                        + "; ".join(f"{what}: {_short_list(cols)}" for what, cols in
+                                    [("only in the test data", extra),
+                                     ("only in the training data", lacking)] if len(cols)))
     for column in features:
         _check_numeric_column(column, train_data, test_data)
+
+
+def check_train_data(train_data):
+    """Raise ``DataError`` unless ``train_data`` has rows, an ``Id`` and a usable ``SalePrice``.
+
+    Every price must be a finite number in ``(0, MAX_PRICE]``: a missing, zero, negative,
+    infinite or absurd price (``1e308``) would make the log-RMSE NaN or the training diverge.
+    """
+    import pandas as pd
+
+    _check_frame("training", train_data, ["Id", "SalePrice"])
+    price = pd.to_numeric(train_data["SalePrice"], errors="coerce").to_numpy(dtype="float64")
+    bad = ~((price > 0) & (price <= MAX_PRICE))  # NaN and inf fail one of the comparisons
+    if bad.any():
+        _refuse_row(train_data, bad, "training",
+                    f"SalePrice must be a positive number up to {MAX_PRICE:.0e} in every row",
+                    "SalePrice")
+
+
+def _check_frame(name, frame, needed):
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataError(f"the {name} data has no column {', '.join(map(repr, missing))}; "
+                        f"its columns are {_short_list(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"the {name} data has no rows")
+
+
+def _integers(values):
+    """Which cells of a column hold integers (``7`` or ``7.0``), as a boolean array."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(numbers) & (numbers == np.round(numbers))
+
+
+def _refuse_row(frame, bad, name, what, column="Id"):
+    """Raise ``DataError`` naming the first row (counted from 1, as in the file) where ``bad``."""
+    i = int(np.flatnonzero(bad)[0])
+    row = frame.iloc[i]
+    raise DataError(f"{what}; row {i + 1} of the {name} data has {column} "
+                    f"{_show(row[column])}" + ("" if column == "Id" else f" (Id {_show(row['Id'])})")
+                    + f" ({int(bad.sum())} such row(s) in all)")
 
 
 def _check_numeric_column(column, train_data, test_data):
@@ -111,9 +159,9 @@ def _check_numeric_column(column, train_data, test_data):
         for (name, frame), stray in zip(frames, strays):
             if stray.any():
                 row = frame[stray.to_numpy()].iloc[0]
-                raise ValueError(f"column {column!r} of the {name} data holds numbers but also "
-                                 f"{_show(row[column])} (Id {_show(row['Id'])}); fix or remove "
-                                 f"that value")
+                raise DataError(f"column {column!r} of the {name} data holds numbers but also "
+                                f"{_show(row[column])} (Id {_show(row['Id'])}); fix or remove "
+                                f"that value")
 
 
 def _show(value):

@@ -53,6 +53,10 @@ class Preprocessor:
     def __init__(self, skew_threshold=0.75, clip=3.0, categorical=CATEGORICAL):
         self.skew_threshold = check_number("skew_threshold", skew_threshold, min_value=0)
         self.clip = check_number("clip", clip, min_value=0)
+        if isinstance(categorical, str) or not isinstance(categorical, (tuple, list, set)):
+            raise TypeError(f"categorical must be a tuple or list of column names, got "
+                            f"categorical={categorical!r}; for one column write "
+                            f"categorical=({categorical!r},)")
         self.categorical = tuple(categorical)
 
     def fit(self, features):
@@ -154,6 +158,7 @@ def k_fold(k, train_data, num_epochs=300, learning_rate=1e-3, weight_decay=0.01,
         a ``house_prices.KFoldResult``; curves are the blend's, epoch by epoch, and scores those
         of the blend of the MLPs at their best epochs.
     """
+    house_prices.check_train_data(train_data)
     return _run(train_data, _fold_masks(k, len(train_data)), num_epochs, learning_rate,
                 weight_decay, batch_size, **options)[0]
 

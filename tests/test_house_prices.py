@@ -2,6 +2,7 @@
 
 import functools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from torch.utils import data
 
 from d2lcompute import batched
 from d2lcompute import house_prices as hp
+from d2lcompute.errors import DataError
 
 
 @pytest.fixture
@@ -72,6 +74,31 @@ def test_read_csv_names_the_file_it_cannot_parse(tmp_path):
 def test_check_data_rejects_bad_frames(change, message):
     with pytest.raises(ValueError, match=message):
         hp.check_data(*change(*_frames()))
+
+
+@pytest.mark.parametrize("prices, shown", [
+    ([1, np.nan, 3, 4], "nan"), ([1, 2, np.inf, 4], "inf"), ([1, 2, 3, 1e308], "1e+308"),
+    ([1, 0, 3, 4], "0"),
+])
+def test_check_data_names_the_row_of_an_unusable_price(prices, shown):
+    """A missing, zero, infinite or absurd price would make training diverge or score NaN."""
+    train, test = _frames()
+    row = next(i for i, p in enumerate(prices) if not 0 < p <= 1e9)
+    with pytest.raises(DataError, match=rf"SalePrice must be a positive number up to 1e\+09 "
+                                        rf"in every row; row {row + 1} of the training data "
+                                        rf"has SalePrice {re.escape(shown)} \(Id {row + 1}\)"):
+        hp.check_data(train.assign(SalePrice=prices), test)
+
+
+@pytest.mark.parametrize("ids, message", [
+    ([5, 5], r"Id must be unique; it repeats; row 2 of the test data has Id 5"),
+    ([5, "six"], r"Id must be an integer in every row; row 2 of the test data has Id 'six'"),
+    ([5.5, 6], r"Id must be an integer in every row; row 1 of the test data has Id 5.5"),
+])
+def test_check_data_refuses_test_ids_a_submission_cannot_use(ids, message):
+    train, test = _frames()
+    with pytest.raises(ValueError, match=message):
+        hp.check_data(train, test.assign(Id=ids))
 
 
 def test_check_data_accepts_text_columns_and_missing_values():

@@ -159,6 +159,21 @@ def test_improved_k_fold_rejects_bad_options(option, value, message):
         hpi.k_fold(2, _small(), 1, **{option: value})
 
 
+def test_improved_k_fold_runs_the_books_data_checks():
+    """Without them a training set lacking SalePrice gave NaN scores instead of an error."""
+    with pytest.raises(ValueError, match="training data has no column 'SalePrice'"):
+        hpi.k_fold(2, _small().drop(columns="SalePrice"), 1)
+    with pytest.raises(ValueError, match="row 3 of the training data has SalePrice -1.0"):
+        hpi.k_fold(2, _small().assign(SalePrice=lambda d: d.SalePrice.where(d.Id != 3, -1)), 1)
+
+
+def test_preprocessor_refuses_one_column_name_as_a_string():
+    """A string would be split into letters and MSSubClass treated as numeric."""
+    with pytest.raises(TypeError, match=r"categorical must be a tuple or list of column names, "
+                                        r"got categorical='MSSubClass'.*\('MSSubClass',\)"):
+        hpi.Preprocessor(categorical="MSSubClass")
+
+
 def test_improved_train_and_pred_writes_a_submission(kaggle, tmp_path):
     train_data, test_data = kaggle
     path = tmp_path / "submission.csv"
