@@ -25,6 +25,7 @@ from torch.utils import data
 
 from d2lcompute import hub
 from d2lcompute._checks import check_int
+from d2lcompute.errors import DamagedFileError, MissingFileError
 
 _TEXT_LABELS = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt',
                 'sneaker', 'bag', 'ankle boot']
@@ -289,7 +290,7 @@ def _read_fashion_mnist(root, train):
     try:
         dataset = FashionMNIST(root=root, train=train, download=False)
     except (OSError, RuntimeError, ValueError, AssertionError) as e:  # torchvision asserts
-        raise RuntimeError(f"could not read Fashion-MNIST from {root / 'FashionMNIST' / 'raw'}: "
+        raise DamagedFileError(f"could not read Fashion-MNIST from {root / 'FashionMNIST' / 'raw'}: "
                            f"{e}. Delete the damaged files to download them again.") from e
     return dataset.data, dataset.targets
 
@@ -302,7 +303,7 @@ def _download_fashion_mnist(root):
             FashionMNIST(root=root, train=True, download=True)  # fetches both splits
     except (OSError, RuntimeError) as e:
         layout = "\n".join(f"  {root / name}" for name in hub.FASHION_MNIST_SHA1)
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"Fashion-MNIST is not in {root} and downloading it failed ({type(e).__name__}: "
             f"{str(e).strip()}).\nPut the four uncompressed files there by hand (gunzip the "
             f"*-ubyte.gz files from {_FASHION_MNIST_URL}):\n{layout}\nor point data_dir= or "

@@ -25,6 +25,7 @@ from pathlib import Path, PureWindowsPath
 from urllib.parse import urlsplit
 
 from d2lcompute._files import atomic_write
+from d2lcompute.errors import UserError
 
 ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
 
@@ -82,12 +83,12 @@ FASHION_MNIST_SHA1 = {
 DOWNLOAD_TIMEOUT = 30
 
 
-class DownloadError(OSError):
+class DownloadError(UserError, OSError):
     """A ``DATA_HUB`` file could not be fetched, or what arrived failed its sha1 check.
 
-    An ``OSError``, so ``except OSError`` catches it and the command line prints the
-    message without a traceback. The message names the URL, the reason, and the full
-    path where the file can be put by hand.
+    An ``OSError``, so ``except OSError`` catches it, and a ``UserError``, so the command
+    line prints the message without a traceback. The message names the URL, the reason,
+    and the full path where the file can be put by hand.
     """
 
 

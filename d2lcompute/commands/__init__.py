@@ -3,10 +3,13 @@
 """
 
 import argparse
+import os
 from pathlib import Path
 
+from d2lcompute.errors import UserError
 
-class CommandError(Exception):
+
+class CommandError(UserError):
     """Bad input to a command; the CLI prints the message and exits with status 2."""
 
 
