@@ -55,7 +55,14 @@ def save(obj, path):
                                 f"give a file name, e.g. {str(path / 'model.params')!r}")
     _check_safe_to_load(obj, "obj")
     with atomic_write(path) as f:
-        torch.save(obj, f)
+        try:
+            torch.save(obj, f)
+        except RuntimeError as e:
+            # a failed write (a full disk) reaches us as "[enforce fail at inline_container.cc]
+            # ... unexpected pos"; the OSError behind it says what happened
+            if isinstance(e.__context__, OSError):
+                raise e.__context__ from e
+            raise
 
 
 def load(path, map_location=None, *, weights_only=True):

@@ -1,4 +1,6 @@
 import collections
+import errno
+import os
 import pickle
 import random
 import re
@@ -15,6 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import d2lcompute as d2l
 from d2lcompute import io
+from d2lcompute.errors import FileAccessError
 
 
 class MLP(nn.Module):
@@ -129,6 +132,37 @@ def test_a_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         io.save(torch.ones(2), tmp_path / "new" / "x.pt")
     assert list((tmp_path / "new").iterdir()) == []
+
+
+def test_a_full_disk_during_save_is_a_user_error_not_an_enforce_fail(tmp_path, monkeypatch):
+    """torch reports a failed write as "[enforce fail at inline_container.cc] unexpected pos"."""
+    path = tmp_path / "mlp.params"
+    io.save({"w": torch.ones(3)}, path)
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
+    with pytest.raises(FileAccessError, match=r"cannot write .*mlp.params: No space left on "
+                                              r"device; free some space"):
+        io.save({"w": torch.zeros(1000)}, path)
+    monkeypatch.undo()
+    assert torch.equal(io.load(path)["w"], torch.ones(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.params"]
 
 
 # ---- safe loading -------------------------------------------------------------------------
