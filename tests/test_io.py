@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import d2lcompute as d2l
 from d2lcompute import io
-from d2lcompute.errors import FileAccessError
+from d2lcompute.errors import DamagedFileError, FileAccessError
 
 
 class MLP(nn.Module):
@@ -439,8 +439,8 @@ def test_checkpoint_into_another_architecture_changes_nothing(tmp_path):
     d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer, epoch=3)
     wider = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 1))
     wider_trainer = torch.optim.Adam(wider.parameters())
-    with pytest.raises(RuntimeError, match=r"shape mismatch for 0.weight: file \(16, 4\) vs "
-                                           r"model \(32, 4\)"):
+    with pytest.raises(io.CheckpointError, match=r"shape mismatch for 0.weight: file \(16, 4\) "
+                                                 r"vs model \(32, 4\)"):
         d2l.load_checkpoint(tmp_path / "ckpt.pt", wider, wider_trainer)
     assert wider_trainer.state_dict()["param_groups"][0]["lr"] == 0.001  # untouched
 
@@ -505,3 +505,103 @@ def test_checkpoint_rejects_bad_input(tmp_path, call, error, message):
     d2l.save_checkpoint(path, net, trainer)
     with pytest.raises(error, match=message):
         call(path, net, trainer)
+
+
+# ---- damaged files and all-or-nothing checkpoints ------------------------------------------
+
+def test_flipped_bytes_in_tensor_data_are_caught_by_the_crc(tmp_path):
+    path = tmp_path / "w.pt"
+    io.save({"w": torch.ones(100)}, path)
+    data = bytearray(path.read_bytes())
+    data[data.find(b"\x00\x00\x80\x3f") + 3] ^= 0x40  # one 1.0 becomes inf
+    path.write_bytes(data)
+    assert not torch.equal(torch.load(path)["w"], torch.ones(100))  # torch loads it altered
+    with pytest.raises(DamagedFileError, match=r"cannot load '.*w.pt': it is damaged: record "
+                                               r"'archive/data/0' fails its CRC-32 checksum"):
+        io.load(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_loading_a_fifo_says_what_it_is_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(FileAccessError, match=r"'.*pipe': it is a FIFO \(named pipe\), not a "
+                                              r"regular file"):
+        io.load(tmp_path / "pipe")
+
+
+def test_save_refuses_a_cycle_and_a_structure_too_deep(tmp_path):
+    loop = [torch.ones(1)]
+    loop.append({"again": loop})
+    with pytest.raises(ValueError, match=r"obj\[1\]\['again'\] contains itself \(a reference "
+                                         r"cycle\)"):
+        io.save(loop, tmp_path / "loop.pt")
+    deep = torch.ones(1)
+    for _ in range(5000):  # a RecursionError before
+        deep = [deep]
+    with pytest.raises(ValueError, match="obj is nested more than 64 levels deep"):
+        io.save(deep, tmp_path / "deep.pt")
+    assert list(tmp_path.iterdir()) == []
+    shared = torch.ones(2)
+    io.save([shared, shared, {"a": shared}], tmp_path / "shared.pt")  # shared, not a cycle
+
+
+def _snapshot(net, trainer):
+    return ({k: v.clone() for k, v in net.state_dict().items()}, repr(trainer.state_dict()),
+            torch.get_rng_state().clone())
+
+
+def _unchanged(before, net, trainer):
+    weights, optimizer, rng = before
+    return (all(torch.equal(weights[k], v) for k, v in net.state_dict().items())
+            and repr(trainer.state_dict()) == optimizer and torch.equal(torch.get_rng_state(), rng))
+
+
+def test_an_sgd_checkpoint_is_refused_by_adam_and_nothing_changes(tmp_path):
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 1))
+    sgd = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    _train_epoch(net, sgd, _data_loader())
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, sgd)
+    fresh, adam = _make_model()
+    before = _snapshot(fresh, adam)
+    with pytest.raises(io.CheckpointError, match=r"into Adam: it was saved from SGD"):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, adam)
+    assert _unchanged(before, fresh, adam)
+
+
+def test_an_optimizer_over_another_models_parameters_is_refused(tmp_path):
+    net, trainer = _make_model()
+    _train_epoch(net, trainer, _data_loader())
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer)
+    fresh, _ = _make_model()
+    other = nn.Sequential(nn.Linear(16, 4), nn.ReLU(), nn.Dropout(0.3), nn.Linear(1, 16))
+    wrong = torch.optim.Adam(other.parameters(), lr=0.01)  # same sizes, other shapes
+    before = _snapshot(fresh, wrong)
+    with pytest.raises(io.CheckpointError, match=r"its 'exp_avg' has shape \(16, 4\) where the "
+                                                 r"parameter has \(4, 16\); was the optimizer "
+                                                 r"built over another model\?"):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, wrong)
+    assert _unchanged(before, fresh, wrong)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda c: c["rng"].update(torch=torch.zeros(3, dtype=torch.uint8)),
+     "its random generator states cannot be restored"),
+    (lambda c: c["rng"].pop("python"), "its random generator states cannot be restored"),
+    (lambda c: c.update(epoch="three"), "is damaged: its epoch is not what save_checkpoint"),
+    (lambda c: c.update(extra=[1]), "is damaged: its extra is not what save_checkpoint"),
+    (lambda c: c.update(format="d2lcompute.checkpoint/2"),
+     r"written by another version of d2lcompute \(format 'd2lcompute.checkpoint/2'"),
+])
+def test_a_damaged_checkpoint_is_refused_before_anything_changes(tmp_path, damage, message):
+    """The RNG states used to be restored last: a bad one failed after the model had changed."""
+    net, trainer = _make_model()
+    _train_epoch(net, trainer, _data_loader())
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer)
+    checkpoint = io.load(tmp_path / "ckpt.pt")
+    damage(checkpoint)
+    torch.save(checkpoint, tmp_path / "ckpt.pt")
+    fresh, fresh_trainer = _make_model()
+    before = _snapshot(fresh, fresh_trainer)
+    with pytest.raises(io.CheckpointError, match=message):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, fresh_trainer)
+    assert _unchanged(before, fresh, fresh_trainer)
