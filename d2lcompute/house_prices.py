@@ -17,6 +17,7 @@ The improved recipe (leakage-free preprocessing, log target, an MLP) is in
 
 import dataclasses
 import functools
+import math
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from torch.nn import functional as F
 from d2lcompute.batched import fit_batched, seeded
 from d2lcompute._checks import check_int, check_number
 from d2lcompute._files import atomic_write
-from d2lcompute.errors import DataError, FileAccessError, MissingFileError
+from d2lcompute.errors import DataError, DivergenceError, FileAccessError, MissingFileError
 
 # The missing-value markers pandas used when the book was written. pandas 2 added "None", which
 # would merge MasVnrType's "None" (no veneer, 872 houses) into its missing values: 330 features
@@ -229,7 +230,9 @@ def log_rmse(net, features, labels):
         net.eval()
     try:
         with torch.no_grad():
-            clipped_preds = torch.clamp(net(features), 1, float("inf"))
+            preds = net(features)
+            _check_output(preds, labels)
+            clipped_preds = torch.clamp(preds, 1, float("inf"))
             return torch.sqrt(F.mse_loss(torch.log(clipped_preds), torch.log(labels))).item()
     finally:
         if was_training:
@@ -255,21 +258,51 @@ def train(net, train_features, train_labels, test_features, test_labels,
     train_ls, test_ls = [], []
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
     n = len(train_features)
+    last_loss = None  # the last finite mini-batch loss, for the divergence message
     for epoch in range(1, num_epochs + 1):
         net.train()
         order = torch.randperm(n, generator=generator).to(train_features.device)
-        for start in range(0, n, batch_size):
+        # kept on the device and checked once per epoch: a check per step would wait for it
+        losses = torch.empty(math.ceil(n / batch_size), device=train_features.device)
+        for b, start in enumerate(range(0, n, batch_size)):
             rows = order[start:start + batch_size]
             optimizer.zero_grad()
-            F.mse_loss(net(train_features.index_select(0, rows)),
-                       train_labels.index_select(0, rows)).backward()
+            y_hat, y = net(train_features.index_select(0, rows)), train_labels.index_select(0, rows)
+            if epoch == 1 and b == 0:
+                _check_output(y_hat, y)
+            loss = F.mse_loss(y_hat, y)
+            loss.backward()
             optimizer.step()
+            losses[b] = loss.detach()
+        last_loss = _check_epoch_losses(losses, epoch, last_loss)
         train_ls.append(log_rmse(net, train_features, train_labels))
+        if not math.isfinite(train_ls[-1]):  # the last step can make the weights infinite
+            raise DivergenceError("house-price training", epoch=epoch, last_finite_loss=last_loss)
         if test_labels is not None:
             test_ls.append(log_rmse(net, test_features, test_labels))
         if callback is not None:
             callback(epoch, train_ls[-1], test_ls[-1] if test_ls else None)
     return train_ls, test_ls
+
+
+def _check_epoch_losses(losses, epoch, last_loss, what="house-price training"):
+    """Raise ``DivergenceError`` at the first non-finite mini-batch loss of an epoch; else
+    return the epoch's last loss."""
+    finite = torch.isfinite(losses)
+    if not finite.all():
+        b = int((~finite).nonzero()[0])
+        last = float(losses[b - 1]) if b > 0 else last_loss
+        raise DivergenceError(what, epoch=epoch, batch=b + 1, last_finite_loss=last)
+    return float(losses[-1])
+
+
+def _check_output(y_hat, y):
+    """The net's output must have the labels' shape: ``(B, 1)`` against ``(B,)`` broadcasts to
+    ``(B, B)`` and silently fits another model."""
+    if y_hat.shape != y.shape:
+        raise ValueError(f"the net's output has shape {tuple(y_hat.shape)} for a batch whose "
+                         f"labels have shape {tuple(y.shape)}; labels must be (n, 1) for a net "
+                         f"with one output (labels.reshape(-1, 1))")
 
 
 def fold_bounds(k, n):
@@ -294,7 +327,7 @@ def get_k_fold_data(k, i, X, y):
 
     Book: §4.10
     """
-    _check_pair("", X, y)
+    _check_pair("", X, y, column=False)
     bounds = fold_bounds(k, len(X))
     i = check_int("i", i)
     if not 0 <= i < k:
@@ -386,7 +419,8 @@ def k_fold(k, X_train, y_train, num_epochs, learning_rate, weight_decay, batch_s
                         callback(i, epoch, t, v)
 
             fit_batched(nets, X_train, y_train, [rows[~mask] for mask in is_valid], num_epochs,
-                         learning_rate, weight_decay, batch_size, shuffles, record)
+                        learning_rate, weight_decay, batch_size, shuffles, record,
+                        name=lambda m: f"house-price training of fold {m + 1}")
     return KFoldResult(train_ls, valid_ls, [c[-1] for c in train_ls], [c[-1] for c in valid_ls])
 
 
@@ -417,21 +451,39 @@ def train_and_pred(train_features, test_features, train_labels, test_data,
 
 
 def write_submission(ids, preds, path="submission.csv"):
-    """Write Kaggle's ``Id,SalePrice`` CSV to ``path`` atomically (a crash leaves no half file)."""
+    """Write Kaggle's ``Id,SalePrice`` CSV to ``path`` atomically (a crash leaves no half file).
+
+    Raises:
+        DataError: a prediction is not a finite positive price (a diverged model); nothing
+            is written then.
+    """
     import pandas as pd
 
+    preds = np.asarray(preds, dtype="float64")
+    bad = ~(np.isfinite(preds) & (preds > 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{int(bad.sum())} of the {len(preds)} predicted prices are not finite "
+                        f"positive numbers (Id {_show(ids.iloc[i])}: {float(preds[i])!r}); "
+                        f"nothing was written to {path}. The model has probably diverged: try "
+                        f"a smaller learning rate.")
     submission = pd.DataFrame({"Id": ids.to_numpy(), "SalePrice": preds})
     with atomic_write(path, "w", newline="", encoding="utf-8") as f:
         submission.to_csv(f, index=False)
 
 
-def _check_pair(name, X, y):
+def _check_pair(name, X, y, column=True):
+    """``X`` must be ``(n, d)``; ``y`` one row per sample, and ``(n, 1)`` when ``column``."""
     prefix = f"{name}_" if name else ""
     if not isinstance(X, torch.Tensor) or X.dim() != 2:
         raise ValueError(f"{prefix}features must be a 2-D tensor (n, d), got {_describe(X)}")
     if not isinstance(y, torch.Tensor) or len(y) != len(X):
         raise ValueError(f"{prefix}labels must be a tensor with one row per sample "
                          f"({len(X)}), got {_describe(y)}")
+    if column and tuple(y.shape) != (len(X), 1):
+        raise ValueError(f"{prefix}labels must have shape (n, 1) = ({len(X)}, 1), like the "
+                         f"net's output, got {_describe(y)}; a (n,) vector would broadcast "
+                         f"against (n, 1) outputs (use labels.reshape(-1, 1))")
 
 
 def _describe(value):
