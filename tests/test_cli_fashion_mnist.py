@@ -220,3 +220,74 @@ def test_help_lists_models_and_resume(capsys):
     out = capsys.readouterr().out
     for word in [*fashion_mnist.MODELS, "--resume", "--output-dir", "runs/fashion-mnist"]:
         assert word in out
+
+
+def _stand_in_data(monkeypatch):
+    from d2lcompute import data
+
+    g = torch.Generator().manual_seed(0)
+    batches = [(torch.rand(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g))
+               for _ in range(2)]
+    monkeypatch.setattr(data, "load_data_fashion_mnist",
+                        lambda batch_size, resize=None, *, data_dir=None: (batches, batches))
+
+
+def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(tmp_path, capsys,
+                                                                       monkeypatch):
+    """Before: --lr 1e6 saved a checkpoint full of NaN and exited 0."""
+    from d2lcompute import train
+
+    _stand_in_data(monkeypatch)
+    real_epoch, calls = train.train_epoch_ch3, []
+
+    def diverging_second_epoch(net, *args, **kwargs):
+        calls.append(1)
+        result = real_epoch(net, *args, **kwargs)
+        if len(calls) == 2:
+            with torch.no_grad():
+                next(net.parameters()).fill_(float("nan"))
+            return float("nan"), result[1]
+        return result
+
+    monkeypatch.setattr(train, "train_epoch_ch3", diverging_second_epoch)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 2
+    err = capsys.readouterr().err
+    assert re.search(r"\nd2lcompute fashion-mnist: error: fashion-mnist training diverged at "
+                     r"epoch 2: the loss is not finite; the last finite loss was [\d.]+\. "
+                     r"Try a smaller --lr \(it was 0.5\); .*checkpoint.pt still holds "
+                     r"epoch 1\.\n$", err)
+    assert "Traceback" not in err
+    saved = io.load(tmp_path / "out" / "checkpoint.pt")
+    assert saved["epoch"] == 1
+    assert all(torch.isfinite(t).all() for t in saved["model"].values())
+
+
+def test_output_dir_that_is_a_file_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    _stand_in_data(monkeypatch)
+    (tmp_path / "out").write_text("")
+    assert _run(tmp_path, tmp_path / "out") == 2
+    assert f"--output-dir {tmp_path / 'out'} is a file; give a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda path: path.write_bytes(path.read_bytes().replace(b"\x00\x00\x80\x3f",
+                                                            b"\x00\x00\x80\x7f", 1)),
+     "fails its CRC-32 checksum"),
+    (lambda path: torch.save({**io.load(path), "format": "d2lcompute.checkpoint/9"}, path),
+     "written by another version of d2lcompute"),
+])
+def test_resume_from_a_damaged_or_newer_checkpoint_is_one_line(tmp_path, capsys, monkeypatch,
+                                                               damage, message):
+    _stand_in_data(monkeypatch)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 0
+    ckpt = tmp_path / "out" / "checkpoint.pt"
+    with torch.no_grad():  # make sure the bytes the first case flips are there
+        state = io.load(ckpt)
+        state["model"]["1.bias"][0] = 1.0
+        torch.save(state, ckpt)
+    damage(ckpt)
+    capsys.readouterr()
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "2", "--model", "mlp", "--resume") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("d2lcompute fashion-mnist: error: --resume: ") and message in err
+    assert len(err.splitlines()) == 1
