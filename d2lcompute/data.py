@@ -58,10 +58,14 @@ def synthetic_data(w, b, num_examples):
     """
     num_examples = check_int("num_examples", num_examples, min_value=1)
     w = torch.as_tensor(w)
+    if not (w.dim() == 1 or (w.dim() == 2 and w.shape[1] == 1)) or w.numel() == 0:
+        # a (1, d) or (d, k) w would make X (n, 1) or y (n * k,) without complaint
+        raise ValueError(f"w must be a vector of shape (d,) or (d, 1), got shape "
+                         f"{tuple(w.shape)}")
     if not w.is_floating_point():  # the book's torch.tensor([2, -3]) would fail in matmul
         w = w.to(torch.get_default_dtype())
     # Same draws in the same order as the book, so a seed gives the book's numbers.
-    X = torch.normal(0, 1, (num_examples, len(w)), dtype=w.dtype, device=w.device)
+    X = torch.normal(0, 1, (num_examples, w.shape[0]), dtype=w.dtype, device=w.device)
     y = torch.matmul(X, w) + b
     y += torch.normal(0, 0.01, y.shape, dtype=w.dtype, device=w.device)
     return X, y.reshape((-1, 1))
@@ -78,6 +82,13 @@ def load_array(data_arrays, batch_size, is_train=True):
     Book: §3.3
     """
     batch_size = check_int("batch_size", batch_size, min_value=1)
+    if not isinstance(data_arrays, (tuple, list)) or not data_arrays or not all(
+            isinstance(t, torch.Tensor) and t.dim() > 0 for t in data_arrays):
+        # a bare tensor would be taken apart row by row: one "array" per example
+        got = (f"a bare tensor of shape {tuple(data_arrays.shape)}"
+               if isinstance(data_arrays, torch.Tensor) else repr(data_arrays)[:80])
+        raise TypeError(f"data_arrays must be a tuple of tensors, e.g. (features, labels), "
+                        f"got {got}; for one tensor write (X,)")
     sizes = [len(t) for t in data_arrays]
     if len(set(sizes)) > 1:
         raise ValueError(f"data_arrays must hold the same number of examples, got sizes {sizes}")

@@ -2,6 +2,7 @@ import collections
 import itertools
 import math
 import os
+import re
 import struct
 from urllib.error import URLError
 
@@ -291,3 +292,24 @@ def test_real_fashion_mnist_reshuffles_each_epoch_reproducibly(real_data_dir):
     assert torch.equal(epoch1, again)
     assert torch.equal(labels(test_iter), labels(test_iter))
     assert torch.equal(labels(test_iter), test_iter.dataset.labels[:768])
+
+
+@pytest.mark.parametrize("w", [torch.ones(1, 3), torch.ones(3, 2), torch.tensor(2.0),
+                               torch.ones(0)])
+def test_synthetic_data_refuses_a_w_that_is_not_a_vector(w):
+    """A (1, 3) w gave X of shape (n, 1) and y of n * 3 rows, without complaint."""
+    with pytest.raises(ValueError, match=rf"w must be a vector of shape \(d,\) or \(d, 1\), got "
+                                         rf"shape {re.escape(str(tuple(w.shape)))}"):
+        d2l.synthetic_data(w, 4.2, 10)
+    X, y = d2l.synthetic_data(torch.ones(3, 1), 4.2, 10)  # the column §4.5 passes is fine
+    assert X.shape == (10, 3) and y.shape == (10, 1)
+
+
+def test_load_array_refuses_a_bare_tensor():
+    """load_array(X, 2) made one dataset column per row of X."""
+    with pytest.raises(TypeError, match=r"data_arrays must be a tuple of tensors, e\.g\. "
+                                        r"\(features, labels\), got a bare tensor of shape "
+                                        r"\(4, 3\); for one tensor write \(X,\)"):
+        d2l.load_array(torch.ones(4, 3), 2)
+    with pytest.raises(TypeError, match="got 'ab'"):
+        d2l.load_array("ab", 2)
