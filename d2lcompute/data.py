@@ -220,7 +220,9 @@ def load_data_fashion_mnist(batch_size, resize=None, *, data_dir=None):
     The files are read from ``hub.data_dir(data_dir)`` (explicit folder, else
     ``$D2LCOMPUTE_DATA_DIR``, else the cache), in torchvision's layout
     ``FashionMNIST/raw/train-images-idx3-ubyte`` etc., and downloaded there by
-    torchvision when missing. Decoded (and resized) images are kept for the rest of the
+    torchvision when missing. Each file is checked against its known sha1 first (once per
+    process while it is unchanged); a damaged one is downloaded again, or named in a
+    ``DamagedFileError`` when that fails. Decoded (and resized) images are kept for the rest of the
     process, so a second call costs nothing.
 
     Args:
@@ -298,12 +300,52 @@ def _read_fashion_mnist(root, train):
 
     if not all((root / name).is_file() for name in hub.FASHION_MNIST_SHA1):
         _download_fashion_mnist(root)
+    _verify_fashion_mnist(root)
     try:
         dataset = FashionMNIST(root=root, train=train, download=False)
     except (OSError, RuntimeError, ValueError, AssertionError) as e:  # torchvision asserts
         raise DamagedFileError(f"could not read Fashion-MNIST from {root / 'FashionMNIST' / 'raw'}: "
                            f"{e}. Delete the damaged files to download them again.") from e
     return dataset.data, dataset.targets
+
+
+def _verify_fashion_mnist(root):
+    """Check the four files against their sha1s; download fresh copies of damaged ones.
+
+    Zeroed images or a flipped label byte would otherwise train without complaint. A damaged
+    file is set aside while torchvision downloads, and put back if the download fails.
+    """
+    damaged = [name for name, sha1 in hub.FASHION_MNIST_SHA1.items()
+               if hub.known_sha1(root / name) != sha1]
+    if not damaged:
+        return
+    found = {name: hub.known_sha1(root / name) for name in damaged}
+    listing = "\n".join(f"  {root / name}: sha1 {found[name]}, expected "
+                        f"{hub.FASHION_MNIST_SHA1[name]}" for name in damaged)
+    aside = {root / name: (root / name).with_name(f"{(root / name).name}.damaged")
+             for name in damaged}
+    moved = []
+    try:
+        for path, spare in aside.items():
+            os.replace(path, spare)
+            moved.append((path, spare))
+        _download_fashion_mnist(root)
+    except (OSError, MissingFileError) as e:  # a read-only folder, or no network
+        for path, spare in moved:
+            os.replace(spare, path)
+        reason = e.__cause__ if isinstance(e, MissingFileError) else e
+        raise DamagedFileError(
+            f"Fashion-MNIST file(s) in {root} do not match their known sha1, and downloading "
+            f"fresh copies failed ({reason}):\n{listing}\nDelete them and load again with a "
+            f"network connection, or put correct copies there.") from e
+    for spare in aside.values():
+        spare.unlink()
+    still = [name for name in damaged
+             if hub.known_sha1(root / name) != hub.FASHION_MNIST_SHA1[name]]
+    if still:
+        raise DamagedFileError(f"the freshly downloaded Fashion-MNIST file(s) "
+                               f"{', '.join(str(root / n) for n in still)} do not match their "
+                               f"known sha1 either; the download source may have changed")
 
 
 def _download_fashion_mnist(root):

@@ -52,6 +52,20 @@ def file_sha1(path):
     return digest.hexdigest()
 
 
+# (real path, size, mtime_ns) -> sha1: a file is hashed again only when it changes
+_SHA1_MEMO = {}
+
+
+def known_sha1(path):
+    """``file_sha1(path)``, remembered for the process by the file's size and modification
+    time, so that loading a data set again does not re-read it to check it."""
+    info = os.stat(path)
+    key = (os.path.realpath(path), info.st_size, info.st_mtime_ns)
+    if key not in _SHA1_MEMO:
+        _SHA1_MEMO[key] = file_sha1(path)
+    return _SHA1_MEMO[key]
+
+
 def _default_cache():
     checkout = Path(__file__).resolve().parent.parent
     if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
