@@ -8,10 +8,13 @@ the environment variable ``D2LCOMPUTE_DATA_DIR``, then the project's ``data/`` c
 signature but trusts neither the network nor the cache: it uses a cached file only if
 its sha1 matches, checks the HTTP status, writes to a temporary file that becomes the
 real one only after the sha1 check, and says which URL failed and where to put the
-file by hand. ``download_extract`` refuses archive members that would land outside
-the cache folder. pooch's ``HTTPDownloader`` (requests, tqdm) does the HTTP transfer.
+file by hand. A transfer has an overall deadline and a size limit, and transient
+failures are retried with pooch's own ``retry_if_failed`` (waits of 1 s, 2 s...).
+``download_extract`` refuses archive members that would land outside the cache folder,
+and records which archive (by sha1) it extracted. pooch (requests, tqdm) does the HTTP.
 """
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -20,6 +23,7 @@ import shutil
 import stat
 import sys
 import tarfile
+import threading
 import zipfile
 from pathlib import Path, PureWindowsPath
 from urllib.parse import urlsplit
@@ -95,6 +99,13 @@ FASHION_MNIST_SHA1 = {
 # Seconds to wait for the connection and then for each next piece of data (not for the
 # whole file): long enough for a slow link, short enough that a dead one fails visibly.
 DOWNLOAD_TIMEOUT = 30
+# Seconds for a whole transfer: a server trickling a byte at a time is cut off.
+DOWNLOAD_DEADLINE = 30 * 60
+# Bytes a download may have (after decompression: a gzip bomb is cut off too). The book's
+# files for chapters 4-5 are under 1 MB; raise it for the large archives of later chapters.
+DOWNLOAD_MAX_BYTES = 256 << 20
+# Further attempts after a transient failure (dropped connection, timeout, 5xx, wrong sha1).
+DOWNLOAD_RETRIES = 2
 
 
 class DownloadError(UserError, OSError):
@@ -141,21 +152,21 @@ def download(name, cache_dir=None):
     fname = data_dir(cache_dir) / file_name
     if fname.is_file() and file_sha1(fname) == sha1_hash:
         return str(fname)  # hit cache
+    new_folders = _missing_folders(fname.parent)
     try:
-        with atomic_write(fname, "w+b") as f:
-            _fetch(url, f)
-            actual = _stream_sha1(f)
-            if actual != sha1_hash:  # raising here makes atomic_write delete the temporary file
-                raise DownloadError(
-                    f"the file downloaded from {url} has sha1 {actual}, but "
-                    f"DATA_HUB[{name!r}] expects {sha1_hash}; it was discarded (the server "
-                    "may have sent an error page or a changed file). "
-                    + _by_hand(url, fname, sha1_hash))
-    except DownloadError:
+        _fetch(url, fname, sha1_hash)
+    except BaseException as e:
+        for folder in new_folders:  # deepest first; only the ones this call created, if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(e, DownloadError):
+            raise
+        if isinstance(e, ValueError):  # pooch: the sha1 did not match, attempt after attempt
+            raise DownloadError(f"the file downloaded from {url} does not match "
+                                f"DATA_HUB[{name!r}]: {e} " + _by_hand(url, fname, sha1_hash)) from e
+        if isinstance(e, OSError):  # requests' errors are OSErrors: refused, timeout, cut short
+            raise _failed(url, fname, sha1_hash, e) from e
         raise
-    except OSError as e:  # requests' errors are OSErrors: HTTP status, refused, timeout, cut short
-        raise DownloadError(f"could not download {url}: {e}. "
-                            + _by_hand(url, fname, sha1_hash)) from e
     return str(fname)
 
 
@@ -248,29 +259,107 @@ def _hub_entry(name):
     return url, sha1_hash.lower(), file_name
 
 
-def _fetch(url, f):
-    """Stream ``url`` into the open file ``f`` with pooch, raising on any HTTP error status."""
+def _fetch(url, fname, sha1_hash):
+    """Download ``url`` to ``fname`` through ``pooch.Pooch.fetch``: its temporary file, sha1
+    check and ``retry_if_failed``, with our guarded downloader doing each attempt."""
     import pooch  # lazy: pulls in requests
 
-    # pooch never closes its response, so on an error (a 404, say) the connection would
-    # linger until garbage collection; a hook hands us the response to close.
-    responses = []
+    registry = pooch.create(path=fname.parent, base_url="", retry_if_failed=DOWNLOAD_RETRIES,
+                            registry={fname.name: f"sha1:{sha1_hash}"}, urls={fname.name: url})
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # pooch logs every download and retry at INFO on stderr
+    try:
+        registry.fetch(fname.name, downloader=functools.partial(_guarded_download, fname=fname,
+                                                                sha1_hash=sha1_hash))
+    finally:
+        logger.setLevel(level)
+
+
+def _guarded_download(url, output_file, pooch_instance, *, fname, sha1_hash):
+    """One attempt, as a pooch downloader: pooch's ``HTTPDownloader`` under a deadline and a
+    size limit. Raises ``DownloadError`` (which pooch does not retry) for what retrying cannot
+    fix: too large, too slow overall, or an HTTP 4xx answer."""
+    import pooch
+    import requests
+
+    # pooch's temporary file is private (0600); a new one gets the mode open() gives
+    os.remove(output_file)
+    responses, expired = [], threading.Event()
+
+    def on_response(response, **_):
+        responses.append(response)
+        size = int(response.headers.get("content-length") or 0)
+        if size > DOWNLOAD_MAX_BYTES:
+            raise _too_large(url, fname, sha1_hash, f"the server announces {size} bytes")
+
+    def cut_off():
+        expired.set()
+        for response in responses:
+            response.raw.shutdown()  # wakes a read blocked in another thread
+
+    timer = threading.Timer(DOWNLOAD_DEADLINE, cut_off)
     downloader = pooch.HTTPDownloader(
         progressbar=sys.stderr is not None and sys.stderr.isatty(), chunk_size=1 << 16,
-        timeout=DOWNLOAD_TIMEOUT, hooks={"response": lambda r, **_: responses.append(r)})
+        timeout=DOWNLOAD_TIMEOUT, hooks={"response": on_response})
+    timer.start()
     try:
-        downloader(url, f, None)
+        with open(output_file, "w+b") as f:
+            downloader(url, _Limited(f, url, fname, sha1_hash, expired), pooch_instance)
+    except requests.RequestException as e:
+        status = getattr(e.response, "status_code", None)
+        if expired.is_set():
+            raise DownloadError(f"could not download {url}: it took longer than "
+                                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). "
+                                + _by_hand(url, fname, sha1_hash)) from e
+        if status is not None and 400 <= status < 500 and status not in (408, 429):
+            raise _failed(url, fname, sha1_hash, e) from e
+        raise  # transient: pooch tries again
     finally:
-        for response in responses:
+        timer.cancel()
+        for response in responses:  # pooch never closes its response
             response.close()
 
 
-def _stream_sha1(f):
-    f.seek(0)
-    digest = hashlib.sha1()
-    for chunk in iter(lambda: f.read(1 << 20), b""):
-        digest.update(chunk)
-    return digest.hexdigest()
+class _Limited:
+    """The file a download writes to, refusing more than ``DOWNLOAD_MAX_BYTES`` (counted after
+    requests decompresses, so a gzip bomb stops too) and anything after the deadline."""
+
+    def __init__(self, f, url, fname, sha1_hash, expired):
+        self.f, self.expired, self.written = f, expired, 0
+        self.context = (url, fname, sha1_hash)
+
+    def write(self, chunk):
+        self.written += len(chunk)
+        if self.written > DOWNLOAD_MAX_BYTES:
+            raise _too_large(*self.context, f"more than {DOWNLOAD_MAX_BYTES} bytes arrived")
+        if self.expired.is_set():
+            raise DownloadError(f"could not download {self.context[0]}: it took longer than "
+                                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). "
+                                + _by_hand(*self.context))
+        return self.f.write(chunk)
+
+    def flush(self):
+        self.f.flush()
+
+
+def _too_large(url, fname, sha1_hash, what):
+    return DownloadError(f"refused to download {url}: {what}, over the limit of "
+                         f"{DOWNLOAD_MAX_BYTES} bytes (hub.DOWNLOAD_MAX_BYTES); nothing was "
+                         f"kept. " + _by_hand(url, fname, sha1_hash))
+
+
+def _failed(url, fname, sha1_hash, error):
+    return DownloadError(f"could not download {url}: {error}. " + _by_hand(url, fname, sha1_hash))
+
+
+def _missing_folders(folder):
+    """The folders that creating ``folder`` would add, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def _by_hand(url, fname, sha1_hash):

@@ -90,6 +90,7 @@ def _fails(argv, capsys):
 
 def test_missing_data_files_say_where_to_put_them(tmp_path, monkeypatch, capsys):
     # nothing listens on port 9 of this machine: the download fails at once, offline
+    monkeypatch.setattr(hub, "DOWNLOAD_RETRIES", 0)  # each retry would wait a second or two
     for name in ("kaggle_house_train", "kaggle_house_test"):
         url, sha1 = hub.DATA_HUB[name]
         monkeypatch.setitem(hub.DATA_HUB, name, ("http://127.0.0.1:9/" + url.rsplit("/", 1)[1],
