@@ -17,6 +17,7 @@ and records which archive (by sha1) it extracted. pooch (requests, tqdm) does th
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -178,8 +179,10 @@ def download_extract(name, folder=None):
 
     Every member is checked before anything is written: an absolute path, a ``..``
     component, a link or a device file makes the whole archive be refused, so nothing
-    can land outside the data folder. Members already there with the right size are
-    not written again, so calling this twice is cheap and a read-only folder that
+    can land outside the data folder. A hidden record next to the archive
+    (``.NAME.extracted``) keeps its sha1 and each extracted member's size and modification
+    time: a member is written again when the archive changed or the member did (cut short,
+    overwritten); the others are not, so calling this twice is cheap and a read-only folder that
     holds the extracted files works.
 
     Args:
@@ -203,6 +206,7 @@ def download_extract(name, folder=None):
     Book: §4.10
     """
     fname = Path(download(name))
+    sha1_hash = _hub_entry(name)[1]  # what download() just checked fname against
     suffix = next((s for s in _ARCHIVE_SUFFIXES if fname.name.endswith(s)), None)
     if suffix is None:
         raise ValueError(f"download_extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
@@ -211,10 +215,10 @@ def download_extract(name, folder=None):
     try:
         if kind == "zip":
             with zipfile.ZipFile(fname) as archive:
-                _extract(list(_zip_members(archive)), fname.parent, fname)
+                _extract(list(_zip_members(archive)), fname.parent, fname, sha1_hash)
         else:
             with tarfile.open(fname) as archive:
-                _extract(list(_tar_members(archive)), fname.parent, fname)
+                _extract(list(_tar_members(archive)), fname.parent, fname, sha1_hash)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
         raise ValueError(f"{fname} is not a readable {kind} archive: {e}") from e
     return str(fname.parent / folder) if folder else str(fname)[: -len(suffix)]
@@ -384,21 +388,55 @@ def _tar_members(archive):
         yield member.name, kind, member.size, functools.partial(archive.extractfile, member)
 
 
-def _extract(members, base_dir, archive_path):
-    """Write ``members`` under ``base_dir``, after checking that every one stays inside it."""
+def _extract(members, base_dir, archive_path, sha1_hash):
+    """Write ``members`` under ``base_dir``, after checking that every one stays inside it.
+
+    Members the record says were extracted from this very archive, and that have not changed
+    since (same size and modification time), are left as they are.
+    """
     root = base_dir.resolve()
     plan = [(_member_target(root, name, kind, archive_path), kind, size, open_member)
             for name, kind, size, open_member in members]
+    record_path = archive_path.with_name(f".{archive_path.name}.extracted")
+    known = _read_record(record_path, sha1_hash)
+    extracted = {}
     for target, kind, size, open_member in plan:
         if kind == "dir":
             target.mkdir(parents=True, exist_ok=True)
-        # Written in place rather than through atomic_write: an fsync per member would
-        # make archives of ~100k small files (aclImdb) take minutes. A member cut short
-        # has the wrong size, so the next call writes it again.
-        elif not (target.is_file() and target.stat().st_size == size):
+            continue
+        key = target.relative_to(root).as_posix()
+        if _identity(target) is None or _identity(target) != known.get(key):
+            # Written in place rather than through atomic_write: an fsync per member would
+            # make archives of ~100k small files (aclImdb) take minutes. A member cut short
+            # is not in the record, so the next call writes it again.
             target.parent.mkdir(parents=True, exist_ok=True)
             with open_member() as src, open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
+        extracted[key] = _identity(target)
+    if extracted != known:
+        with atomic_write(record_path, "w", encoding="utf-8") as f:
+            json.dump({"archive_sha1": sha1_hash, "members": extracted}, f)
+
+
+def _read_record(record_path, sha1_hash):
+    """``{member: [size, mtime_ns]}`` extracted from the archive with ``sha1_hash``, or {}."""
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or record.get("archive_sha1") != sha1_hash:
+        return {}  # another archive (or none): extract everything again
+    members = record.get("members")
+    return members if isinstance(members, dict) else {}
+
+
+def _identity(path):
+    """``[size, mtime_ns]`` of a regular file, or None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return [info.st_size, info.st_mtime_ns] if stat.S_ISREG(info.st_mode) else None
 
 
 def _member_target(root, name, kind, archive_path):

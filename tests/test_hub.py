@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import io
+import json
 import socket
 import stat
 import sys
@@ -401,6 +402,26 @@ def test_extract_again_skips_complete_members_and_repairs_cut_ones(server, monke
     hub.download_extract("pack", "pkg")
     assert written == [str(cache / "pkg/sub/b.txt")]
     assert (cache / "pkg/sub/b.txt").read_bytes() == FILES["pkg/sub/b.txt"]
+
+
+def test_extract_again_when_the_archive_changes_or_a_member_is_altered(server, monkeypatch, cache):
+    """Deciding by size alone kept same-sized stale or damaged members."""
+    register(monkeypatch, server, "pack", "pack.zip", make_archive("zip", FILES))
+    hub.download_extract("pack")
+    record = json.loads((cache / ".pack.zip.extracted").read_text())
+    assert record["archive_sha1"] == sha1(make_archive("zip", FILES))
+    assert sorted(record["members"]) == sorted(FILES)
+
+    (cache / "pkg/a.txt").write_bytes(b"ALPHA\n")  # damaged, same size
+    hub.download_extract("pack")
+    assert (cache / "pkg/a.txt").read_bytes() == FILES["pkg/a.txt"]
+
+    changed = {"pkg/a.txt": b"gamma\n", "pkg/sub/b.txt": b"delta\n" * 100}  # same sizes
+    server.files.clear()
+    register(monkeypatch, server, "pack", "pack.zip", make_archive("zip", changed))
+    hub.download_extract("pack")
+    for name, data in changed.items():
+        assert (cache / name).read_bytes() == data
 
 
 @pytest.mark.parametrize("kind", ["zip", "tar"])
