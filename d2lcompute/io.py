@@ -12,11 +12,13 @@ number generator state, so an interrupted run resumes exactly where it stopped.
 """
 
 import collections
+import errno
 import os
 import pickle
 import random
 import stat
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +120,10 @@ def load(path, map_location=None, *, weights_only=True):
             raise UnsafeFileError(_refusal_message(path, e)) from e
         raise _unreadable(path, e) from e
     except (EOFError, IndexError) as e:
+        raise _unreadable(path, e) from e
+    except OSError as e:  # torch's zip reader: "[Errno 22] Invalid argument" when cut short
+        if e.errno != errno.EINVAL:
+            raise
         raise _unreadable(path, e) from e
     except RuntimeError as e:
         if "zip archive" in str(e):
@@ -308,12 +314,18 @@ def _check_intact(path):
     torch.load reads tensor data without checking it, so flipped bytes load as altered
     weights. Files in torch's older format (not zip) carry no checksums and pass as they are.
     """
-    if not zipfile.is_zipfile(path):
-        return
     try:
+        if not zipfile.is_zipfile(path):
+            return
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()  # reads every record and compares its CRC-32
-    except (zipfile.BadZipFile, EOFError, ValueError) as e:
+    # garbled headers can claim a multi-disk archive, compression or encryption
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
+            zlib.error) as e:
+        raise _unreadable(path, e) from e
+    except OSError as e:  # a garbled offset makes zipfile seek before the start
+        if e.errno != errno.EINVAL:
+            raise
         raise _unreadable(path, e) from e
     if bad is not None:
         raise DamagedFileError(f"cannot load {str(path)!r}: it is damaged: record {bad!r} fails "

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import d2lcompute as d2l
 from d2lcompute import io
-from d2lcompute.errors import DamagedFileError, FileAccessError
+from d2lcompute.errors import DamagedFileError, FileAccessError, UserError
 
 
 class MLP(nn.Module):
@@ -605,3 +605,35 @@ def test_a_damaged_checkpoint_is_refused_before_anything_changes(tmp_path, damag
     with pytest.raises(io.CheckpointError, match=message):
         d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, fresh_trainer)
     assert _unchanged(before, fresh, fresh_trainer)
+
+
+def test_a_checkpoint_cut_or_garbled_anywhere_fails_with_a_user_error(tmp_path):
+    """Fuzzed damage (cuts, flipped bits, overwritten runs) gave OSError "[Errno 22] Invalid
+    argument", BadZipFile, NotImplementedError or RuntimeError before; now a UserError every
+    time, and the model is untouched."""
+    net, trainer = _make_model()
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer, epoch=1, history={"loss": [0.5]})
+    good = (tmp_path / "ckpt.pt").read_bytes()
+    rng = random.Random(0)
+    fresh, fresh_trainer = _make_model()
+    before = _snapshot(fresh, fresh_trainer)
+    for trial in range(300):
+        data = bytearray(good)
+        if trial % 3 == 0:
+            data = data[:rng.randrange(len(data))]
+        elif trial % 3 == 1:
+            for _ in range(rng.randint(1, 4)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        else:
+            i = rng.randrange(len(data))
+            data[i:i + 8] = bytes(rng.randrange(256) for _ in range(8))
+        (tmp_path / "bad.pt").write_bytes(data)
+        try:
+            d2l.load_checkpoint(tmp_path / "bad.pt", fresh, fresh_trainer)
+        except UserError:
+            pass
+        else:  # a flip in padding or an unused header field is harmless
+            fresh, fresh_trainer = _make_model()
+            before = _snapshot(fresh, fresh_trainer)
+            continue
+        assert _unchanged(before, fresh, fresh_trainer), trial
