@@ -291,3 +291,22 @@ def test_resume_from_a_damaged_or_newer_checkpoint_is_one_line(tmp_path, capsys,
     err = capsys.readouterr().err
     assert err.startswith("d2lcompute fashion-mnist: error: --resume: ") and message in err
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("extra", [{"options": 1}, {"history": 3}, "not a dict"])
+def test_resume_refuses_a_checkpoint_with_garbled_extras(tmp_path, capsys, monkeypatch, extra):
+    """Before: AttributeError or KeyError tracebacks."""
+    _stand_in_data(monkeypatch)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 0
+    ckpt = tmp_path / "out" / "checkpoint.pt"
+    state = io.load(ckpt)
+    if isinstance(extra, dict):
+        state["extra"].update(extra)
+    else:
+        state["extra"] = extra
+    torch.save(state, ckpt)
+    capsys.readouterr()
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "2", "--model", "mlp", "--resume") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("d2lcompute fashion-mnist: error: --resume: ")
+    assert "was not written by fashion-mnist" in err or "is damaged" in err

@@ -183,9 +183,17 @@ def _check_resumable(checkpoint, options):
         state = io.load(checkpoint, map_location="cpu")
     except UserError as e:  # truncated, damaged, unsafe, not a file
         raise CommandError(f"--resume: {e}") from e
-    saved = state.get("extra", {}).get("options") if isinstance(state, dict) else None
+    extra = state.get("extra") if isinstance(state, dict) else None
+    saved = extra.get("options") if isinstance(extra, dict) else None
     if not isinstance(saved, dict):
         raise CommandError(f"--resume: {checkpoint} was not written by fashion-mnist")
+    history = extra.get("history")
+    keys = ("epoch", "train_loss", "train_acc", "test_acc", "seconds")
+    if not (isinstance(history, dict) and all(isinstance(history.get(k), list) for k in keys)
+            and len({len(history[k]) for k in keys}) == 1
+            and len(history["epoch"]) == state.get("epoch")):
+        raise CommandError(f"--resume: {checkpoint} is damaged: its training history does not "
+                           f"match its epoch count; start a new run without --resume")
     changed = [f"--{key.replace('_', '-')} {saved.get(key)} (now {options[key]})"
                for key in _COMPARED if saved.get(key) != options[key]]
     if changed:
