@@ -293,7 +293,7 @@ def test_resume_from_a_damaged_or_newer_checkpoint_is_one_line(tmp_path, capsys,
     assert len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize("extra", [{"options": 1}, {"history": 3}, "not a dict"])
+@pytest.mark.parametrize("extra", [{"history": 3}, "not a dict"])
 def test_resume_refuses_a_checkpoint_with_garbled_extras(tmp_path, capsys, monkeypatch, extra):
     """Before: AttributeError or KeyError tracebacks."""
     _stand_in_data(monkeypatch)
