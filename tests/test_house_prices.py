@@ -477,21 +477,21 @@ def test_labels_of_shape_n_are_refused_not_broadcast():
 
 def _batched_args(n=40, nets=2):
     X, y = _synthetic(n)
-    return dict(nets=[nn.Sequential(nn.Linear(6, 1)) for _ in range(nets)], X=X, y=y,
-                train_rows=[torch.arange(n // 2) for _ in range(nets)], num_epochs=2,
-                learning_rate=0.1, weight_decay=0, batch_size=8,
-                generators=[torch.Generator().manual_seed(i) for i in range(nets)],
-                on_epoch=lambda *a: None)
+    return {"nets": [nn.Sequential(nn.Linear(6, 1)) for _ in range(nets)], "X": X, "y": y,
+            "train_rows": [torch.arange(n // 2) for _ in range(nets)], "num_epochs": 2,
+            "learning_rate": 0.1, "weight_decay": 0, "batch_size": 8,
+            "generators": [torch.Generator().manual_seed(i) for i in range(nets)],
+            "on_epoch": lambda *a: None}
 
 
 @pytest.mark.parametrize("change, error, message", [
-    (dict(batch_size=0), ValueError, "batch_size must be >= 1, got batch_size=0"),
-    (dict(batch_size=2.5), TypeError, "batch_size must be an integer"),
-    (dict(train_rows=[torch.arange(5), torch.arange(0)]), ValueError,
+    ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got batch_size=0"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
+    ({"train_rows": [torch.arange(5), torch.arange(0)]}, ValueError,
      r"net\(s\) \[1\] have none \(fewer rows than folds\?\)"),
-    (dict(generators=[torch.Generator()]), ValueError,
+    ({"generators": [torch.Generator()]}, ValueError,
      "got 2 nets, 2 train_rows, 1 generators"),
-    (dict(y=torch.ones(40)), ValueError, r"y must be \(n, out\) with n = 40 rows of X"),
+    ({"y": torch.ones(40)}, ValueError, r"y must be \(n, out\) with n = 40 rows of X"),
 ])
 def test_batched_trainer_checks_its_arguments(change, error, message):
     with pytest.raises(error, match=message):

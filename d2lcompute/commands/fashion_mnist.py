@@ -24,8 +24,13 @@ import math
 import sys
 from pathlib import Path
 
-from d2lcompute.commands import (CommandError, add_options, check_output, out_of_memory,
-                                 resolve_device)
+from d2lcompute.commands import (
+    CommandError,
+    add_options,
+    check_output,
+    out_of_memory,
+    resolve_device,
+)
 from d2lcompute.errors import DivergenceError, UserError
 
 HELP = "train a chapter-4 MLP (scratch, concise, dropout) on Fashion-MNIST"

@@ -27,8 +27,13 @@ import contextlib
 import sys
 from pathlib import Path
 
-from d2lcompute.commands import (CommandError, add_options, check_output, out_of_memory,
-                                 resolve_device)
+from d2lcompute.commands import (
+    CommandError,
+    add_options,
+    check_output,
+    out_of_memory,
+    resolve_device,
+)
 
 HELP = "Kaggle house prices (§4.10): k-fold table and submission.csv"
 
