@@ -310,3 +310,26 @@ def test_resume_refuses_a_checkpoint_with_garbled_extras(tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert err.startswith("d2lcompute fashion-mnist: error: --resume: ")
     assert "was not written by fashion-mnist" in err or "is damaged" in err
+
+
+def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
+        tmp_path, capsys, monkeypatch):
+    from d2lcompute import train
+
+    _stand_in_data(monkeypatch)
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't "
+                           "allocate memory: you tried to allocate 824633720832 bytes.")
+
+    monkeypatch.setattr(train, "train_epoch_ch3", out_of_memory)
+    assert _run(tmp_path, tmp_path / "out", "--batch-size", "100000000") == 2
+    assert re.search(r"error: --batch-size 100000000: out of memory on cpu \(.*can't allocate "
+                     r"memory.*\); try a smaller --batch-size\n$", capsys.readouterr().err)
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    monkeypatch.setattr(train, "train_epoch_ch3", bug)
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        _run(tmp_path, tmp_path / "out")
