@@ -333,3 +333,35 @@ def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
     monkeypatch.setattr(train, "train_epoch_ch3", bug)
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
         _run(tmp_path, tmp_path / "out")
+
+
+def test_a_full_disk_during_the_checkpoint_save_is_one_line(tmp_path, capsys, monkeypatch):
+    """Before: "RuntimeError: [enforce fail at inline_container.cc:672]" and a traceback."""
+    import errno
+    import os
+
+    _stand_in_data(monkeypatch)
+    real_fdopen = os.fdopen
+
+    class FullDisk:  # what torch.save writes to: every write fails as on a full disk
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 2
+    err = capsys.readouterr().err
+    assert re.search(r"\nd2lcompute fashion-mnist: error: cannot write .*checkpoint.pt: No space "
+                     r"left on device; free some space or choose another folder\n$", err)
+    assert "Traceback" not in err and not (tmp_path / "out" / "checkpoint.pt").exists()
