@@ -7,6 +7,8 @@ exceptions, not ``assert`` (which ``python -O`` strips).
 
 import numbers
 
+import torch
+
 
 def check_int(name, value, *, min_value=None, max_value=None):
     """Return ``value`` if it is an integer (not a bool) within the given bounds."""
@@ -40,6 +42,21 @@ def check_choice(name, value, choices):
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {allowed}; got {name}={value!r}")
     return value
+
+
+def check_examples(name, X, num_inputs):
+    """Return ``X`` if it is a tensor of examples with ``num_inputs`` elements each.
+
+    ``X.reshape(-1, num_inputs)`` accepts any tensor whose size divides evenly, so an image of
+    the wrong size would silently become fewer or more rows than the batch has examples.
+    """
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(X).__name__}")
+    per_example = X[0].numel() if X.dim() > 1 else None
+    if per_example != num_inputs:
+        raise ValueError(f"{name} must have shape (N, *) with {num_inputs} elements per example "
+                         f"(e.g. (N, {num_inputs})), got shape {tuple(X.shape)}")
+    return X
 
 
 def _check_bounds(name, value, min_value, max_value):

@@ -2,8 +2,10 @@
 
 Each command lives in ``d2lcompute/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)``
 and ``run(args) -> int``. Options with the same name mean the same in every command
-(see ``commands.add_options``). A bad option or bad input ends with a one-line message
-and exit status 2, never a traceback; set ``D2LCOMPUTE_DEBUG=1`` to see the traceback.
+(see ``commands.add_options``). A failure the user caused (an ``errors.UserError``: a bad
+option, a damaged file, a full disk, a diverged run) ends with a one-line message and exit
+status 2; set ``D2LCOMPUTE_DEBUG=1`` to see its traceback. Anything else is a bug and keeps
+its traceback.
 """
 
 import argparse
@@ -12,7 +14,7 @@ import os
 import sys
 
 from d2lcompute import __version__
-from d2lcompute.commands import CommandError
+from d2lcompute.errors import UserError
 
 COMMANDS = {
     "info": "info",
@@ -45,7 +47,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"\nd2lcompute {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (CommandError, ValueError, TypeError, OSError) as e:
+    except UserError as e:
         if os.environ.get("D2LCOMPUTE_DEBUG"):
             raise
         print(f"d2lcompute {args.command}: error: {e}", file=sys.stderr)

@@ -81,3 +81,29 @@ def test_shared_options_accept_good_values():
     add_options(parser, "--epochs", "--lr", "--dropout", "--seed", "--data-dir", epochs=10)
     args = parser.parse_args(["--lr", "0.5", "--dropout", "0", "--seed", "7", "--data-dir", "d"])
     assert (args.epochs, args.lr, args.dropout, args.seed, str(args.data_dir)) == (10, 0.5, 0.0, 7, "d")
+
+
+def test_a_user_error_is_one_line_and_exit_status_2(monkeypatch, capsys):
+    from d2lcompute.commands import info
+    from d2lcompute.errors import UserError
+
+    def fails(args):
+        raise UserError("the file x.pt is damaged")
+
+    monkeypatch.setattr(info, "run", fails)
+    assert main(["info"]) == 2
+    assert capsys.readouterr().err == "d2lcompute info: error: the file x.pt is damaged\n"
+
+
+@pytest.mark.parametrize("bug", [ValueError("bad shape inside"), TypeError("oops"),
+                                 OSError("some bug")])
+def test_a_real_bug_keeps_its_traceback(monkeypatch, bug):
+    """Only UserError is a one-liner: a ValueError from deep inside is a bug to see whole."""
+    from d2lcompute.commands import info
+
+    def fails(args):
+        raise bug
+
+    monkeypatch.setattr(info, "run", fails)
+    with pytest.raises(type(bug), match=str(bug)):
+        main(["info"])

@@ -1,7 +1,9 @@
 """Tests for d2lcompute/hub.py: downloads against a local HTTP server, never the network."""
 
+import gzip
 import hashlib
 import io
+import json
 import socket
 import stat
 import sys
@@ -29,6 +31,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.requests.append(self.path)
+        kind = self.path.split("/")[1]
+        if kind in ("trickle", "gzip", "flaky"):
+            return self._hostile(kind)
         body = self.server.files.get(self.path.removeprefix("/truncated"))
         if body is None:
             self.send_error(404, "File not found")  # an HTML error page, which must not be saved
@@ -39,6 +44,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body[: len(body) // 2] if truncated else body)
         self.close_connection = True  # then the socket closes, mid-body for /truncated/
+
+    def _hostile(self, kind):
+        """/trickle/: a byte every 20 ms; /gzip/: 10 MB of zeros gzipped to ~10 kB; /flaky/:
+        HTTP 503 on every odd request, the file (server.files['/flaky']) on every even one."""
+        if kind == "flaky" and len(self.server.requests) % 2:
+            self.send_error(503, "Service Unavailable")
+            return
+        body = (gzip.compress(bytes(10 << 20)) if kind == "gzip"
+                else self.server.files.get("/flaky", b"x" * 1000))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        if kind == "gzip":
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        try:
+            if kind == "trickle":
+                for i in range(250):  # at most 5 s, whatever the client does
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.02)
+            else:
+                self.wfile.write(body)
+        except OSError:  # the client hung up, as it should
+            pass
+        self.close_connection = True
 
     def log_message(self, *args):  # keep the test output clean
         pass
@@ -58,6 +88,18 @@ def server(monkeypatch):
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch):
+    """pooch's waits between attempts, recorded instead of slept (as pooch's own tests do)."""
+    import types
+
+    import pooch.core
+
+    recorded = []
+    monkeypatch.setattr(pooch.core, "time", types.SimpleNamespace(sleep=recorded.append))
+    return recorded
 
 
 @pytest.fixture
@@ -133,11 +175,14 @@ def test_http_404_raises_and_saves_nothing(server, monkeypatch, cache, cached):
     message = str(excinfo.value)
     assert f"could not download {url}" in message
     assert str(cache / "gone.csv") in message
-    # The error page is not saved; a stale file is left alone, not overwritten by it.
-    expected = [] if cached is None else ["gone.csv"]
-    assert sorted(p.name for p in cache.iterdir()) == expected
-    if cached is not None:
+    # The error page is not saved; a stale file is left alone, not overwritten by it; a
+    # cache folder made for the download is removed again.
+    if cached is None:
+        assert not cache.exists()
+    else:
+        assert sorted(p.name for p in cache.iterdir()) == ["gone.csv"]
         assert (cache / "gone.csv").read_bytes() == cached
+    assert server.requests == ["/gone.csv"]  # a 404 is not worth a retry
 
 
 def test_corrupt_payload_names_both_hashes_and_leaves_no_file(server, monkeypatch, cache):
@@ -149,15 +194,16 @@ def test_corrupt_payload_names_both_hashes_and_leaves_no_file(server, monkeypatc
     message = str(excinfo.value)
     assert url in message and good in message and sha1(served) in message
     assert "DATA_HUB['tiny']" in message
-    assert list(cache.iterdir()) == []
+    assert not cache.exists()
 
 
-def test_interrupted_transfer_leaves_no_partial_or_temporary_file(server, monkeypatch, cache):
+def test_interrupted_transfer_is_retried_and_leaves_no_file_or_folder(server, monkeypatch, cache,
+                                                                     waits):
     url = register(monkeypatch, server, "cut", "cut.csv", PAYLOAD, prefix="/truncated")
     with pytest.raises(hub.DownloadError, match=f"could not download {url}"):
         hub.download("cut")
-    assert server.requests == ["/truncated/cut.csv"]
-    assert list(cache.iterdir()) == []
+    assert server.requests == ["/truncated/cut.csv"] * 3 and waits == [1, 2]  # pooch's backoff
+    assert not cache.exists()
 
 
 def test_connection_refused_says_where_to_put_the_file(monkeypatch, cache):
@@ -188,7 +234,54 @@ def test_silent_server_times_out(monkeypatch, cache):
             hub.download("slow")
         assert time.perf_counter() - start < 5
     assert url in str(excinfo.value) and str(cache / "slow.csv") in str(excinfo.value)
-    assert list(cache.iterdir()) == []
+    assert not cache.exists()
+
+
+def test_a_trickling_server_is_cut_off_at_the_deadline(server, monkeypatch, cache):
+    """Each byte comes well within the read timeout, so only an overall deadline ends it."""
+    monkeypatch.setitem(hub.DATA_HUB, "slow", (f"{server.base_url}/trickle/slow.csv", "0" * 40))
+    monkeypatch.setattr(hub, "DOWNLOAD_DEADLINE", 0.3)
+    start = time.perf_counter()
+    with pytest.raises(hub.DownloadError, match=r"could not download .*/trickle/slow.csv: it "
+                                                r"took longer than 0.3 s"):
+        hub.download("slow")
+    assert time.perf_counter() - start < 3
+    assert server.requests == ["/trickle/slow.csv"]  # not retried: it would be as slow again
+    assert not cache.exists()
+
+
+@pytest.mark.parametrize("path, limit, what", [
+    ("/big.csv", 1000, "the server announces 2000 bytes"),  # refused before the body
+    ("/gzip/bomb.csv", 100_000, "more than 100000 bytes arrived"),  # 10 kB that inflate to 10 MB
+])
+def test_a_download_over_the_size_limit_is_refused(server, monkeypatch, cache, path, limit, what):
+    server.files["/big.csv"] = b"x" * 2000
+    monkeypatch.setitem(hub.DATA_HUB, "big", (server.base_url + path, "0" * 40))
+    monkeypatch.setattr(hub, "DOWNLOAD_MAX_BYTES", limit)
+    with pytest.raises(hub.DownloadError, match=rf"refused to download .*: {what}, over the "
+                                                rf"limit of {limit} bytes"):
+        hub.download("big")
+    assert len(server.requests) == 1 and not cache.exists()
+
+
+def test_a_transient_error_is_retried_after_a_wait(server, monkeypatch, cache, waits):
+    server.files["/flaky"] = PAYLOAD
+    monkeypatch.setitem(hub.DATA_HUB, "flaky", (f"{server.base_url}/flaky/f.csv", sha1(PAYLOAD)))
+    assert Path(hub.download("flaky")).read_bytes() == PAYLOAD
+    assert server.requests == ["/flaky/f.csv"] * 2 and waits == [1]
+    with open(cache.parent / "reference", "w"):
+        pass  # pooch's temporary file is 0600; the data file gets open()'s mode instead
+    assert stat.S_IMODE((cache / "f.csv").stat().st_mode) == stat.S_IMODE(
+        (cache.parent / "reference").stat().st_mode)
+
+
+def test_a_failed_download_leaves_no_new_folders(server, monkeypatch, tmp_path):
+    register(monkeypatch, server, "gone", "gone.csv", PAYLOAD)
+    del server.files["/gone.csv"]
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(hub.DownloadError):
+        hub.download("gone", cache_dir=tmp_path / "kept" / "new" / "deeper")
+    assert list((tmp_path / "kept").iterdir()) == []
 
 
 def test_unknown_name_lists_the_known_ones():
@@ -305,6 +398,26 @@ def test_extract_again_skips_complete_members_and_repairs_cut_ones(server, monke
     assert (cache / "pkg/sub/b.txt").read_bytes() == FILES["pkg/sub/b.txt"]
 
 
+def test_extract_again_when_the_archive_changes_or_a_member_is_altered(server, monkeypatch, cache):
+    """Deciding by size alone kept same-sized stale or damaged members."""
+    register(monkeypatch, server, "pack", "pack.zip", make_archive("zip", FILES))
+    hub.download_extract("pack")
+    record = json.loads((cache / ".pack.zip.extracted").read_text())
+    assert record["archive_sha1"] == sha1(make_archive("zip", FILES))
+    assert sorted(record["members"]) == sorted(FILES)
+
+    (cache / "pkg/a.txt").write_bytes(b"ALPHA\n")  # damaged, same size
+    hub.download_extract("pack")
+    assert (cache / "pkg/a.txt").read_bytes() == FILES["pkg/a.txt"]
+
+    changed = {"pkg/a.txt": b"gamma\n", "pkg/sub/b.txt": b"delta\n" * 100}  # same sizes
+    server.files.clear()
+    register(monkeypatch, server, "pack", "pack.zip", make_archive("zip", changed))
+    hub.download_extract("pack")
+    for name, data in changed.items():
+        assert (cache / name).read_bytes() == data
+
+
 @pytest.mark.parametrize("kind", ["zip", "tar"])
 @pytest.mark.parametrize("evil", ["../evil.txt", "pkg/../../evil.txt", "/tmp/d2lcompute-evil.txt"])
 def test_malicious_member_is_refused_and_nothing_is_written(server, monkeypatch, cache, tmp_path,
@@ -408,7 +521,7 @@ def test_download_by_url_with_wrong_hash_keeps_nothing(server, cache):
     message = str(excinfo.value)
     assert f"has sha1 {sha1(PAYLOAD)}, but the sha1_hash argument expects {'0' * 40}" in message
     assert str(cache / "tiny.csv") in message
-    assert list(cache.iterdir()) == []
+    assert not cache.exists()  # not even the folder the download would have made
 
 
 def test_download_by_url_404_says_where_to_put_the_file(server, cache):
@@ -418,7 +531,7 @@ def test_download_by_url_404_says_where_to_put_the_file(server, cache):
     message = str(excinfo.value)
     assert f"could not download {url}" in message and str(cache / "gone.csv") in message
     assert "(sha1" not in message  # no hash was given, so none is quoted
-    assert list(cache.iterdir()) == []
+    assert not cache.exists()
 
 
 def test_hub_key_and_url_forms_share_one_cache(server, monkeypatch, cache):

@@ -2,7 +2,8 @@
 
 Cross-validates a recipe on the training set, prints the k-fold table (train and valid
 log-RMSE per fold, and their mean), then trains on the whole training set and writes the
-test predictions to --output (Kaggle's Id,SalePrice format), atomically.
+test predictions to --output (Kaggle's Id,SalePrice format), atomically. A run whose loss
+becomes NaN or infinite (too large an --lr) stops with exit status 2 and writes nothing.
 
 Recipes (--recipe) and their defaults:
   improved  (default) preprocessing fitted inside each fold, log1p target, skewed columns
@@ -26,7 +27,13 @@ import contextlib
 import sys
 from pathlib import Path
 
-from d2lcompute.commands import CommandError, add_options, resolve_device
+from d2lcompute.commands import (
+    CommandError,
+    add_options,
+    check_output,
+    out_of_memory,
+    resolve_device,
+)
 
 HELP = "Kaggle house prices (§4.10): k-fold table and submission.csv"
 
@@ -54,9 +61,7 @@ def run(args):
     epochs, lr, weight_decay, batch_size = _hyper_parameters(args)
     if args.folds < 2:
         raise CommandError(f"--folds must be at least 2, got {args.folds}")
-    if args.output.is_dir():
-        raise CommandError(f"--output {args.output} is a folder; give a file name, "
-                           f"e.g. {args.output / 'submission.csv'}")
+    check_output("--output", args.output)
     device = resolve_device(args.device)
     train_data, test_data = _read(args)
     if args.folds > len(train_data):
@@ -64,13 +69,19 @@ def run(args):
                            f"training rows")
     print(f"recipe {args.recipe}: {args.folds} folds, {epochs} epochs, lr {lr}, weight decay "
           f"{weight_decay}, batch size {batch_size}, seed {args.seed}, device {device}")
-    with _progress(args.folds * epochs, "k-fold") as step:
-        result = _cross_validate(args, train_data, test_data, device, step,
-                                 epochs, lr, weight_decay, batch_size)
-    print(result.table())
-    with _progress(epochs, "final") as step:
-        _train_and_pred(args, train_data, test_data, device, step,
-                        epochs, lr, weight_decay, batch_size)
+    try:
+        with _progress(args.folds * epochs, "k-fold") as step:
+            result = _cross_validate(args, train_data, test_data, device, step,
+                                     epochs, lr, weight_decay, batch_size)
+        print(result.table())
+        with _progress(epochs, "final") as step:
+            _train_and_pred(args, train_data, test_data, device, step,
+                            epochs, lr, weight_decay, batch_size)
+    except RuntimeError as e:
+        if not out_of_memory(e):
+            raise
+        raise CommandError(f"--batch-size {batch_size}: out of memory on {device}; try a "
+                           f"smaller --batch-size") from e
     print(f"wrote {args.output} ({len(test_data)} houses)")
     return 0
 
