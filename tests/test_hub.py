@@ -519,7 +519,8 @@ def test_download_by_url_with_wrong_hash_keeps_nothing(server, cache):
     with pytest.raises(hub.DownloadError) as excinfo:
         d2l.download(url, sha1_hash="0" * 40)
     message = str(excinfo.value)
-    assert f"has sha1 {sha1(PAYLOAD)}, but the sha1_hash argument expects {'0' * 40}" in message
+    assert "does not match the sha1_hash argument" in message
+    assert sha1(PAYLOAD) in message and "0" * 40 in message
     assert str(cache / "tiny.csv") in message
     assert not cache.exists()  # not even the folder the download would have made
 
