@@ -49,7 +49,7 @@ def data_dir(data_dir=None, needs=()):
     Args:
         data_dir: an explicit folder; wins over everything else.
         needs: paths, relative to the folder, of the files the caller will read: the
-            book's ``../data`` is chosen when it holds all of them.
+            book's ``../data`` is chosen when it holds all of them (``[""]``: when it exists).
     """
     return choose_data_dir(data_dir, needs)[0]
 
@@ -67,9 +67,14 @@ def choose_data_dir(data_dir=None, needs=()):
         return Path(data_dir).expanduser(), GIVEN
     if os.environ.get(ENV_DATA_DIR):
         return Path(os.environ[ENV_DATA_DIR]).expanduser(), ENVIRONMENT
-    if needs and all((BOOK_DATA_DIR / name).is_file() for name in needs):
+    if needs and all(_holds(BOOK_DATA_DIR, name) for name in needs):
         return BOOK_DATA_DIR.resolve(), BOOK_LAYOUT
     return Path(_default_cache()), CACHE
+
+
+def _holds(folder, name):
+    """True if ``folder / name`` is a file, or (for ``name=""``) if ``folder`` exists."""
+    return (folder / name).is_file() if name else folder.is_dir()
 
 
 def file_sha1(path):

@@ -83,14 +83,17 @@ class LiveFigure:
         self._has_points = False
         self._values = {}
 
-    def update(self, x, values):
+    def update(self, x, values, new_point=True):
         """Record that the curves reached ``x``; ``values`` maps curve names to latest values.
 
-        Cheap enough to call every batch: the bar moves, the figure is redrawn only when due.
+        Cheap enough to call every batch: the bar moves; the figure is redrawn only when a
+        point was added (``new_point``) and the last redraw is old enough.
         """
-        self._has_points = True
         self._values.update((k, v) for k, v in values.items() if v is not None)
+        self._has_points |= new_point
         if self.mode == "notebook":
+            if not new_point:
+                return
             _dirty.add(self)
             _flush_when_the_cell_ends()
             if time.perf_counter() - self._last_redraw >= _REDRAW_SECONDS:

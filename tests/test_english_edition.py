@@ -391,12 +391,6 @@ def test_fashion_mnist_cells(fashion_mnist_dir):
     assert data.text_labels(d2l.tensor([0, 9])) == ["t-shirt", "ankle boot"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="DataModule.root defaults to None (oo_design.py, DataModule.__init__), so the "
-    "section's own FashionMNIST cell hands root=None to torchvision: TypeError",
-)
 def test_the_sections_own_fashion_mnist_cell_finds_the_data(fashion_mnist_dir):
     torchvision = pytest.importorskip("torchvision")
     from torchvision import transforms
@@ -417,13 +411,6 @@ def test_the_sections_own_fashion_mnist_cell_finds_the_data(fashion_mnist_dir):
     assert (len(data.train), len(data.val)) == (60000, 10000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="FashionMNIST.visualize returns show_images's axes (classification.py, visualize): "
-    "a notebook cell that ends in data.visualize(batch), as the section's does, prints "
-    "array([<Axes: ...>, ...]) under the images",
-)
 def test_visualize_returns_nothing_to_print(fashion_mnist_dir):
     plt = pytest.importorskip("matplotlib.pyplot")
     data = d2l.FashionMNIST()

@@ -101,3 +101,24 @@ def test_a_scripts_pyplot_figure_is_saved_when_no_window_can_show_it(tmp_path):
     assert result.returncode == 0, result.stderr
     saved = sorted(tmp_path.glob("pyplot-*.png"))
     assert len(saved) == 2 and result.stderr.count("figure saved to") == 2
+
+
+def test_in_a_notebook_batches_without_a_new_point_redraw_nothing(monkeypatch):
+    import IPython.display
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append("update")
+
+    monkeypatch.setattr(live, "output_mode", lambda: "notebook")
+    monkeypatch.setattr(live, "_REDRAW_SECONDS", 0)  # no throttle: only new points count
+    monkeypatch.setattr(live, "_flush_when_the_cell_ends", lambda: None)
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, display_id=None: shown.append("display") or Handle())
+    board = d2l.ProgressBoard()
+    for batch in range(100):
+        board.draw(batch / 100, 1.0, "train_loss", every_n=50)  # a point every 50 batches
+        board.progress(batch / 100)
+    assert shown == ["display", "update"]  # one SVG per plotted point, not one per batch

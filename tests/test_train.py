@@ -480,7 +480,7 @@ def test_train_ch3_moves_a_terminal_bar_within_the_epoch(monkeypatch):
     monkeypatch.setattr(live, "output_mode", lambda: "terminal")
     original = live.LiveFigure.update
     monkeypatch.setattr(live.LiveFigure, "update",
-                        lambda self, x, values: positions.append(x) or original(self, x, values))
+                        lambda self, x, *args: positions.append(x) or original(self, x, *args))
     X, y = _classification_data()  # 3 batches per epoch
     net = _small_net()
     d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
