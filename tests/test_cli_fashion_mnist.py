@@ -362,6 +362,6 @@ def test_a_full_disk_during_the_checkpoint_save_is_one_line(tmp_path, capsys, mo
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
     assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 2
     err = capsys.readouterr().err
-    assert re.search(r"\nd2lcompute fashion-mnist: error: cannot write .*checkpoint.pt: No space "
+    assert re.search(r"(^|\n)d2lcompute fashion-mnist: error: cannot write .*checkpoint.pt: No space "
                      r"left on device; free some space or choose another folder\n$", err)
     assert "Traceback" not in err and not (tmp_path / "out" / "checkpoint.pt").exists()
