@@ -41,7 +41,12 @@ def build_parser():
 
 def main(argv=None):
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the command, return its exit status."""
+    _tolerate_any_console()
     args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None) is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return args.run(args) or 0
     except KeyboardInterrupt:
@@ -52,3 +57,14 @@ def main(argv=None):
             raise
         print(f"d2lcompute {args.command}: error: {e}", file=sys.stderr)
         return 2
+
+
+def _tolerate_any_console():
+    """Print what a console cannot encode as ``?`` rather than fail.
+
+    The help quotes the book (``§4.10``, its Chinese title); a Windows console in cp1252
+    or output forced to ASCII ended ``--help`` in ``UnicodeEncodeError``.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            stream.reconfigure(errors="replace")

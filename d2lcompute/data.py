@@ -29,7 +29,6 @@ from d2lcompute.errors import DamagedFileError, MissingFileError
 
 _TEXT_LABELS = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt',
                 'sneaker', 'bag', 'ankle boot']
-_FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 # A split whose resized bytes fit in this budget is resized once (64 x 64: 246 MB for the
 # training set); bigger ones (224 x 224: 3 GB) are resized batch by batch as they are served.
 _PRECOMPUTE_BYTES = 256 << 20
@@ -398,5 +397,5 @@ def _download_fashion_mnist(root):
         raise MissingFileError(
             f"Fashion-MNIST is not in {root} and downloading it failed ({type(e).__name__}: "
             f"{str(e).strip()}).\nPut the four uncompressed files there by hand (gunzip the "
-            f"*-ubyte.gz files from {_FASHION_MNIST_URL}):\n{layout}\nor point data_dir= or "
+            f"*-ubyte.gz files from {hub.FASHION_MNIST_URL}):\n{layout}\nor point data_dir= or "
             f"${hub.ENV_DATA_DIR} at a folder that holds FashionMNIST/raw/.") from e

@@ -119,6 +119,7 @@ DATA_HUB = {
 }
 
 # Fashion-MNIST as torchvision lays it out (uncompressed IDX files), with their sha1s.
+FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"  # *.gz there
 FASHION_MNIST_SHA1 = {
     "FashionMNIST/raw/train-images-idx3-ubyte": "b9bd999c0106c9b8b4b0cefce58c9a6060f27095",
     "FashionMNIST/raw/train-labels-idx1-ubyte": "4bccf37222e01638381eaa326bf730337a597267",

@@ -65,7 +65,10 @@ def test_resume_reaches_the_same_result_as_an_uninterrupted_run(one_epoch_run, r
 
 def test_a_run_writes_table_checkpoint_and_figure_only(one_epoch_run, capsys):
     assert sorted(p.name for p in one_epoch_run.iterdir()) == ["checkpoint.pt",
-                                                               "fashion_mnist.png"]
+                                                               "fashion_mnist.png", "metrics.csv"]
+    lines = (one_epoch_run / "metrics.csv").read_text().splitlines()
+    assert lines[0] == "epoch,train_loss,train_acc,test_acc,seconds"  # as --help promises
+    assert len(lines) == 2 and lines[1].startswith("1,")
     assert (one_epoch_run / "fashion_mnist.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     state = io.load(one_epoch_run / "checkpoint.pt")
     # the default is the book's 4.6 setting

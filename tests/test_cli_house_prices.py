@@ -54,6 +54,9 @@ def test_house_prices_prints_the_table_and_writes_the_submission(real_data_dir, 
     mean_valid = sum(r[2] for r in rows[:-1]) / folds
     assert rows[-1][2] == pytest.approx(mean_valid, abs=2e-6)
     assert f"recipe {recipe}: {folds} folds, {epochs} epochs" in captured.out
+    # in a log, progress while it cross-validates: a line as each fold starts
+    assert [f"k-fold fold {i}/{folds}: training..." for i in range(1, folds + 1)] == [
+        line for line in captured.err.splitlines() if line.startswith("k-fold")]
     submission = pd.read_csv(output)
     assert list(submission.columns) == ["Id", "SalePrice"] and len(submission) == 1459
     assert "1459 houses" in captured.out
@@ -84,8 +87,10 @@ def _fails(argv, capsys):
     status = main(["house-prices", "--epochs", "1", "--folds", "2", "--device", "cpu", *argv])
     err = capsys.readouterr().err
     assert status == 2 and "Traceback" not in err
-    assert err.startswith("d2lcompute house-prices: error: ")
-    return err
+    *progress, last = err.splitlines()
+    assert last.startswith("d2lcompute house-prices: error: ")
+    assert all(line.endswith(": training...") for line in progress)  # a line per fold
+    return last
 
 
 def test_missing_data_files_say_where_to_put_them(tmp_path, monkeypatch, capsys):

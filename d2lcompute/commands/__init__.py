@@ -46,8 +46,14 @@ OPTIONS = {
     "--device": dict(metavar="DEV",
                      help="cpu, cuda, cuda:1 or mps (default: the first GPU if there is one, else cpu)"),
     "--data-dir": dict(type=Path, metavar="DIR",
-                       help="folder with the data sets (default: $D2LCOMPUTE_DATA_DIR, else the data/ cache)"),
-    "--output-dir": dict(type=Path, metavar="DIR", help="folder for figures, checkpoints and tables"),
+                       help="folder with the data sets (default: $D2LCOMPUTE_DATA_DIR, else the "
+                            "book's ../data if it holds them, else the data/ cache)"),
+    "--output-dir": dict(type=Path, metavar="DIR",
+                         help="folder for the figure, the checkpoint and metrics.csv"),
+    "--threads": dict(type=_positive_int, metavar="N",
+                      help="CPU threads for torch (default: torch's, one per core). When another "
+                           "process keeps the machine busy, fewer threads can be much faster: "
+                           "on a 2-core machine torch's default ran 14-87x slower than 1 thread"),
     "--output": dict(type=Path, metavar="FILE", help="file to write"),
 }
 

@@ -9,7 +9,8 @@ All train with SGD and cross-entropy for 10 epochs on batches of 256. The dropou
 drop 0.2 after the first hidden layer and 0.5 after the second; --dropout P sets both to P.
 
 Each epoch prints a row of the table (epoch, train loss, train acc, test acc, seconds) and
-saves, in --output-dir, checkpoint.pt (atomically) and the plot fashion_mnist.png. A run
+saves, in --output-dir, checkpoint.pt, the plot fashion_mnist.png and the table so far as
+metrics.csv (each written atomically). A run
 that stopped (Ctrl-C, a closed laptop) continues with --resume to the same result as an
 uninterrupted run; --epochs then gives the total. --resume refuses a checkpoint made with
 another --model, --lr, --batch-size, --dropout or --seed. Without --resume a new run
@@ -45,6 +46,7 @@ MODELS = {
 BOOK_DROPOUT = (0.2, 0.5)
 CHECKPOINT = "checkpoint.pt"
 FIGURE = "fashion_mnist.png"
+METRICS = "metrics.csv"
 _COMPARED = ("model", "lr", "batch_size", "dropout", "seed")  # what --resume must match
 
 
@@ -53,7 +55,7 @@ def add_arguments(parser):
                         help="which model to train (default: dropout); its learning rate is the "
                              "default --lr: 0.1 for mlp-scratch and mlp, 0.5 for the dropout ones")
     add_options(parser, "--epochs", "--lr", "--batch-size", "--dropout", "--seed", "--device",
-                "--data-dir", "--output-dir", epochs=10, batch_size=256,
+                "--data-dir", "--output-dir", "--threads", epochs=10, batch_size=256,
                 output_dir=Path("runs/fashion-mnist"))
     parser.add_argument("--resume", action="store_true",
                         help=f"continue the run saved in --output-dir/{CHECKPOINT}")
@@ -107,7 +109,8 @@ def run(args):
         raise CommandError(f"--batch-size {options['batch_size']}: out of memory on {device} "
                            f"({str(e).strip().splitlines()[0]}); try a smaller --batch-size") from e
     print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
-          f"epoch(s); saved {checkpoint} and {args.output_dir / FIGURE}")
+          f"epoch(s); saved {checkpoint}, {args.output_dir / FIGURE} and "
+          f"{args.output_dir / METRICS}")
     return 0
 
 
@@ -135,6 +138,7 @@ def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, ar
                 history[key].append(value)
             io.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1, options=options,
                                history=history)
+            _write_metrics(args.output_dir / METRICS, history)
             animator.add(epoch + 1, _metrics(history, epoch))  # also rewrites the figure
             _write(_row(history, epoch))
 
@@ -227,6 +231,18 @@ def _write(line):
     from tqdm import tqdm
 
     tqdm.write(line)  # above a terminal's progress bar, not through it
+
+
+def _write_metrics(path, history):
+    """The per-epoch table as CSV (epoch, train_loss, train_acc, test_acc, seconds)."""
+    import csv
+
+    from d2lcompute._files import atomic_write
+
+    with atomic_write(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(history))
+        writer.writerows(zip(*history.values()))
 
 
 def _metrics(history, i):

@@ -49,7 +49,7 @@ def add_arguments(parser):
                         help="improved (default) or book; see above for what each does and its "
                              "defaults for --epochs, --lr, --weight-decay and --batch-size")
     add_options(parser, "--epochs", "--lr", "--weight-decay", "--batch-size", "--folds",
-                "--seed", "--device", "--data-dir", "--output", folds=5,
+                "--seed", "--device", "--data-dir", "--output", "--threads", folds=5,
                 output=Path("submission.csv"))
     parser.add_argument("--train-csv", type=Path, metavar="FILE",
                         help="training CSV to use instead of the data hub's (with --test-csv)")
@@ -70,11 +70,11 @@ def run(args):
     print(f"recipe {args.recipe}: {args.folds} folds, {epochs} epochs, lr {lr}, weight decay "
           f"{weight_decay}, batch size {batch_size}, seed {args.seed}, device {device}")
     try:
-        with _progress(args.folds * epochs, "k-fold") as step:
+        with _progress(args.folds * epochs, "k-fold", args.folds) as step:
             result = _cross_validate(args, train_data, test_data, device, step,
                                      epochs, lr, weight_decay, batch_size)
         print(result.table())
-        with _progress(epochs, "final") as step:
+        with _progress(epochs, "final", 1) as step:
             _train_and_pred(args, train_data, test_data, device, step,
                             epochs, lr, weight_decay, batch_size)
     except RuntimeError as e:
@@ -133,11 +133,28 @@ def _train_and_pred(args, train_data, test_data, device, step, *hyper):
 
 
 @contextlib.contextmanager
-def _progress(total, description):
-    """A tqdm bar on stderr (drawn only when stderr is a terminal); yields a callback that
-    advances it by one epoch, whatever the arguments it is called with."""
+def _progress(total, description, folds):
+    """Progress on stderr; yields the epoch callback, called as ``(fold, epoch, ...)`` for
+    cross-validation and ``(epoch, ...)`` for the final training.
+
+    In a terminal a tqdm bar counts the epochs; in a log (stderr not a terminal) a line
+    says when each fold starts, so a long run is never silent.
+    """
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, desc=description, unit="epoch", file=sys.stderr, disable=None,
-              leave=False) as bar:
-        yield lambda *_: bar.update()
+    from d2lcompute.live import output_mode
+
+    terminal = output_mode() == "terminal"
+    started = set()
+
+    def step(*args):
+        bar.update()
+        fold = args[0] if len(args) == 4 else 0
+        if not terminal and fold not in started:
+            started.add(fold)
+            name = f" fold {fold + 1}/{folds}" if len(args) == 4 else ""
+            print(f"{description}{name}: training...", file=sys.stderr, flush=True)
+
+    with tqdm(total=total, desc=description, unit="epoch", file=sys.stderr,
+              disable=not terminal, leave=False) as bar:
+        yield step
