@@ -6,6 +6,7 @@ exceptions, not ``assert`` (which ``python -O`` strips).
 """
 
 import numbers
+import reprlib
 
 import torch
 
@@ -18,14 +19,36 @@ def check_int(name, value, *, min_value=None, max_value=None):
     return int(value)
 
 
-def check_number(name, value, *, min_value=None, max_value=None):
-    """Return ``value`` as a float if it is a real number (not a bool) within the bounds."""
+def check_number(name, value, *, min_value=None, max_value=None, above=None):
+    """Return ``value`` as a float if it is a real number (not a bool) within the bounds.
+
+    ``min_value``/``max_value`` are inclusive; ``above`` is an exclusive lower bound
+    (``lr`` must be > 0, not >= 0).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {name}={value!r} ({type(value).__name__})")
     if value != value:  # NaN passes every comparison below
         raise ValueError(f"{name} must be a number, got {name}={value!r}")
+    if above is not None and not value > above:
+        raise ValueError(f"{name} must be > {above}, got {name}={value!r}")
     _check_bounds(name, value, min_value, max_value)
     return float(value)
+
+
+def check_lr(lr, name="lr"):
+    """Return the learning rate ``lr`` if it is a finite number > 0."""
+    check_number(name, lr, above=0, max_value=float("inf"))
+    if lr == float("inf"):
+        raise ValueError(f"{name} must be finite, got {name}={lr!r}")
+    return float(lr)
+
+
+def check_module(name, value):
+    """Return ``value`` if it is an ``nn.Module`` (a layer or a network)."""
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be an nn.Module (a layer or a network), got "
+                        f"{name}={reprlib.repr(value)} of type {type(value).__name__}")
+    return value
 
 
 def check_probability(name, value):
