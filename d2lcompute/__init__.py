@@ -37,12 +37,18 @@ _EXPORTS = {
     "linear_regression": ["SyntheticRegressionData", "LinearRegressionScratch", "SGD",
                           "LinearRegression"],
     "classification": ["FashionMNIST", "Classifier", "SoftmaxRegression"],
-    "hub": ["DATA_HUB", "DATA_URL", "download", "download_extract", "download_all", "data_dir"],
+    "hub": ["DATA_HUB", "DATA_URL", "download", "download_extract", "extract", "download_all",
+            "data_dir"],
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved", "live",
-               "batched", "distributed", *_EXPORTS}
+_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved",
+               "kaggle_house", "live", "batched", "distributed", *_EXPORTS}
+
+# The libraries the book's cells reach through d2l (``d2l.plt.show()``, ``d2l.np``, ...),
+# imported on first use like everything else here.
+_LIBRARY_ALIASES = {"plt": "matplotlib.pyplot", "np": "numpy", "pd": "pandas", "torch": "torch",
+                    "nn": "torch.nn", "F": "torch.nn.functional", "display": "IPython.display"}
 
 __all__ = sorted(_NAME_TO_MODULE)
 
@@ -54,8 +60,12 @@ def __getattr__(name):
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _LIBRARY_ALIASES:
+        value = importlib.import_module(_LIBRARY_ALIASES[name])
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted({*globals(), *__all__, *_SUBMODULES})
+    return sorted({*globals(), *__all__, *_SUBMODULES, *_LIBRARY_ALIASES})

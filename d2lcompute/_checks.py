@@ -6,6 +6,9 @@ exceptions, not ``assert`` (which ``python -O`` strips).
 """
 
 import numbers
+import reprlib
+
+import torch
 
 
 def check_int(name, value, *, min_value=None, max_value=None):
@@ -16,14 +19,36 @@ def check_int(name, value, *, min_value=None, max_value=None):
     return int(value)
 
 
-def check_number(name, value, *, min_value=None, max_value=None):
-    """Return ``value`` as a float if it is a real number (not a bool) within the bounds."""
+def check_number(name, value, *, min_value=None, max_value=None, above=None):
+    """Return ``value`` as a float if it is a real number (not a bool) within the bounds.
+
+    ``min_value``/``max_value`` are inclusive; ``above`` is an exclusive lower bound
+    (``lr`` must be > 0, not >= 0).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {name}={value!r} ({type(value).__name__})")
     if value != value:  # NaN passes every comparison below
         raise ValueError(f"{name} must be a number, got {name}={value!r}")
+    if above is not None and not value > above:
+        raise ValueError(f"{name} must be > {above}, got {name}={value!r}")
     _check_bounds(name, value, min_value, max_value)
     return float(value)
+
+
+def check_lr(lr, name="lr"):
+    """Return the learning rate ``lr`` if it is a finite number > 0."""
+    check_number(name, lr, above=0, max_value=float("inf"))
+    if lr == float("inf"):
+        raise ValueError(f"{name} must be finite, got {name}={lr!r}")
+    return float(lr)
+
+
+def check_module(name, value):
+    """Return ``value`` if it is an ``nn.Module`` (a layer or a network)."""
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be an nn.Module (a layer or a network), got "
+                        f"{name}={reprlib.repr(value)} of type {type(value).__name__}")
+    return value
 
 
 def check_probability(name, value):
@@ -40,6 +65,21 @@ def check_choice(name, value, choices):
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {allowed}; got {name}={value!r}")
     return value
+
+
+def check_examples(name, X, num_inputs):
+    """Return ``X`` if it is a tensor of examples with ``num_inputs`` elements each.
+
+    ``X.reshape(-1, num_inputs)`` accepts any tensor whose size divides evenly, so an image of
+    the wrong size would silently become fewer or more rows than the batch has examples.
+    """
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(X).__name__}")
+    per_example = X[0].numel() if X.dim() > 1 else None
+    if per_example != num_inputs:
+        raise ValueError(f"{name} must have shape (N, *) with {num_inputs} elements per example "
+                         f"(e.g. (N, {num_inputs})), got shape {tuple(X.shape)}")
+    return X
 
 
 def _check_bounds(name, value, min_value, max_value):

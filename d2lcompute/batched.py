@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from d2lcompute._checks import check_int
+from d2lcompute.errors import DivergenceError
 
 
 @contextlib.contextmanager
@@ -32,7 +33,7 @@ def seeded(seed, device):
 
 
 def fit_batched(nets, X, y, train_rows, num_epochs, learning_rate, weight_decay, batch_size,
-                 generators, on_epoch, patience=None):
+                generators, on_epoch, patience=None, name=lambda m: f"batched net {m}"):
     """Train ``M = len(nets)`` same-shaped nets at once, each on its own rows; Adam, squared error.
 
     Net m sees rows ``train_rows[m]`` of ``X`` (shared) or of ``X[m]``, shuffled by
@@ -46,9 +47,16 @@ def fit_batched(nets, X, y, train_rows, num_epochs, learning_rate, weight_decay,
     net that has not improved for ``patience`` epochs stops, and each net ends with its kept
     weights.
 
+    A loss or prediction that becomes NaN or infinite raises ``errors.DivergenceError`` naming
+    the net (``name(m)``, e.g. its fold), the epoch and the batch.
+
     Shape:
         - X: ``(n, d)`` or ``(M, n, d)``; y: ``(n, out)``.
     """
+    _check_arguments(nets, X, y, train_rows, generators)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    # one batch holds every row already; a larger size would only allocate padding
+    batch_size = min(batch_size, max(len(rows) for rows in train_rows))
     M, n = len(nets), X.shape[-2]
     layers = _stack(nets)
     params = [t for layer in layers for t in layer[1:] if isinstance(layer[0], nn.Linear)]
@@ -62,6 +70,7 @@ def fit_batched(nets, X, y, train_rows, num_epochs, learning_rate, weight_decay,
     rows_of_X = X.reshape(-1, d)
     offset = 0 if X.dim() == 2 else torch.arange(M, device=X.device)[:, None] * n
     active, since_best, early_stopping = [True] * M, [0] * M, False
+    last_loss = [None] * M  # each net's last finite mini-batch loss
     for epoch in range(1, num_epochs + 1):
         order = torch.zeros(M, max(steps) * batch_size, dtype=torch.long)
         weight = torch.zeros(M, max(steps) * batch_size)  # 1/size of the net's batch; 0 = padding
@@ -74,17 +83,26 @@ def fit_batched(nets, X, y, train_rows, num_epochs, learning_rate, weight_decay,
         # gather the epoch's rows once: one large copy is far cheaper than one per step
         X_epoch = rows_of_X.index_select(0, (order + offset).reshape(-1)).view(M, -1, d)
         y_epoch = y.index_select(0, order.reshape(-1)).view(M, -1, y.shape[1])
+        losses = torch.zeros(max(steps), M, device=X.device)  # checked once per epoch
         for step in range(max(steps)):
             batch = slice(step * batch_size, (step + 1) * batch_size)
             y_hat = _forward(layers, X_epoch[:, batch], True)  # (M, B, out)
             squared = ((y_hat - y_epoch[:, batch]) ** 2).mean(-1)  # (M, B)
             # the nets share no parameter, so the gradient of the sum of their mean losses
             # is, for each net, the gradient of its own loss
-            grads = torch.autograd.grad((squared * weight[:, batch]).sum(), params)
+            per_net = (squared * weight[:, batch]).sum(1)  # (M,)
+            grads = torch.autograd.grad(per_net.sum(), params)
             moving = [a and step < s for a, s in zip(active, steps)]
             _adam_step(params, grads, moments, count, moving, learning_rate, weight_decay)
+            losses[step] = torch.where(torch.tensor(moving, device=X.device), per_net.detach(), 0)
+        _check_finite(losses, epoch, last_loss, name)
         with torch.no_grad():
-            improved = on_epoch(epoch, _forward(layers, X, False))
+            preds = _forward(layers, X, False)
+            finite = torch.isfinite(preds).flatten(1).all(1).tolist()
+            if not all(finite):  # the epoch's last step can make the weights infinite
+                m = finite.index(False)
+                raise DivergenceError(name(m), epoch=epoch, last_finite_loss=last_loss[m])
+            improved = on_epoch(epoch, preds)
         if improved is not None:
             early_stopping = True
             for p, kept in zip(params, best):
@@ -94,6 +112,38 @@ def fit_batched(nets, X, y, train_rows, num_epochs, learning_rate, weight_decay,
             if not any(active):
                 break
     _unstack(layers, best if early_stopping else params, nets)
+
+
+def _check_arguments(nets, X, y, train_rows, generators):
+    M = len(nets)
+    if M == 0 or len(train_rows) != M or len(generators) != M:
+        raise ValueError(f"fit_batched needs one entry per net in train_rows and generators, got "
+                         f"{M} nets, {len(train_rows)} train_rows, {len(generators)} generators")
+    if X.dim() not in (2, 3) or (X.dim() == 3 and len(X) != M):
+        raise ValueError(f"X must be (n, d) or (M, n, d) with M = {M} nets, got shape "
+                         f"{tuple(X.shape)}")
+    if y.dim() != 2 or len(y) != X.shape[-2]:
+        raise ValueError(f"y must be (n, out) with n = {X.shape[-2]} rows of X, got shape "
+                         f"{tuple(y.shape)}")
+    empty = [m for m, rows in enumerate(train_rows) if len(rows) == 0]
+    if empty:
+        raise ValueError(f"every net needs training rows; net(s) {empty} have none (fewer "
+                         f"rows than folds?)")
+
+
+def _check_finite(losses, epoch, last_loss, name):
+    """Raise ``DivergenceError`` for the first net whose loss ``(steps, M)`` is not finite;
+    else record each net's last loss in ``last_loss``."""
+    finite = torch.isfinite(losses)
+    if not finite.all():
+        step, m = (int(i) for i in (~finite).nonzero()[0])
+        last = float(losses[step - 1, m]) if step > 0 else last_loss[m]
+        raise DivergenceError(name(m), epoch=epoch, batch=step + 1, last_finite_loss=last)
+    # a net that sat out a step has 0 there; its last real loss is its last nonzero one
+    for m, column in enumerate(losses.T.tolist()):
+        moved = [v for v in column if v != 0]
+        if moved:
+            last_loss[m] = moved[-1]
 
 
 def _adam_step(params, grads, moments, count, moving, lr, weight_decay, betas=(0.9, 0.999),

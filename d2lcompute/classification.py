@@ -58,7 +58,7 @@ class FashionMNIST(DataModule):
         X, y = batch
         if not labels:
             labels = self.text_labels(y)
-        return show_images(X.squeeze(1), nrows, ncols, titles=labels)
+        show_images(X.squeeze(1), nrows, ncols, titles=labels)  # returns nothing to print
 
 
 class Classifier(Module):

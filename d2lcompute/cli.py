@@ -2,8 +2,10 @@
 
 Each command lives in ``d2lcompute/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)``
 and ``run(args) -> int``. Options with the same name mean the same in every command
-(see ``commands.add_options``). A bad option or bad input ends with a one-line message
-and exit status 2, never a traceback; set ``D2LCOMPUTE_DEBUG=1`` to see the traceback.
+(see ``commands.add_options``). A failure the user caused (an ``errors.UserError``: a bad
+option, a damaged file, a full disk, a diverged run) ends with a one-line message and exit
+status 2; set ``D2LCOMPUTE_DEBUG=1`` to see its traceback. Anything else is a bug and keeps
+its traceback.
 """
 
 import argparse
@@ -12,7 +14,7 @@ import os
 import sys
 
 from d2lcompute import __version__
-from d2lcompute.commands import CommandError
+from d2lcompute.errors import UserError
 
 COMMANDS = {
     "info": "info",
@@ -39,14 +41,30 @@ def build_parser():
 
 def main(argv=None):
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the command, return its exit status."""
+    _tolerate_any_console()
     args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None) is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return args.run(args) or 0
     except KeyboardInterrupt:
         print(f"\nd2lcompute {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (CommandError, ValueError, TypeError, OSError) as e:
+    except UserError as e:
         if os.environ.get("D2LCOMPUTE_DEBUG"):
             raise
         print(f"d2lcompute {args.command}: error: {e}", file=sys.stderr)
         return 2
+
+
+def _tolerate_any_console():
+    """Print what a console cannot encode as ``?`` rather than fail.
+
+    The help quotes the book (``§4.10``, its Chinese title); a Windows console in cp1252
+    or output forced to ASCII ended ``--help`` in ``UnicodeEncodeError``.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            stream.reconfigure(errors="replace")

@@ -25,10 +25,10 @@ from torch.utils import data
 
 from d2lcompute import distributed, hub
 from d2lcompute._checks import check_int
+from d2lcompute.errors import DamagedFileError, MissingFileError
 
 _TEXT_LABELS = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt',
                 'sneaker', 'bag', 'ankle boot']
-_FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 # A split whose resized bytes fit in this budget is resized once (64 x 64: 246 MB for the
 # training set); bigger ones (224 x 224: 3 GB) are resized batch by batch as they are served.
 _PRECOMPUTE_BYTES = 256 << 20
@@ -57,10 +57,14 @@ def synthetic_data(w, b, num_examples):
     """
     num_examples = check_int("num_examples", num_examples, min_value=1)
     w = torch.as_tensor(w)
+    if not (w.dim() == 1 or (w.dim() == 2 and w.shape[1] == 1)) or w.numel() == 0:
+        # a (1, d) or (d, k) w would make X (n, 1) or y (n * k,) without complaint
+        raise ValueError(f"w must be a vector of shape (d,) or (d, 1), got shape "
+                         f"{tuple(w.shape)}")
     if not w.is_floating_point():  # the book's torch.tensor([2, -3]) would fail in matmul
         w = w.to(torch.get_default_dtype())
     # Same draws in the same order as the book, so a seed gives the book's numbers.
-    X = torch.normal(0, 1, (num_examples, len(w)), dtype=w.dtype, device=w.device)
+    X = torch.normal(0, 1, (num_examples, w.shape[0]), dtype=w.dtype, device=w.device)
     y = torch.matmul(X, w) + b
     y += torch.normal(0, 0.01, y.shape, dtype=w.dtype, device=w.device)
     return X, y.reshape((-1, 1))
@@ -77,6 +81,13 @@ def load_array(data_arrays, batch_size, is_train=True):
     Book: §3.3
     """
     batch_size = check_int("batch_size", batch_size, min_value=1)
+    if not isinstance(data_arrays, (tuple, list)) or not data_arrays or not all(
+            isinstance(t, torch.Tensor) and t.dim() > 0 for t in data_arrays):
+        # a bare tensor would be taken apart row by row: one "array" per example
+        got = (f"a bare tensor of shape {tuple(data_arrays.shape)}"
+               if isinstance(data_arrays, torch.Tensor) else repr(data_arrays)[:80])
+        raise TypeError(f"data_arrays must be a tuple of tensors, e.g. (features, labels), "
+                        f"got {got}; for one tensor write (X,)")
     sizes = [len(t) for t in data_arrays]
     if len(set(sizes)) > 1:
         raise ValueError(f"data_arrays must hold the same number of examples, got sizes {sizes}")
@@ -232,9 +243,12 @@ def load_data_fashion_mnist(batch_size, resize=None, *, data_dir=None):
     """Load Fashion-MNIST into memory and return ``(train_iter, test_iter)``.
 
     The files are read from ``hub.data_dir(data_dir)`` (explicit folder, else
-    ``$D2LCOMPUTE_DATA_DIR``, else the cache), in torchvision's layout
-    ``FashionMNIST/raw/train-images-idx3-ubyte`` etc., and downloaded there by
-    torchvision when missing. Decoded (and resized) images are kept for the rest of the
+    ``$D2LCOMPUTE_DATA_DIR``, else the book's ``../data`` if it holds them, else the
+    cache), in torchvision's layout ``FashionMNIST/raw/train-images-idx3-ubyte`` etc.
+    (where the book's ``../data`` has them too), and downloaded there by torchvision when
+    missing. Each file is checked against its known sha1 first (once per process while it
+    is unchanged); a damaged one is downloaded again, or named in a ``DamagedFileError``
+    when that fails. Decoded (and resized) images are kept for the rest of the
     process, so a second call costs nothing.
 
     Args:
@@ -274,7 +288,8 @@ def fashion_mnist(train, resize=None, *, data_dir=None):
         train: True for the 60,000 training images, False for the 10,000 test images.
         resize, data_dir: as in :func:`load_data_fashion_mnist`.
     """
-    return _fashion_mnist(hub.data_dir(data_dir), bool(train), _check_resize(resize))
+    root = hub.data_dir(data_dir, needs=hub.FASHION_MNIST_SHA1)
+    return _fashion_mnist(root, bool(train), _check_resize(resize))
 
 
 def _check_resize(resize):
@@ -324,12 +339,52 @@ def _read_fashion_mnist(root, train):
     with distributed.main_process_first():  # under torchrun one rank per machine downloads
         if not all((root / name).is_file() for name in hub.FASHION_MNIST_SHA1):
             _download_fashion_mnist(root)
+        _verify_fashion_mnist(root)  # which may download damaged files again
     try:
         dataset = FashionMNIST(root=root, train=train, download=False)
     except (OSError, RuntimeError, ValueError, AssertionError) as e:  # torchvision asserts
-        raise RuntimeError(f"could not read Fashion-MNIST from {root / 'FashionMNIST' / 'raw'}: "
+        raise DamagedFileError(f"could not read Fashion-MNIST from {root / 'FashionMNIST' / 'raw'}: "
                            f"{e}. Delete the damaged files to download them again.") from e
     return dataset.data, dataset.targets
+
+
+def _verify_fashion_mnist(root):
+    """Check the four files against their sha1s; download fresh copies of damaged ones.
+
+    Zeroed images or a flipped label byte would otherwise train without complaint. A damaged
+    file is set aside while torchvision downloads, and put back if the download fails.
+    """
+    damaged = [name for name, sha1 in hub.FASHION_MNIST_SHA1.items()
+               if hub.known_sha1(root / name) != sha1]
+    if not damaged:
+        return
+    found = {name: hub.known_sha1(root / name) for name in damaged}
+    listing = "\n".join(f"  {root / name}: sha1 {found[name]}, expected "
+                        f"{hub.FASHION_MNIST_SHA1[name]}" for name in damaged)
+    aside = {root / name: (root / name).with_name(f"{(root / name).name}.damaged")
+             for name in damaged}
+    moved = []
+    try:
+        for path, spare in aside.items():
+            os.replace(path, spare)
+            moved.append((path, spare))
+        _download_fashion_mnist(root)
+    except (OSError, MissingFileError) as e:  # a read-only folder, or no network
+        for path, spare in moved:
+            os.replace(spare, path)
+        reason = e.__cause__ if isinstance(e, MissingFileError) else e
+        raise DamagedFileError(
+            f"Fashion-MNIST file(s) in {root} do not match their known sha1, and downloading "
+            f"fresh copies failed ({reason}):\n{listing}\nDelete them and load again with a "
+            f"network connection, or put correct copies there.") from e
+    for spare in aside.values():
+        spare.unlink()
+    still = [name for name in damaged
+             if hub.known_sha1(root / name) != hub.FASHION_MNIST_SHA1[name]]
+    if still:
+        raise DamagedFileError(f"the freshly downloaded Fashion-MNIST file(s) "
+                               f"{', '.join(str(root / n) for n in still)} do not match their "
+                               f"known sha1 either; the download source may have changed")
 
 
 def _download_fashion_mnist(root):
@@ -340,8 +395,8 @@ def _download_fashion_mnist(root):
             FashionMNIST(root=root, train=True, download=True)  # fetches both splits
     except (OSError, RuntimeError) as e:
         layout = "\n".join(f"  {root / name}" for name in hub.FASHION_MNIST_SHA1)
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"Fashion-MNIST is not in {root} and downloading it failed ({type(e).__name__}: "
             f"{str(e).strip()}).\nPut the four uncompressed files there by hand (gunzip the "
-            f"*-ubyte.gz files from {_FASHION_MNIST_URL}):\n{layout}\nor point data_dir= or "
+            f"*-ubyte.gz files from {hub.FASHION_MNIST_URL}):\n{layout}\nor point data_dir= or "
             f"${hub.ENV_DATA_DIR} at a folder that holds FashionMNIST/raw/.") from e

@@ -35,3 +35,20 @@ def check_finite_loss(loss, what, *, epoch, batch=None, last_finite_loss=None):
     if not math.isfinite(value):
         raise DivergenceError(what, epoch=epoch, batch=batch, last_finite_loss=last_finite_loss)
     return value
+
+
+class DataError(UserError, ValueError):
+    """Data the user supplied (a file's rows, a table's values) that cannot be used as it is."""
+
+
+class DamagedFileError(UserError, RuntimeError):
+    """A file that is truncated, altered or not of the expected kind; the message names it."""
+
+
+class FileAccessError(UserError, OSError):
+    """A file could not be read or written for a reason the user can fix: it is missing, the
+    disk is full, permission is denied. Raised where that happens, with the path named."""
+
+
+class MissingFileError(FileAccessError, FileNotFoundError):
+    """A file the user was to provide (or that was to be downloaded) is not there."""

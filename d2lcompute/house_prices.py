@@ -17,7 +17,9 @@ The improved recipe (leakage-free preprocessing, log target, an MLP) is in
 
 import dataclasses
 import functools
+import math
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -25,6 +27,7 @@ from torch.nn import functional as F
 from d2lcompute.batched import fit_batched, seeded
 from d2lcompute._checks import check_int, check_number
 from d2lcompute._files import atomic_write
+from d2lcompute.errors import DataError, DivergenceError, FileAccessError, MissingFileError
 
 # The missing-value markers pandas used when the book was written. pandas 2 added "None", which
 # would merge MasVnrType's "None" (no veneer, 872 houses) into its missing values: 330 features
@@ -40,7 +43,11 @@ def read_csv(path):
     try:
         return pd.read_csv(path, keep_default_na=False, na_values=NA_VALUES)
     except (ValueError, UnicodeDecodeError) as e:  # pandas' parser errors are ValueErrors
-        raise ValueError(f"cannot read {path} as a CSV file: {e}") from e
+        raise DataError(f"cannot read {path} as a CSV file: {e}") from e
+    except FileNotFoundError as e:
+        raise MissingFileError(f"cannot read {path}: {e}") from e
+    except (IsADirectoryError, PermissionError) as e:
+        raise FileAccessError(f"cannot read {path}: {e}") from e
 
 
 def read_data(data_dir=None):
@@ -57,39 +64,81 @@ def read_data(data_dir=None):
     return train_data, test_data
 
 
+# A price above this is a typo or a unit error (the Kaggle maximum is 755,000); 1e308 would
+# overflow the float32 labels to inf and the run would diverge.
+MAX_PRICE = 1e9
+
+
 def check_data(train_data, test_data):
-    """Raise ``ValueError`` unless the frames look like the competition's training and test sets.
+    """Raise ``DataError`` (a ``ValueError``) unless the frames look like the competition's sets.
 
-    Checks: ``Id`` in both and ``SalePrice`` (positive numbers) in the training set only; the same
-    feature columns in both; no text in a column that otherwise holds numbers (which one-hot
-    encoding would silently turn into hundreds of features).
+    Checks: ``check_train_data`` on the training set; ``Id`` in the test set, as unique integers
+    (one submission row per house); the same feature columns in both; no text in a column that
+    otherwise holds numbers (which one-hot encoding would silently turn into hundreds of features).
     """
-    import pandas as pd
-
-    for name, frame, needed in [("training", train_data, ["Id", "SalePrice"]),
-                                ("test", test_data, ["Id"])]:
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise ValueError(f"the {name} data has no column {', '.join(map(repr, missing))}; "
-                             f"its columns are {_short_list(frame.columns)}")
-        if len(frame) == 0:
-            raise ValueError(f"the {name} data has no rows")
+    check_train_data(train_data)
+    _check_frame("test", test_data, ["Id"])
+    ids = test_data["Id"]
+    numeric = _integers(ids)
+    if not numeric.all():
+        _refuse_row(test_data, ~numeric, "test", "Id must be an integer in every row")
+    duplicated = ids.duplicated(keep="first").to_numpy()
+    if duplicated.any():
+        _refuse_row(test_data, duplicated, "test", "Id must be unique; it repeats")
     features = train_data.columns.drop(["Id", "SalePrice"])
     extra = test_data.columns.drop("Id").difference(features, sort=False)
     lacking = features.difference(test_data.columns, sort=False)
     if len(extra) or len(lacking):
-        raise ValueError("the training and test data must have the same feature columns; "
-                         + "; ".join(f"{what}: {_short_list(cols)}" for what, cols in
-                                     [("only in the test data", extra),
-                                      ("only in the training data", lacking)] if len(cols)))
-    price = pd.to_numeric(train_data["SalePrice"], errors="coerce")
-    bad = price.isna() | ~(price > 0)
-    if bad.any():
-        row = train_data[bad].iloc[0]
-        raise ValueError(f"SalePrice must be a positive number in every training row, got "
-                         f"{_show(row['SalePrice'])} (Id {_show(row['Id'])})")
+        raise DataError("the training and test data must have the same feature columns; "
+                        + "; ".join(f"{what}: {_short_list(cols)}" for what, cols in
+                                    [("only in the test data", extra),
+                                     ("only in the training data", lacking)] if len(cols)))
     for column in features:
         _check_numeric_column(column, train_data, test_data)
+
+
+def check_train_data(train_data):
+    """Raise ``DataError`` unless ``train_data`` has rows, an ``Id`` and a usable ``SalePrice``.
+
+    Every price must be a finite number in ``(0, MAX_PRICE]``: a missing, zero, negative,
+    infinite or absurd price (``1e308``) would make the log-RMSE NaN or the training diverge.
+    """
+    import pandas as pd
+
+    _check_frame("training", train_data, ["Id", "SalePrice"])
+    price = pd.to_numeric(train_data["SalePrice"], errors="coerce").to_numpy(dtype="float64")
+    bad = ~((price > 0) & (price <= MAX_PRICE))  # NaN and inf fail one of the comparisons
+    if bad.any():
+        _refuse_row(train_data, bad, "training",
+                    f"SalePrice must be a positive number up to {MAX_PRICE:.0e} in every row",
+                    "SalePrice")
+
+
+def _check_frame(name, frame, needed):
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataError(f"the {name} data has no column {', '.join(map(repr, missing))}; "
+                        f"its columns are {_short_list(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"the {name} data has no rows")
+
+
+def _integers(values):
+    """Which cells of a column hold integers (``7`` or ``7.0``), as a boolean array."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(numbers) & (numbers == np.round(numbers))
+
+
+def _refuse_row(frame, bad, name, what, column="Id"):
+    """Raise ``DataError`` naming the first row (counted from 1, as in the file) where ``bad``."""
+    i = int(np.flatnonzero(bad)[0])
+    row = frame.iloc[i]
+    raise DataError(f"{what}; row {i + 1} of the {name} data has {column} "
+                    f"{_show(row[column])}" + ("" if column == "Id" else f" (Id {_show(row['Id'])})")
+                    + f" ({int(bad.sum())} such row(s) in all)")
 
 
 def _check_numeric_column(column, train_data, test_data):
@@ -111,9 +160,9 @@ def _check_numeric_column(column, train_data, test_data):
         for (name, frame), stray in zip(frames, strays):
             if stray.any():
                 row = frame[stray.to_numpy()].iloc[0]
-                raise ValueError(f"column {column!r} of the {name} data holds numbers but also "
-                                 f"{_show(row[column])} (Id {_show(row['Id'])}); fix or remove "
-                                 f"that value")
+                raise DataError(f"column {column!r} of the {name} data holds numbers but also "
+                                f"{_show(row[column])} (Id {_show(row['Id'])}); fix or remove "
+                                f"that value")
 
 
 def _show(value):
@@ -125,6 +174,30 @@ def _short_list(columns, limit=8):
     names = [repr(c) for c in columns]
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
+
+
+def encode_features(features):
+    """The book's encoding of a DataFrame of features, as a float32 DataFrame with the same rows.
+
+    Numeric columns are standardised (``(x - mean) / std`` over all rows) and their missing
+    values set to 0 (the mean); the other columns are one-hot encoded with an extra column
+    for missing values. Numeric columns are picked by kind, not by the book's
+    ``dtype != object``, which on pandas 3 (text read as ``str``) also picks the text
+    columns. Shared by :func:`preprocess` and the English edition's
+    ``kaggle_house.KaggleHouse.preprocess``.
+
+    Shape:
+        - features: ``(n, 79)`` for the Kaggle data; returns ``(n, 331)``.
+    """
+    import pandas as pd
+
+    features = features.copy()
+    numeric_features = features.select_dtypes("number").columns
+    features[numeric_features] = features[numeric_features].apply(
+        lambda x: (x - x.mean()) / x.std())
+    features[numeric_features] = features[numeric_features].fillna(0)
+    # dummies are booleans since pandas 2
+    return pd.get_dummies(features, dummy_na=True).astype("float32")
 
 
 def preprocess(train_data, test_data):
@@ -146,13 +219,7 @@ def preprocess(train_data, test_data):
     check_data(train_data, test_data)
     features = train_data.columns.drop(["Id", "SalePrice"])
     all_features = pd.concat((train_data[features], test_data[features]), ignore_index=True)
-    # by kind, not `dtype != object`: pandas 3 reads text columns as `str`
-    numeric_features = all_features.select_dtypes("number").columns
-    all_features[numeric_features] = all_features[numeric_features].apply(
-        lambda x: (x - x.mean()) / x.std())
-    all_features[numeric_features] = all_features[numeric_features].fillna(0)
-    all_features = pd.get_dummies(all_features, dummy_na=True)
-    values = all_features.to_numpy(dtype="float32")  # dummies are booleans since pandas 2
+    values = encode_features(all_features).to_numpy()
     n_train = len(train_data)
     train_features = torch.tensor(values[:n_train])
     test_features = torch.tensor(values[n_train:])
@@ -181,7 +248,9 @@ def log_rmse(net, features, labels):
         net.eval()
     try:
         with torch.no_grad():
-            clipped_preds = torch.clamp(net(features), 1, float("inf"))
+            preds = net(features)
+            _check_output(preds, labels)
+            clipped_preds = torch.clamp(preds, 1, float("inf"))
             return torch.sqrt(F.mse_loss(torch.log(clipped_preds), torch.log(labels))).item()
     finally:
         if was_training:
@@ -207,21 +276,51 @@ def train(net, train_features, train_labels, test_features, test_labels,
     train_ls, test_ls = [], []
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
     n = len(train_features)
+    last_loss = None  # the last finite mini-batch loss, for the divergence message
     for epoch in range(1, num_epochs + 1):
         net.train()
         order = torch.randperm(n, generator=generator).to(train_features.device)
-        for start in range(0, n, batch_size):
+        # kept on the device and checked once per epoch: a check per step would wait for it
+        losses = torch.empty(math.ceil(n / batch_size), device=train_features.device)
+        for b, start in enumerate(range(0, n, batch_size)):
             rows = order[start:start + batch_size]
             optimizer.zero_grad()
-            F.mse_loss(net(train_features.index_select(0, rows)),
-                       train_labels.index_select(0, rows)).backward()
+            y_hat, y = net(train_features.index_select(0, rows)), train_labels.index_select(0, rows)
+            if epoch == 1 and b == 0:
+                _check_output(y_hat, y)
+            loss = F.mse_loss(y_hat, y)
+            loss.backward()
             optimizer.step()
+            losses[b] = loss.detach()
+        last_loss = _check_epoch_losses(losses, epoch, last_loss)
         train_ls.append(log_rmse(net, train_features, train_labels))
+        if not math.isfinite(train_ls[-1]):  # the last step can make the weights infinite
+            raise DivergenceError("house-price training", epoch=epoch, last_finite_loss=last_loss)
         if test_labels is not None:
             test_ls.append(log_rmse(net, test_features, test_labels))
         if callback is not None:
             callback(epoch, train_ls[-1], test_ls[-1] if test_ls else None)
     return train_ls, test_ls
+
+
+def _check_epoch_losses(losses, epoch, last_loss, what="house-price training"):
+    """Raise ``DivergenceError`` at the first non-finite mini-batch loss of an epoch; else
+    return the epoch's last loss."""
+    finite = torch.isfinite(losses)
+    if not finite.all():
+        b = int((~finite).nonzero()[0])
+        last = float(losses[b - 1]) if b > 0 else last_loss
+        raise DivergenceError(what, epoch=epoch, batch=b + 1, last_finite_loss=last)
+    return float(losses[-1])
+
+
+def _check_output(y_hat, y):
+    """The net's output must have the labels' shape: ``(B, 1)`` against ``(B,)`` broadcasts to
+    ``(B, B)`` and silently fits another model."""
+    if y_hat.shape != y.shape:
+        raise ValueError(f"the net's output has shape {tuple(y_hat.shape)} for a batch whose "
+                         f"labels have shape {tuple(y.shape)}; labels must be (n, 1) for a net "
+                         f"with one output (labels.reshape(-1, 1))")
 
 
 def fold_bounds(k, n):
@@ -246,7 +345,7 @@ def get_k_fold_data(k, i, X, y):
 
     Book: §4.10
     """
-    _check_pair("", X, y)
+    _check_pair("", X, y, column=False)
     bounds = fold_bounds(k, len(X))
     i = check_int("i", i)
     if not 0 <= i < k:
@@ -338,7 +437,8 @@ def k_fold(k, X_train, y_train, num_epochs, learning_rate, weight_decay, batch_s
                         callback(i, epoch, t, v)
 
             fit_batched(nets, X_train, y_train, [rows[~mask] for mask in is_valid], num_epochs,
-                         learning_rate, weight_decay, batch_size, shuffles, record)
+                        learning_rate, weight_decay, batch_size, shuffles, record,
+                        name=lambda m: f"house-price training of fold {m + 1}")
     return KFoldResult(train_ls, valid_ls, [c[-1] for c in train_ls], [c[-1] for c in valid_ls])
 
 
@@ -369,21 +469,39 @@ def train_and_pred(train_features, test_features, train_labels, test_data,
 
 
 def write_submission(ids, preds, path="submission.csv"):
-    """Write Kaggle's ``Id,SalePrice`` CSV to ``path`` atomically (a crash leaves no half file)."""
+    """Write Kaggle's ``Id,SalePrice`` CSV to ``path`` atomically (a crash leaves no half file).
+
+    Raises:
+        DataError: a prediction is not a finite positive price (a diverged model); nothing
+            is written then.
+    """
     import pandas as pd
 
+    preds = np.asarray(preds, dtype="float64")
+    bad = ~(np.isfinite(preds) & (preds > 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{int(bad.sum())} of the {len(preds)} predicted prices are not finite "
+                        f"positive numbers (Id {_show(ids.iloc[i])}: {float(preds[i])!r}); "
+                        f"nothing was written to {path}. The model has probably diverged: try "
+                        f"a smaller learning rate.")
     submission = pd.DataFrame({"Id": ids.to_numpy(), "SalePrice": preds})
     with atomic_write(path, "w", newline="", encoding="utf-8") as f:
         submission.to_csv(f, index=False)
 
 
-def _check_pair(name, X, y):
+def _check_pair(name, X, y, column=True):
+    """``X`` must be ``(n, d)``; ``y`` one row per sample, and ``(n, 1)`` when ``column``."""
     prefix = f"{name}_" if name else ""
     if not isinstance(X, torch.Tensor) or X.dim() != 2:
         raise ValueError(f"{prefix}features must be a 2-D tensor (n, d), got {_describe(X)}")
     if not isinstance(y, torch.Tensor) or len(y) != len(X):
         raise ValueError(f"{prefix}labels must be a tensor with one row per sample "
                          f"({len(X)}), got {_describe(y)}")
+    if column and tuple(y.shape) != (len(X), 1):
+        raise ValueError(f"{prefix}labels must have shape (n, 1) = ({len(X)}, 1), like the "
+                         f"net's output, got {_describe(y)}; a (n,) vector would broadcast "
+                         f"against (n, 1) outputs (use labels.reshape(-1, 1))")
 
 
 def _describe(value):

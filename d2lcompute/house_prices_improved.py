@@ -21,6 +21,8 @@ on the Kaggle data: 0.122 (the MLPs alone 0.125, the ridge alone 0.123, the book
 Book: §4.10, exercises 2-5.
 """
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -28,6 +30,7 @@ from torch import nn
 from d2lcompute import house_prices
 from d2lcompute.batched import fit_batched, seeded
 from d2lcompute._checks import check_int, check_number, check_probability
+from d2lcompute.errors import DivergenceError
 
 # MSSubClass is a code for the kind of dwelling (20 = one storey 1946 and newer, ...), not a size.
 CATEGORICAL = ("MSSubClass",)
@@ -53,6 +56,10 @@ class Preprocessor:
     def __init__(self, skew_threshold=0.75, clip=3.0, categorical=CATEGORICAL):
         self.skew_threshold = check_number("skew_threshold", skew_threshold, min_value=0)
         self.clip = check_number("clip", clip, min_value=0)
+        if isinstance(categorical, str) or not isinstance(categorical, (tuple, list, set)):
+            raise TypeError(f"categorical must be a tuple or list of column names, got "
+                            f"categorical={categorical!r}; for one column write "
+                            f"categorical=({categorical!r},)")
         self.categorical = tuple(categorical)
 
     def fit(self, features):
@@ -154,6 +161,7 @@ def k_fold(k, train_data, num_epochs=300, learning_rate=1e-3, weight_decay=0.01,
         a ``house_prices.KFoldResult``; curves are the blend's, epoch by epoch, and scores those
         of the blend of the MLPs at their best epochs.
     """
+    house_prices.check_train_data(train_data)
     return _run(train_data, _fold_masks(k, len(train_data)), num_epochs, learning_rate,
                 weight_decay, batch_size, **options)[0]
 
@@ -235,6 +243,10 @@ def _run(data, folds, num_epochs, learning_rate, weight_decay, batch_size, *, nu
             best["preds"] = torch.where(improved[:, None], preds, best["preds"])
             for i, (fold_preds, masks) in enumerate(zip(blend(preds), scored)):
                 t, v = (_log_rmse(fold_preds[mask], log_price[mask]) for mask in masks)
+                if math.isinf(t) or math.isinf(v):  # log prices so large that prices overflow
+                    raise DivergenceError(
+                        "the improved recipe" + (f" in fold {i + 1}" if k > 1 else ""),
+                        epoch=epoch, last_finite_loss=(curves["train"][i] or [None])[-1])
                 curves["train"][i].append(t)
                 curves["valid"][i].append(v)
                 if callback is not None:
@@ -243,10 +255,13 @@ def _run(data, folds, num_epochs, learning_rate, weight_decay, batch_size, *, nu
 
         torch.manual_seed(dropout_seed)  # the same masks whatever the nets' creation drew
         fit_batched([net.to(device) for net in nets],
-                                  X.repeat_interleave(num_seeds, 0).to(device),
-                                  y.nan_to_num().to(device), train_rows, num_epochs,
-                                  learning_rate, weight_decay, batch_size,
-                                  shuffles, record, patience=patience)
+                    X.repeat_interleave(num_seeds, 0).to(device),
+                    y.nan_to_num().to(device), train_rows, num_epochs,
+                    learning_rate, weight_decay, batch_size,
+                    shuffles, record, patience=patience,
+                    name=lambda m: (f"the improved recipe's MLP {m % num_seeds + 1} of "
+                                    f"{num_seeds}" + (f" in fold {m // num_seeds + 1}"
+                                                      if k > 1 else "")))
     preds = blend(best["preds"])
     train_scores, valid_scores = ([_log_rmse(p[masks[j]], log_price[masks[j]])
                                    for p, masks in zip(preds, scored)] for j in (0, 1))

@@ -1,45 +1,80 @@
 """Where data sets live, and the book's data hub (Book: §4.10, "Downloading and Caching Datasets").
 
 One folder holds the data, chosen in this order: an explicit ``data_dir`` argument,
-the environment variable ``D2LCOMPUTE_DATA_DIR``, then the project's ``data/`` cache
-(the user cache folder when the package is installed rather than run from a checkout).
+the environment variable ``D2LCOMPUTE_DATA_DIR``, the book's ``../data`` when it already
+holds the files asked for (the book's notebooks keep their data there), then the
+project's ``data/`` cache (the user cache folder when the package is installed rather
+than run from a checkout).
 
 ``DATA_HUB`` maps a name to ``(url, sha1)``. ``download`` keeps the book's name and
-signature but trusts neither the network nor the cache: it uses a cached file only if
-its sha1 matches, checks the HTTP status, writes to a temporary file that becomes the
-real one only after the sha1 check, and says which URL failed and where to put the
-file by hand. ``download_extract`` refuses archive members that would land outside
-the cache folder. pooch's ``HTTPDownloader`` (requests, tqdm) does the HTTP transfer.
+both editions' signatures (the Chinese edition's ``download(name, cache_dir)``, the
+English edition's ``download(url, folder, sha1_hash)``) but trusts neither the network
+nor the cache: it uses a cached file only if its sha1 matches, checks the HTTP status,
+writes to a temporary file that becomes the real one only after the sha1 check, and
+says which URL failed and where to put the file by hand. A transfer has an overall
+deadline and a size limit, and transient failures are retried with pooch's own
+``retry_if_failed`` (waits of 1 s, 2 s...). ``download_extract`` and ``extract`` refuse
+archive members that would land outside the target folder, and record which archive (by
+sha1) they extracted. pooch (requests, tqdm) does the HTTP.
 """
 
+import contextlib
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
 import stat
 import sys
 import tarfile
+import threading
 import zipfile
 from pathlib import Path, PureWindowsPath
 from urllib.parse import urlsplit
 
 from d2lcompute._files import atomic_write
+from d2lcompute.errors import UserError
 
 ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
+BOOK_DATA_DIR = Path("..", "data")  # the book's folder, relative to the notebook or script
+
+# why choose_data_dir chose a folder
+GIVEN, ENVIRONMENT, BOOK_LAYOUT, CACHE = "given", "environment", "book layout", "cache"
 
 
-def data_dir(data_dir=None):
+def data_dir(data_dir=None, needs=()):
     """The folder that holds (or will hold) the data sets, as a ``Path``.
 
     Args:
-        data_dir: an explicit folder; wins over ``$D2LCOMPUTE_DATA_DIR`` and the cache.
+        data_dir: an explicit folder; wins over everything else.
+        needs: paths, relative to the folder, of the files the caller will read: the
+            book's ``../data`` is chosen when it holds all of them (``[""]``: when it exists).
     """
-    if data_dir is None:
-        data_dir = os.environ.get(ENV_DATA_DIR) or _default_cache()
-    if not isinstance(data_dir, (str, os.PathLike)):
-        raise TypeError(f"data_dir must be a path, got data_dir={data_dir!r}")
-    return Path(data_dir).expanduser()
+    return choose_data_dir(data_dir, needs)[0]
+
+
+def choose_data_dir(data_dir=None, needs=()):
+    """The data folder and why it was chosen: ``(path, reason)``.
+
+    ``reason`` is ``GIVEN`` (the ``data_dir`` argument), ``ENVIRONMENT``
+    (``$D2LCOMPUTE_DATA_DIR``), ``BOOK_LAYOUT`` (``../data`` holds every file in ``needs``)
+    or ``CACHE`` (the project's ``data/`` folder, or the user cache when installed).
+    """
+    if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)):
+            raise TypeError(f"data_dir must be a path, got data_dir={data_dir!r}")
+        return Path(data_dir).expanduser(), GIVEN
+    if os.environ.get(ENV_DATA_DIR):
+        return Path(os.environ[ENV_DATA_DIR]).expanduser(), ENVIRONMENT
+    if needs and all(_holds(BOOK_DATA_DIR, name) for name in needs):
+        return BOOK_DATA_DIR.resolve(), BOOK_LAYOUT
+    return Path(_default_cache()), CACHE
+
+
+def _holds(folder, name):
+    """True if ``folder / name`` is a file, or (for ``name=""``) if ``folder`` exists."""
+    return (folder / name).is_file() if name else folder.is_dir()
 
 
 def file_sha1(path):
@@ -49,6 +84,20 @@ def file_sha1(path):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+# (real path, size, mtime_ns) -> sha1: a file is hashed again only when it changes
+_SHA1_MEMO = {}
+
+
+def known_sha1(path):
+    """``file_sha1(path)``, remembered for the process by the file's size and modification
+    time, so that loading a data set again does not re-read it to check it."""
+    info = os.stat(path)
+    key = (os.path.realpath(path), info.st_size, info.st_mtime_ns)
+    if key not in _SHA1_MEMO:
+        _SHA1_MEMO[key] = file_sha1(path)
+    return _SHA1_MEMO[key]
 
 
 def _default_cache():
@@ -70,6 +119,7 @@ DATA_HUB = {
 }
 
 # Fashion-MNIST as torchvision lays it out (uncompressed IDX files), with their sha1s.
+FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"  # *.gz there
 FASHION_MNIST_SHA1 = {
     "FashionMNIST/raw/train-images-idx3-ubyte": "b9bd999c0106c9b8b4b0cefce58c9a6060f27095",
     "FashionMNIST/raw/train-labels-idx1-ubyte": "4bccf37222e01638381eaa326bf730337a597267",
@@ -80,67 +130,88 @@ FASHION_MNIST_SHA1 = {
 # Seconds to wait for the connection and then for each next piece of data (not for the
 # whole file): long enough for a slow link, short enough that a dead one fails visibly.
 DOWNLOAD_TIMEOUT = 30
+# Seconds for a whole transfer: a server trickling a byte at a time is cut off.
+DOWNLOAD_DEADLINE = 30 * 60
+# Bytes a download may have (after decompression: a gzip bomb is cut off too). The book's
+# files for chapters 4-5 are under 1 MB; raise it for the large archives of later chapters.
+DOWNLOAD_MAX_BYTES = 256 << 20
+# Further attempts after a transient failure (dropped connection, timeout, 5xx, wrong sha1).
+DOWNLOAD_RETRIES = 2
 
 
-class DownloadError(OSError):
-    """A ``DATA_HUB`` file could not be fetched, or what arrived failed its sha1 check.
+class DownloadError(UserError, OSError):
+    """A file could not be fetched, or what arrived failed its sha1 check.
 
-    An ``OSError``, so ``except OSError`` catches it and the command line prints the
-    message without a traceback. The message names the URL, the reason, and the full
-    path where the file can be put by hand.
+    An ``OSError``, so ``except OSError`` catches it, and a ``UserError``, so the command
+    line prints the message without a traceback. The message names the URL, the reason,
+    and the full path where the file can be put by hand.
     """
 
 
-def download(name, cache_dir=None):
-    """Download the ``DATA_HUB`` file ``name`` into ``cache_dir`` and return its local path.
+def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
+    """Download a file into ``folder`` and return its local path; by ``DATA_HUB`` name or by URL.
+
+    Both editions' calls work: the Chinese edition's ``download(name, cache_dir)`` with
+    a ``DATA_HUB`` key, and the English edition's ``download(url, folder, sha1_hash)``.
+    As in the English book, a first argument starting with ``http://`` or ``https://``
+    is a URL and anything else a ``DATA_HUB`` key.
 
     A file already there whose sha1 matches is used as it is: no network and no write,
     so a read-only folder holding the right files works. Otherwise the file is fetched
     over HTTP(S) into a temporary file next to the target, its sha1 is checked, and
     only then is it renamed into place: an error page, a dropped connection or a corrupt
     transfer leaves nothing behind (a cached file with the wrong sha1 is replaced only
-    by a verified one). A progress bar is drawn on stderr when stderr is a terminal
-    (not in notebooks or logs, where tqdm's text bar would only add noise).
+    by a verified one). A URL given without ``sha1_hash`` is trusted as it comes, and a
+    file already there is used without fetching it again (the book fetches it every
+    time). A progress bar is drawn on stderr when stderr is a terminal (not in notebooks
+    or logs, where tqdm's text bar would only add noise).
 
     Args:
-        name: a key of ``DATA_HUB``, whose value is ``(url, sha1)``.
-        cache_dir: the folder for the file. ``None`` resolves like :func:`data_dir`:
-            ``$D2LCOMPUTE_DATA_DIR``, else the project's ``data/`` cache (the book
-            uses ``../data``).
+        name: a key of ``DATA_HUB``, whose value is ``(url, sha1)``; or (English
+            edition) the file's http(s) URL.
+        folder: the folder for the file. ``None`` resolves like :func:`data_dir`:
+            ``$D2LCOMPUTE_DATA_DIR``, else the project's ``data/`` cache (the books
+            use ``../data``, which works when passed).
+        sha1_hash: the file's sha1 as 40 hex digits, for a URL only (a ``DATA_HUB``
+            entry holds its own).
+        cache_dir: the Chinese edition's name for ``folder``.
 
     Returns:
         The file's path as a ``str``, as in the book (``pd.read_csv`` takes it).
 
     Raises:
-        ValueError: ``name`` is not in ``DATA_HUB``, or its entry is not ``(url, sha1)``.
+        ValueError: ``name`` is neither a URL nor in ``DATA_HUB``, its entry is not
+            ``(url, sha1)``, or ``sha1_hash`` is malformed or given with a ``DATA_HUB`` key.
         DownloadError: the transfer failed (HTTP error, refused, timed out, cut short),
-            the file could not be written, or its sha1 does not match ``DATA_HUB``.
+            the file could not be written, or its sha1 is not the expected one.
 
     Example::
 
-        train_data = pd.read_csv(d2l.download('kaggle_house_train'))
+        train_data = pd.read_csv(d2l.download('kaggle_house_train'))  # Chinese edition
+        raw_train = pd.read_csv(d2l.download(d2l.DATA_URL + 'kaggle_house_pred_train.csv',
+                                             self.root, sha1_hash='585e9cc9...'))  # English
 
-    Book: §4.10
+    Book: §4.10; d2l.ai 1.0: §5.7
     """
-    url, sha1_hash, file_name = _hub_entry(name)
-    fname = data_dir(cache_dir) / file_name
-    if fname.is_file() and file_sha1(fname) == sha1_hash:
+    url, sha1_hash, file_name, expected_by = _source(name, sha1_hash)
+    fname = data_dir(_one_folder(folder, cache_dir), needs=[file_name]) / file_name
+    if fname.is_file() and (sha1_hash is None or file_sha1(fname) == sha1_hash):
         return str(fname)  # hit cache
+    new_folders = _missing_folders(fname.parent)
     try:
-        with atomic_write(fname, "w+b") as f:
-            _fetch(url, f)
-            actual = _stream_sha1(f)
-            if actual != sha1_hash:  # raising here makes atomic_write delete the temporary file
-                raise DownloadError(
-                    f"the file downloaded from {url} has sha1 {actual}, but "
-                    f"DATA_HUB[{name!r}] expects {sha1_hash}; it was discarded (the server "
-                    "may have sent an error page or a changed file). "
-                    + _by_hand(url, fname, sha1_hash))
-    except DownloadError:
+        _fetch(url, fname, sha1_hash)
+    except BaseException as e:
+        for folder in new_folders:  # deepest first; only the ones this call created, if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(e, DownloadError):
+            raise
+        if isinstance(e, ValueError):  # pooch: the sha1 did not match, attempt after attempt
+            raise DownloadError(f"the file downloaded from {url} does not match "
+                                f"{expected_by}: {e} " + _by_hand(url, fname, sha1_hash)) from e
+        if isinstance(e, OSError):  # requests' errors are OSErrors: refused, timeout, cut short
+            raise _failed(url, fname, sha1_hash, e) from e
         raise
-    except OSError as e:  # requests' errors are OSErrors: HTTP status, refused, timeout, cut short
-        raise DownloadError(f"could not download {url}: {e}. "
-                            + _by_hand(url, fname, sha1_hash)) from e
     return str(fname)
 
 
@@ -152,8 +223,10 @@ def download_extract(name, folder=None):
 
     Every member is checked before anything is written: an absolute path, a ``..``
     component, a link or a device file makes the whole archive be refused, so nothing
-    can land outside the data folder. Members already there with the right size are
-    not written again, so calling this twice is cheap and a read-only folder that
+    can land outside the data folder. A hidden record next to the archive
+    (``.NAME.extracted``) keeps its sha1 and each extracted member's size and modification
+    time: a member is written again when the archive changed or the member did (cut short,
+    overwritten); the others are not, so calling this twice is cheap and a read-only folder that
     holds the extracted files works.
 
     Args:
@@ -177,21 +250,48 @@ def download_extract(name, folder=None):
     Book: §4.10
     """
     fname = Path(download(name))
-    suffix = next((s for s in _ARCHIVE_SUFFIXES if fname.name.endswith(s)), None)
+    suffix = _archive_suffix(fname)
     if suffix is None:
         raise ValueError(f"download_extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
                          f"got name={name!r} ({fname.name}); use download({name!r}) instead")
-    kind = "zip" if suffix == ".zip" else "tar"
-    try:
-        if kind == "zip":
-            with zipfile.ZipFile(fname) as archive:
-                _extract(list(_zip_members(archive)), fname.parent, fname)
-        else:
-            with tarfile.open(fname) as archive:
-                _extract(list(_tar_members(archive)), fname.parent, fname)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
-        raise ValueError(f"{fname} is not a readable {kind} archive: {e}") from e
+    _extract_archive(fname, suffix, fname.parent, _hub_entry(name)[1])  # the checked sha1
     return str(fname.parent / folder) if folder else str(fname)[: -len(suffix)]
+
+
+def extract(filename, folder=None):
+    """Extract the zip or tar archive ``filename`` into ``folder``; return that folder.
+
+    The English edition's counterpart of :func:`download_extract`, with the same checks:
+    a member with an absolute path, a ``..`` component, a link or a device file makes
+    the whole archive be refused, and members recorded as extracted from this very
+    archive (by sha1) and unchanged since are not written again.
+
+    Args:
+        filename: the path of a ``.zip``, ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``
+            or ``.tar.xz`` file (the book also treats ``.gz`` as tar).
+        folder: where to extract; ``None`` extracts next to the archive, as the book does.
+
+    Returns:
+        The folder extracted into, as a ``str`` (the book returns nothing).
+
+    Raises:
+        ValueError: not an archive, unreadable or unsafe archive.
+
+    Example::
+
+        d2l.extract(d2l.download(d2l.DATA_URL + 'fra-eng.zip', self.root,
+                                 '94646ad1522d915e7b0f9296181140edcf86a4f5'))
+
+    Book (d2l.ai 1.0): §5.7
+    """
+    path = _as_path("filename", filename)
+    suffix = _archive_suffix(path)
+    if suffix is None:
+        raise ValueError(f"extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
+                         f"got filename={str(filename)!r}")
+    target = path.parent if folder is None else _as_path("folder", folder)
+    _extract_archive(path, suffix, target, file_sha1(path))
+    return str(target)
 
 
 def download_all():
@@ -226,40 +326,147 @@ def _hub_entry(name):
             and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
         raise ValueError(f"DATA_HUB[{name!r}] must be (url, sha1) with a 40-digit hex sha1, "
                          f"got {entry!r}")
-    # The book's url.split('/')[-1], without a ?query or #fragment.
+    return url, sha1_hash.lower(), _url_file_name(url, f"DATA_HUB[{name!r}] url")
+
+
+def _source(name, sha1_hash):
+    """``(url, sha1 or None, file name, what the sha1 comes from)`` for either edition's call."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a DATA_HUB key or a URL (a string), got name={name!r}")
+    if urlsplit(name).scheme not in ("http", "https"):
+        if sha1_hash is not None:
+            raise ValueError(f"sha1_hash goes with a URL; DATA_HUB[{name!r}] holds its own sha1, "
+                             f"got sha1_hash={sha1_hash!r}")
+        url, sha1_hash, file_name = _hub_entry(name)
+        return url, sha1_hash, file_name, f"DATA_HUB[{name!r}]"
+    if sha1_hash is not None and not (isinstance(sha1_hash, str)
+                                      and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
+        raise ValueError(f"sha1_hash must be a sha1 of 40 hex digits or None, "
+                         f"got sha1_hash={sha1_hash!r}")
+    return name, sha1_hash and sha1_hash.lower(), _url_file_name(name, "url"), "the sha1_hash argument"
+
+
+def _url_file_name(url, what):
+    """The book's ``url.split('/')[-1]``, without a ?query or #fragment."""
     file_name = urlsplit(url).path.rsplit("/", 1)[-1]
     if file_name in ("", ".", ".."):
-        raise ValueError(f"DATA_HUB[{name!r}] url must end with a file name, got {url!r}")
-    return url, sha1_hash.lower(), file_name
+        raise ValueError(f"{what} must end with a file name, got {url!r}")
+    return file_name
 
 
-def _fetch(url, f):
-    """Stream ``url`` into the open file ``f`` with pooch, raising on any HTTP error status."""
+def _one_folder(folder, cache_dir):
+    if folder is not None and cache_dir is not None:
+        raise TypeError(f"download got folder={folder!r} and cache_dir={cache_dir!r}: both "
+                        "name the file's folder (English and Chinese edition); give one")
+    return cache_dir if folder is None else folder
+
+
+def _fetch(url, fname, sha1_hash):
+    """Download ``url`` to ``fname`` through ``pooch.Pooch.fetch``: its temporary file, sha1
+    check and ``retry_if_failed``, with our guarded downloader doing each attempt."""
     import pooch  # lazy: pulls in requests
 
-    # pooch never closes its response, so on an error (a 404, say) the connection would
-    # linger until garbage collection; a hook hands us the response to close.
-    responses = []
+    registry = pooch.create(path=fname.parent, base_url="", retry_if_failed=DOWNLOAD_RETRIES,
+                            registry={fname.name: sha1_hash and f"sha1:{sha1_hash}"}, urls={fname.name: url})
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # pooch logs every download and retry at INFO on stderr
+    try:
+        registry.fetch(fname.name, downloader=functools.partial(_guarded_download, fname=fname,
+                                                                sha1_hash=sha1_hash))
+    finally:
+        logger.setLevel(level)
+
+
+def _guarded_download(url, output_file, pooch_instance, *, fname, sha1_hash):
+    """One attempt, as a pooch downloader: pooch's ``HTTPDownloader`` under a deadline and a
+    size limit. Raises ``DownloadError`` (which pooch does not retry) for what retrying cannot
+    fix: too large, too slow overall, or an HTTP 4xx answer."""
+    import pooch
+    import requests
+
+    # pooch's temporary file is private (0600); a new one gets the mode open() gives
+    os.remove(output_file)
+    responses, expired = [], threading.Event()
+
+    def on_response(response, **_):
+        responses.append(response)
+        size = int(response.headers.get("content-length") or 0)
+        if size > DOWNLOAD_MAX_BYTES:
+            raise _too_large(url, fname, sha1_hash, f"the server announces {size} bytes")
+
+    def cut_off():
+        expired.set()
+        for response in responses:
+            response.raw.shutdown()  # wakes a read blocked in another thread
+
+    timer = threading.Timer(DOWNLOAD_DEADLINE, cut_off)
     downloader = pooch.HTTPDownloader(
         progressbar=sys.stderr is not None and sys.stderr.isatty(), chunk_size=1 << 16,
-        timeout=DOWNLOAD_TIMEOUT, hooks={"response": lambda r, **_: responses.append(r)})
+        timeout=DOWNLOAD_TIMEOUT, hooks={"response": on_response})
+    timer.start()
     try:
-        downloader(url, f, None)
+        with open(output_file, "w+b") as f:
+            downloader(url, _Limited(f, url, fname, sha1_hash, expired), pooch_instance)
+    except requests.RequestException as e:
+        status = getattr(e.response, "status_code", None)
+        if expired.is_set():
+            raise DownloadError(f"could not download {url}: it took longer than "
+                                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). "
+                                + _by_hand(url, fname, sha1_hash)) from e
+        if status is not None and 400 <= status < 500 and status not in (408, 429):
+            raise _failed(url, fname, sha1_hash, e) from e
+        raise  # transient: pooch tries again
     finally:
-        for response in responses:
+        timer.cancel()
+        for response in responses:  # pooch never closes its response
             response.close()
 
 
-def _stream_sha1(f):
-    f.seek(0)
-    digest = hashlib.sha1()
-    for chunk in iter(lambda: f.read(1 << 20), b""):
-        digest.update(chunk)
-    return digest.hexdigest()
+class _Limited:
+    """The file a download writes to, refusing more than ``DOWNLOAD_MAX_BYTES`` (counted after
+    requests decompresses, so a gzip bomb stops too) and anything after the deadline."""
+
+    def __init__(self, f, url, fname, sha1_hash, expired):
+        self.f, self.expired, self.written = f, expired, 0
+        self.context = (url, fname, sha1_hash)
+
+    def write(self, chunk):
+        self.written += len(chunk)
+        if self.written > DOWNLOAD_MAX_BYTES:
+            raise _too_large(*self.context, f"more than {DOWNLOAD_MAX_BYTES} bytes arrived")
+        if self.expired.is_set():
+            raise DownloadError(f"could not download {self.context[0]}: it took longer than "
+                                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). "
+                                + _by_hand(*self.context))
+        return self.f.write(chunk)
+
+    def flush(self):
+        self.f.flush()
+
+
+def _too_large(url, fname, sha1_hash, what):
+    return DownloadError(f"refused to download {url}: {what}, over the limit of "
+                         f"{DOWNLOAD_MAX_BYTES} bytes (hub.DOWNLOAD_MAX_BYTES); nothing was "
+                         f"kept. " + _by_hand(url, fname, sha1_hash))
+
+
+def _failed(url, fname, sha1_hash, error):
+    return DownloadError(f"could not download {url}: {error}. " + _by_hand(url, fname, sha1_hash))
+
+
+def _missing_folders(folder):
+    """The folders that creating ``folder`` would add, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def _by_hand(url, fname, sha1_hash):
-    return (f"To work offline, fetch {url} yourself and save it as {fname} (sha1 {sha1_hash}), "
+    sha1 = f" (sha1 {sha1_hash})" if sha1_hash else ""
+    return (f"To work offline, fetch {url} yourself and save it as {fname}{sha1}, "
             f"or point ${ENV_DATA_DIR} (--data-dir on the command line) at a folder "
             f"that holds {fname.name}.")
 
@@ -280,21 +487,78 @@ def _tar_members(archive):
         yield member.name, kind, member.size, functools.partial(archive.extractfile, member)
 
 
-def _extract(members, base_dir, archive_path):
-    """Write ``members`` under ``base_dir``, after checking that every one stays inside it."""
+def _as_path(arg, value):
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{arg} must be a path, got {arg}={value!r}")
+    return Path(value)
+
+
+def _archive_suffix(path):
+    return next((s for s in _ARCHIVE_SUFFIXES if path.name.endswith(s)), None)
+
+
+def _extract_archive(path, suffix, base_dir, sha1_hash):
+    kind = "zip" if suffix == ".zip" else "tar"
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(path) as archive:
+                _extract(list(_zip_members(archive)), base_dir, path, sha1_hash)
+        else:
+            with tarfile.open(path) as archive:
+                _extract(list(_tar_members(archive)), base_dir, path, sha1_hash)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
+        raise ValueError(f"{path} is not a readable {kind} archive: {e}") from e
+
+
+def _extract(members, base_dir, archive_path, sha1_hash):
+    """Write ``members`` under ``base_dir``, after checking that every one stays inside it.
+
+    Members the record says were extracted from this very archive, and that have not changed
+    since (same size and modification time), are left as they are.
+    """
     root = base_dir.resolve()
     plan = [(_member_target(root, name, kind, archive_path), kind, size, open_member)
             for name, kind, size, open_member in members]
+    record_path = archive_path.with_name(f".{archive_path.name}.extracted")
+    known = _read_record(record_path, sha1_hash)
+    extracted = {}
     for target, kind, size, open_member in plan:
         if kind == "dir":
             target.mkdir(parents=True, exist_ok=True)
-        # Written in place rather than through atomic_write: an fsync per member would
-        # make archives of ~100k small files (aclImdb) take minutes. A member cut short
-        # has the wrong size, so the next call writes it again.
-        elif not (target.is_file() and target.stat().st_size == size):
+            continue
+        key = target.relative_to(root).as_posix()
+        if _identity(target) is None or _identity(target) != known.get(key):
+            # Written in place rather than through atomic_write: an fsync per member would
+            # make archives of ~100k small files (aclImdb) take minutes. A member cut short
+            # is not in the record, so the next call writes it again.
             target.parent.mkdir(parents=True, exist_ok=True)
             with open_member() as src, open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
+        extracted[key] = _identity(target)
+    if extracted != known:
+        with atomic_write(record_path, "w", encoding="utf-8") as f:
+            json.dump({"archive_sha1": sha1_hash, "members": extracted}, f)
+
+
+def _read_record(record_path, sha1_hash):
+    """``{member: [size, mtime_ns]}`` extracted from the archive with ``sha1_hash``, or {}."""
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or record.get("archive_sha1") != sha1_hash:
+        return {}  # another archive (or none): extract everything again
+    members = record.get("members")
+    return members if isinstance(members, dict) else {}
+
+
+def _identity(path):
+    """``[size, mtime_ns]`` of a regular file, or None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return [info.st_size, info.st_mtime_ns] if stat.S_ISREG(info.st_mode) else None
 
 
 def _member_target(root, name, kind, archive_path):

@@ -12,9 +12,13 @@ number generator state, so an interrupted run resumes exactly where it stopped.
 """
 
 import collections
+import errno
 import os
 import pickle
 import random
+import stat
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +28,21 @@ from torch.nn.parameter import is_lazy
 
 from ._checks import check_int
 from ._files import atomic_write
+from .errors import DamagedFileError, FileAccessError, UserError
 
 _CHECKPOINT_FORMAT = "d2lcompute.checkpoint/1"
+_MAX_DEPTH = 64  # nesting save() accepts; a state_dict is 1 deep, a checkpoint about 4
 # The types a weights_only=True load rebuilds; save() checks against them up front.
 _LEAVES = (type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device)
 _CONTAINERS = (list, tuple, dict, collections.OrderedDict, set, torch.Size)
+
+
+class UnsafeFileError(UserError, pickle.UnpicklingError):
+    """The file holds objects that only an unsafe load (``weights_only=False``) could build."""
+
+
+class CheckpointError(UserError, ValueError):
+    """A checkpoint that does not fit the model or optimizer, or is not a usable checkpoint."""
 
 
 def save(obj, path):
@@ -55,7 +69,14 @@ def save(obj, path):
                                 f"give a file name, e.g. {str(path / 'model.params')!r}")
     _check_safe_to_load(obj, "obj")
     with atomic_write(path) as f:
-        torch.save(obj, f)
+        try:
+            torch.save(obj, f)
+        except RuntimeError as e:
+            # a failed write (a full disk) reaches us as "[enforce fail at inline_container.cc]
+            # ... unexpected pos"; the OSError behind it says what happened
+            if isinstance(e.__context__, OSError):
+                raise e.__context__ from e
+            raise
 
 
 def load(path, map_location=None, *, weights_only=True):
@@ -70,17 +91,24 @@ def load(path, map_location=None, *, weights_only=True):
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        pickle.UnpicklingError: the file holds objects that only an unsafe load could build.
-        RuntimeError: the file is not one torch wrote, or it is truncated.
+        FileAccessError: ``path`` is a FIFO, a device or a socket, not a file.
+        UnsafeFileError: the file holds objects that only an unsafe load could build (an
+            ``pickle.UnpicklingError``).
+        DamagedFileError: the file is not one torch wrote, is truncated, or its data fail
+            the CRC-32 checksums torch's zip format records (a ``RuntimeError``).
 
     Book: §5.5
     """
     path = _check_path(path)
     if not path.is_file():
-        if path.exists():
+        if path.is_dir():
             raise IsADirectoryError(f"cannot load {str(path)!r}: it is a directory, not a file")
+        if path.exists():  # checked before opening it: reading a FIFO would block
+            raise FileAccessError(f"cannot load {str(path)!r}: it is {_kind(path)}, "
+                                  f"not a regular file")
         raise FileNotFoundError(f"cannot load {str(path)!r}: no such file "
                                 f"(working directory: {os.getcwd()})")
+    _check_intact(path)
     if map_location is None:
         map_location = _default_map_location
     try:
@@ -89,9 +117,13 @@ def load(path, map_location=None, *, weights_only=True):
         # torch words every weights_only failure alike; only an unsupported GLOBAL means
         # code the pickle wanted to run, anything else (e.g. "Unsupported operand") is junk.
         if weights_only and "GLOBAL" in str(e):
-            raise pickle.UnpicklingError(_refusal_message(path, e)) from e
+            raise UnsafeFileError(_refusal_message(path, e)) from e
         raise _unreadable(path, e) from e
     except (EOFError, IndexError) as e:
+        raise _unreadable(path, e) from e
+    except OSError as e:  # torch's zip reader: "[Errno 22] Invalid argument" when cut short
+        if e.errno != errno.EINVAL:
+            raise
         raise _unreadable(path, e) from e
     except RuntimeError as e:
         if "zip archive" in str(e):
@@ -160,6 +192,7 @@ def save_checkpoint(path, model, optimizer=None, epoch=0, **extra):
         "format": _CHECKPOINT_FORMAT,
         "model": model.state_dict(),
         "optimizer": None if optimizer is None else optimizer.state_dict(),
+        "optimizer_type": None if optimizer is None else type(optimizer).__name__,
         "epoch": epoch,
         "rng": _get_rng_states(),
         "extra": extra,
@@ -179,6 +212,12 @@ def load_checkpoint(path, model, optimizer=None, map_location=None):
     Returns:
         dict: ``{"epoch": epoch, **extra}`` as passed to :func:`save_checkpoint`.
 
+    Raises:
+        CheckpointError: the file is not a checkpoint, was written by another version, or
+            does not fit ``model`` or ``optimizer`` (another architecture, another optimizer
+            type, parameters of another model). Nothing is changed then.
+        DamagedFileError, UnsafeFileError: as for :func:`load`.
+
     Example::
 
         net = MLP()  # a fresh model and optimizer, built as before
@@ -191,21 +230,12 @@ def load_checkpoint(path, model, optimizer=None, map_location=None):
     _check_module(model)
     _check_optimizer(optimizer)
     checkpoint = load(path, map_location=map_location)
-    if not _is_checkpoint(checkpoint):
-        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise ValueError(f"{str(path)!r} is not a checkpoint written by save_checkpoint "
-                         f"(found {found}); for a bare state_dict use load_state_dict(model, path)")
-    _check_fits(model, checkpoint["model"])  # before the optimizer: fail with nothing changed
+    # everything is checked before anything changes: a refused checkpoint leaves the model,
+    # the optimizer and the random generators as they were
+    _check_checkpoint(path, checkpoint, model, optimizer)
     if optimizer is not None:
-        if checkpoint["optimizer"] is None:
-            raise ValueError(f"{str(path)!r} holds no optimizer state (saved with "
-                             f"optimizer=None); pass optimizer=None to load only the model")
-        try:
-            optimizer.load_state_dict(checkpoint["optimizer"])
-        except (ValueError, KeyError, RuntimeError) as e:
-            raise ValueError(f"cannot load the optimizer state from {str(path)!r} into "
-                             f"{type(optimizer).__name__}: {e}") from e
-    _load_model_state(model, checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+    model.load_state_dict(checkpoint["model"])
     _set_rng_states(checkpoint["rng"])
     return {"epoch": checkpoint["epoch"], **checkpoint["extra"]}
 
@@ -230,8 +260,12 @@ def _check_optimizer(optimizer):
                         f"got {type(optimizer).__name__}")
 
 
-def _check_safe_to_load(value, where):
-    """Refuse, at save time, what ``load`` (weights_only=True) could not read back."""
+def _check_safe_to_load(value, where, _path=()):
+    """Refuse, at save time, what ``load`` (weights_only=True) could not read back.
+
+    ``_path`` holds the ids of the containers above ``value``: a container inside itself
+    would recurse forever, and a very deep one would end in a ``RecursionError``.
+    """
     if isinstance(value, torch.Tensor):
         if is_lazy(value):
             raise TypeError(f"{where} is an uninitialised lazy parameter; run one forward pass "
@@ -239,13 +273,22 @@ def _check_safe_to_load(value, where):
         if type(value) not in (torch.Tensor, nn.Parameter):
             raise TypeError(f"{where} is a {type(value).__name__}; save a plain tensor "
                             f"(torch.Tensor(...) or .as_subclass(torch.Tensor))")
-    elif type(value) in (dict, collections.OrderedDict):
+        return
+    if type(value) in _CONTAINERS or type(value) in (dict, collections.OrderedDict):
+        if id(value) in _path:
+            raise ValueError(f"{where} contains itself (a reference cycle), which cannot be "
+                             f"saved; save a copy without the cycle")
+        if len(_path) >= _MAX_DEPTH:
+            raise ValueError(f"obj is nested more than {_MAX_DEPTH} levels deep (at "
+                             f"{where[:80]}...); save flatter data")
+        _path = (*_path, id(value))
+    if type(value) in (dict, collections.OrderedDict):
         for key, item in value.items():
-            _check_safe_to_load(key, f"a key of {where}")
-            _check_safe_to_load(item, f"{where}[{key!r}]")
+            _check_safe_to_load(key, f"a key of {where}", _path)
+            _check_safe_to_load(item, f"{where}[{key!r}]", _path)
     elif type(value) in _CONTAINERS:
         for i, item in enumerate(value):
-            _check_safe_to_load(item, f"{where}[{i}]")
+            _check_safe_to_load(item, f"{where}[{i}]", _path)
     elif type(value) not in _LEAVES:
         hint = ("; save its parameters instead: save(net.state_dict(), path)"
                 if isinstance(value, nn.Module) else
@@ -254,6 +297,40 @@ def _check_safe_to_load(value, where):
         raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__qualname__}, "
                         f"which a safe load (weights_only=True) refuses; save only tensors, "
                         f"numbers, strings and lists/tuples/dicts of them{hint}")
+
+
+def _kind(path):
+    mode = path.stat().st_mode
+    for test, kind in [(stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]:
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def _check_intact(path):
+    """Check the CRC-32 of every record of a zip-format torch file before anything is loaded.
+
+    torch.load reads tensor data without checking it, so flipped bytes load as altered
+    weights. Files in torch's older format (not zip) carry no checksums and pass as they are.
+    """
+    try:
+        if not zipfile.is_zipfile(path):
+            return
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()  # reads every record and compares its CRC-32
+    # garbled headers can claim a multi-disk archive, compression or encryption
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
+            zlib.error) as e:
+        raise _unreadable(path, e) from e
+    except OSError as e:  # a garbled offset makes zipfile seek before the start
+        if e.errno != errno.EINVAL:
+            raise
+        raise _unreadable(path, e) from e
+    if bad is not None:
+        raise DamagedFileError(f"cannot load {str(path)!r}: it is damaged: record {bad!r} fails "
+                               f"its CRC-32 checksum (bytes changed on disk or in a copy); "
+                               f"restore it from a backup or save it again")
 
 
 def _default_map_location(storage, location):
@@ -291,12 +368,79 @@ def _refusal_message(path, error):
 
 
 def _unreadable(path, error):
-    return RuntimeError(f"cannot read {str(path)!r}: not a file written by torch.save/save(), "
+    return DamagedFileError(f"cannot read {str(path)!r}: not a file written by torch.save/save(), "
                         f"or truncated or corrupted ({type(error).__name__}: {error})")
 
 
 def _is_checkpoint(obj):
     return isinstance(obj, dict) and obj.get("format") == _CHECKPOINT_FORMAT
+
+
+def _check_checkpoint(path, checkpoint, model, optimizer):
+    """Raise ``CheckpointError`` unless every part of ``checkpoint`` can be restored."""
+    where = repr(str(path))
+    found = checkpoint.get("format") if isinstance(checkpoint, dict) else None
+    if isinstance(found, str) and found.startswith("d2lcompute.checkpoint/") and not (
+            _is_checkpoint(checkpoint)):
+        raise CheckpointError(f"{where} was written by another version of d2lcompute (format "
+                              f"{found!r}; this version reads {_CHECKPOINT_FORMAT!r})")
+    if not _is_checkpoint(checkpoint):
+        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
+        raise CheckpointError(f"{where} is not a checkpoint written by save_checkpoint "
+                              f"(found {found}); for a bare state_dict use "
+                              f"load_state_dict(model, path)")
+    parts = {"model": dict, "epoch": int, "rng": dict, "extra": dict}
+    wrong = [k for k, kind in parts.items() if not isinstance(checkpoint.get(k), kind)]
+    if wrong or checkpoint["epoch"] < 0:
+        raise CheckpointError(f"{where} is damaged: its {', '.join(wrong) or 'epoch'} "
+                              f"{'are' if len(wrong) > 1 else 'is'} not what save_checkpoint writes")
+    try:
+        _check_fits(model, checkpoint["model"])
+    except RuntimeError as e:
+        raise CheckpointError(f"cannot load {where}: {e}") from e
+    if optimizer is not None:
+        _check_optimizer_state(where, checkpoint, optimizer)
+    try:
+        _check_rng_states(checkpoint["rng"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{where} is damaged: its random generator states cannot be "
+                              f"restored ({type(e).__name__}: {e})") from e
+
+
+def _check_optimizer_state(where, checkpoint, optimizer):
+    """The saved state must come from an optimizer of the same type over same-shaped params."""
+    saved, name = checkpoint.get("optimizer"), type(optimizer).__name__
+    if saved is None:
+        raise CheckpointError(f"{where} holds no optimizer state (saved with optimizer=None); "
+                              f"pass optimizer=None to load only the model")
+    if not (isinstance(saved, dict) and isinstance(saved.get("param_groups"), list)
+            and isinstance(saved.get("state"), dict)):
+        raise CheckpointError(f"{where} is damaged: its optimizer state is not a state_dict")
+    own = optimizer.state_dict()
+    saved_type = checkpoint.get("optimizer_type")
+    # older files lack the type; the hyper-parameter names tell SGD (momentum) from Adam (betas)
+    saved_keys = [sorted(set(g) - {"params"}) for g in saved["param_groups"]]
+    own_keys = [sorted(set(g) - {"params"}) for g in own["param_groups"]]
+    if (saved_type not in (None, name)
+            or (saved_type is None and saved_keys[:1] != own_keys[:1])):
+        raise CheckpointError(f"cannot load the optimizer state from {where} into {name}: it "
+                              f"was saved from {saved_type or 'another optimizer type'}; build "
+                              f"the optimizer the run used")
+    sizes = [len(g["params"]) for g in saved["param_groups"]]
+    own_sizes = [len(g["params"]) for g in optimizer.param_groups]
+    if sizes != own_sizes:
+        raise CheckpointError(f"cannot load the optimizer state from {where} into {name}: it "
+                              f"has parameter groups of sizes {sizes}, the optimizer {own_sizes}")
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    ids = [i for g in saved["param_groups"] for i in g["params"]]
+    for i, param in zip(ids, params):
+        for key, value in saved["state"].get(i, {}).items():
+            if (isinstance(value, torch.Tensor) and value.dim() > 0
+                    and value.shape != param.shape):
+                raise CheckpointError(
+                    f"cannot load the optimizer state from {where} into {name}: its {key!r} "
+                    f"has shape {tuple(value.shape)} where the parameter has "
+                    f"{tuple(param.shape)}; was the optimizer built over another model?")
 
 
 def _load_model_state(model, state):
@@ -340,6 +484,19 @@ def _get_rng_states():
                   "has_gauss": has_gauss, "cached_gaussian": cached_gaussian},
         "python": random.getstate(),
     }
+
+
+def _check_rng_states(states):
+    """Restore ``states`` into throwaway generators: an error here changes nothing."""
+    torch.Generator().set_state(states["torch"].cpu())
+    for state in states["cuda"]:
+        if not (isinstance(state, torch.Tensor) and state.dtype == torch.uint8):
+            raise TypeError("a CUDA state is not a uint8 tensor")
+    np_state = states["numpy"]
+    np.random.RandomState().set_state(
+        (np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32), np_state["pos"],
+         np_state["has_gauss"], np_state["cached_gaussian"]))
+    random.Random().setstate(states["python"])
 
 
 def _set_rng_states(states):

@@ -65,8 +65,10 @@ class LinearRegressionScratch(Module):
         check_int("num_inputs", num_inputs, min_value=1)
         check_number("lr", lr, min_value=0)
         self.save_hyperparameters()
-        self.w = torch.normal(0, sigma, (num_inputs, 1), requires_grad=True)
-        self.b = torch.zeros(1, requires_grad=True)
+        # Parameters rather than the book's bare tensors: Trainer(num_gpus=1) moves them
+        # with the model, and state_dict() saves them.
+        self.w = nn.Parameter(torch.normal(0, sigma, (num_inputs, 1)))
+        self.b = nn.Parameter(torch.zeros(1))
 
     def forward(self, X):
         return torch.matmul(X, self.w) + self.b

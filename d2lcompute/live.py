@@ -90,16 +90,19 @@ class LiveFigure:
         self._has_points = False
         self._values = {}
 
-    def update(self, x, values):
+    def update(self, x, values, new_point=True):
         """Record that the curves reached ``x``; ``values`` maps curve names to latest values.
 
-        Cheap enough to call every batch: the bar moves, the figure is redrawn only when due.
+        Cheap enough to call every batch: the bar moves; the figure is redrawn only when a
+        point was added (``new_point``) and the last redraw is old enough.
         """
         if self.mode == "off":
             return
-        self._has_points = True
         self._values.update((k, v) for k, v in values.items() if v is not None)
+        self._has_points |= new_point
         if self.mode == "notebook":
+            if not new_point:
+                return
             _dirty.add(self)
             _flush_when_the_cell_ends()
             if time.perf_counter() - self._last_redraw >= _REDRAW_SECONDS:
@@ -199,6 +202,45 @@ def _close_open_figures():
     """A script that never closed its Animator (the book's loops don't) still gets its figure."""
     for figure in list(_open):
         figure.close()
+
+
+def keep_visible(fig):
+    """See that a pyplot figure made outside Jupyter is not one nobody sees.
+
+    When Python exits, the figures still open are shown in windows if matplotlib's backend
+    can show them (the script ends when they are closed), else saved as PNGs, paths printed.
+    In Jupyter the inline backend shows them under the cell already.
+    """
+    global _pyplot_hooked
+    if output_mode() in ("notebook", "off"):  # "off": a torchrun rank other than 0
+        return
+    _pyplot_figures.add(fig)
+    if not _pyplot_hooked:  # after pyplot's own exit hook, so it runs before that one
+        atexit.register(_show_pyplot_figures)
+        _pyplot_hooked = True
+
+
+_pyplot_figures = weakref.WeakSet()
+# matplotlib's backends that only write files (rcsetup.non_interactive_bk before 3.9)
+_FILE_BACKENDS = {"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"}
+_pyplot_hooked = False
+
+
+def _show_pyplot_figures():
+    import matplotlib
+    from matplotlib import pyplot as plt
+
+    figures = [f for f in list(_pyplot_figures) if plt.fignum_exists(f.number)]
+    if not figures:
+        return
+    if matplotlib.get_backend().lower() not in _FILE_BACKENDS:
+        plt.show()
+        return
+    for fig in figures:
+        path = figure_dir() / f"pyplot-{os.getpid()}-{next(_figure_numbers)}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=_SAVE_DPI, bbox_inches="tight")
+        print(f"figure saved to {path}", file=sys.stderr, flush=True)
 
 
 _hooked = False

@@ -9,7 +9,7 @@ Fashion-MNIST with ``d2l.train_ch3``. Relies on torch only.
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_examples, check_int
 
 
 def relu(X):
@@ -111,6 +111,7 @@ class MLPScratch(nn.Module):
         nn.init.zeros_(self.b2)
 
     def forward(self, X):
+        check_examples("X", X, self.num_inputs)
         X = X.reshape(-1, self.num_inputs)  # (N, num_inputs): images lose their 2-D layout
         H = relu(X @ self.W1 + self.b1)     # (N, num_hiddens)
         return H @ self.W2 + self.b2        # (N, num_outputs)

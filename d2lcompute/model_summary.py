@@ -18,6 +18,7 @@ Relies on :mod:`d2lcompute.registration` (``find_unregistered``).
 
 import copy
 import itertools
+import math
 import textwrap
 from dataclasses import dataclass, field
 
@@ -149,8 +150,18 @@ def _check_sizes(input_size):
 
 def _make_inputs(sizes, dtypes, device):
     generator = torch.Generator().manual_seed(0)  # its own: the global RNG stays untouched
-    return [torch.rand(size, generator=generator).to(device=device, dtype=dtype)
-            for size, dtype in zip(sizes, dtypes)]
+    try:
+        return [torch.rand(size, generator=generator).to(device=device, dtype=dtype)
+                for size, dtype in zip(sizes, dtypes)]
+    except (RuntimeError, MemoryError) as e:
+        message = str(e)
+        if not (isinstance(e, MemoryError) or "allocate" in message or "overflow" in message):
+            raise
+        gib = sum(math.prod(size) for size in sizes) * 4 / 2**30
+        raise ValueError(f"input_size={sizes[0] if len(sizes) == 1 else sizes} needs "
+                         f"{gib:.3g} GiB of random input, which could not be allocated on "
+                         f"{device}; the batch dimension can be small, e.g. "
+                         f"input_size={(2, *sizes[0][1:])}") from e
 
 
 def _to_device(data, device):

@@ -133,16 +133,20 @@ class ProgressBoard(HyperParameters):
         points = self.raw_points.setdefault(label, [])
         line = self.data.setdefault(label, [])
         points.append(Point(float(x), y))
-        if len(points) >= every_n:
+        due = len(points) >= every_n
+        if due:
             line.append(Point(sum(p.x for p in points) / len(points), _mean([p.y for p in points])))
             points.clear()
-        self.progress(x)
+        self._show(x, new_point=due)
 
     def progress(self, x):
-        """Show that the run reached ``x`` (a terminal's bar moves; a due figure is redrawn)."""
+        """Show that the run reached ``x``: a terminal's bar moves (the figure stays as it is)."""
+        self._show(x, new_point=False)
+
+    def _show(self, x, new_point):
         if self.display:
             latest = {label: line[-1].y for label, line in self.data.items() if line}
-            self._display().update(float(x), latest)
+            self._display().update(float(x), latest, new_point)
 
     def log(self, text):
         """Print ``text`` and the latest value of each curve on one line (not in Jupyter)."""
@@ -177,7 +181,9 @@ class ProgressBoard(HyperParameters):
             axes.plot([p.x for p in line], [p.y for p in line], label=label,
                       linestyle=self.ls[i % len(self.ls)], color=self.colors[i % len(self.colors)],
                       marker="o" if len(line) == 1 else None)
-        set_axes(axes, self.xlabel or "x", self.ylabel, self.xlim, self.ylim, self.xscale,
+        # every axis gets a label: without a ylabel, what the curves measure ("acc, loss")
+        ylabel = self.ylabel or ", ".join(sorted({k.split("_", 1)[-1] for k in self.data}))
+        set_axes(axes, self.xlabel or "x", ylabel, self.xlim, self.ylim, self.xscale,
                  self.yscale, list(self.data))
 
 
@@ -270,14 +276,20 @@ class DataModule(HyperParameters):
     """Base class of the data sets: loaders for training and validation. Book: §3.2.
 
     Args:
-        root: the data folder; None (ours) resolves as ``hub.data_dir``: the
-            ``$D2LCOMPUTE_DATA_DIR`` folder, else the package's cache.
+        root: the data folder, kept as ``self.root`` for the subclasses' cells (which hand
+            it to torchvision or ``d2l.download``); None (ours, where the book writes
+            ``'../data'``) resolves as ``hub.data_dir``: ``$D2LCOMPUTE_DATA_DIR``, else the
+            book's ``../data`` if it exists, else the package's cache.
         num_workers: accepted for the book's cells; the in-memory loaders need no workers.
     """
 
     def __init__(self, root=None, num_workers=4):
+        from d2lcompute import hub
+
         check_int("num_workers", num_workers, min_value=0)
         self.save_hyperparameters()
+        if root is None:
+            self.root = hub.data_dir(needs=[""])  # needs "": the book's ../data, if it exists
 
     def get_dataloader(self, train):
         raise NotImplementedError(f"{type(self).__name__} must define get_dataloader(self, train)")

@@ -5,7 +5,8 @@ Book: §2.4 (``use_svg_display``, ``set_figsize``, ``set_axes``, ``plot``), §3.
 
 matplotlib is imported inside the functions so that ``import d2lcompute`` stays light.
 ``plot`` and ``show_images`` draw with pyplot as the book does: Jupyter shows the figure
-under the cell; a script calls ``plt.show()`` or ``savefig`` itself.
+under the cell; in a script, figures still open at exit are shown in a window (or saved
+as PNGs whose paths are printed, where no window can open), so none goes unseen.
 
 ``Animator`` never uses pyplot: it shows its figure through :mod:`d2lcompute.live`, the
 mechanism it shares with the English edition's ``ProgressBoard`` (in place in Jupyter, a
@@ -18,6 +19,7 @@ from pathlib import Path
 import torch
 
 from d2lcompute._checks import check_int, check_number
+from d2lcompute.live import keep_visible
 
 _IMAGE_FORMATS = (".png", ".svg", ".pdf")
 
@@ -94,6 +96,7 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
         import matplotlib.pyplot as plt
 
         axes = plt.gca()
+    keep_visible(axes.figure)
 
     if _has_one_axis(X):
         X = [X]
@@ -137,7 +140,7 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     if titles is not None and len(titles) < len(imgs):
         raise ValueError(f"titles must give one title per image: {len(imgs)} images shown, "
                          f"got {len(titles)} titles")
-    _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale),
+    fig, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale),
                            squeeze=False)  # squeeze=False: a 1 x 1 grid is an array too
     axes = axes.flatten()
     for ax in axes:
@@ -147,6 +150,7 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
         ax.imshow(_image_array(img))
         if titles:
             ax.set_title(titles[i])
+    keep_visible(fig)
     return axes
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_int, check_number, check_probability
+from d2lcompute._checks import check_examples, check_int, check_number, check_probability
 from d2lcompute.data import load_array, synthetic_data
 from d2lcompute.mlp import init_weights  # §4.6 reuses §4.3's; d2l.regularization.init_weights
 from d2lcompute.train import evaluate_loss, linreg, sgd, squared_loss
@@ -329,6 +329,7 @@ class DropoutMLPScratch(nn.Module):
         self.relu = nn.ReLU()
 
     def forward(self, X):
+        check_examples("X", X, self.num_inputs)
         H1 = self.relu(self.lin1(X.reshape(-1, self.num_inputs)))  # (N, num_hiddens1)
         if self.training:
             H1 = dropout_layer(H1, self.dropout1)

@@ -321,7 +321,8 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None
     It runs the package's one training loop, ``Trainer.fit``, and shows the curves as the
     book's ``Animator`` does: a figure updated in place in Jupyter; in a terminal a
     progress bar within each epoch and a line per epoch on stderr, and at the end the
-    figure saved to a PNG whose path is printed. Nothing goes to stdout.
+    figure saved to a PNG whose path is printed, then a summary line with the last
+    metrics. Nothing goes to stdout.
 
     Args:
         net, train_iter, loss, updater, device: as in ``train_epoch_ch3``.
@@ -342,10 +343,11 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None
         history["test_acc"][-1]   # the final test accuracy
     """
     check_int("num_epochs", num_epochs, min_value=1)
-    board = ProgressBoard(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
+    board = ProgressBoard(xlabel="epoch", ylabel="loss, accuracy", xlim=[1, num_epochs], ylim=[0.3, 0.9],
                           ls=("-", "--", "-."), colors=("C0", "m", "g"))
     model = _Ch3Model(net, loss, updater, device, board)
     _fit(model, train_iter, test_iter, num_epochs)
+    board.log(f"train_ch3: {num_epochs} epochs in {sum(model.history['seconds']):.1f} s")
     return model.history
 
 

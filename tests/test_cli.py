@@ -12,9 +12,17 @@ def test_info_reports_versions_devices_and_data(real_data_dir, capsys):
     out = capsys.readouterr().out
     import torch
 
+    import d2lcompute
+    import numpy
+    import pandas
+
+    assert f"d2lcompute   {d2lcompute.__version__}" in out
     assert f"torch        {torch.__version__}" in out
+    assert f"numpy        {numpy.__version__}" in out and f"pandas       {pandas.__version__}" in out
+    assert "matplotlib   " in out
     assert "devices      cpu" in out or "cuda" in out or "mps" in out
     assert f"data folder  {real_data_dir}" in out
+    assert "chosen: --data-dir" in out
     for rel in [*hub.FASHION_MNIST_SHA1, "kaggle_house_pred_train.csv"]:
         assert f"ok        {rel}" in out
 
@@ -23,14 +31,57 @@ def test_info_flags_missing_and_corrupt_files(tmp_path, capsys):
     (tmp_path / "kaggle_house_pred_train.csv").write_text("Id,SalePrice\n1,2\n")
     assert main(["info", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "BAD HASH  kaggle_house_pred_train.csv" in out
-    assert "missing   kaggle_house_pred_test.csv" in out
+    assert "BAD HASH  kaggle_house_pred_train.csv  (would be downloaded from http://" in out
+    assert ("missing   kaggle_house_pred_test.csv  (would be downloaded from "
+            f"{hub.DATA_URL}kaggle_house_pred_test.csv)") in out
 
 
 def test_info_uses_environment_variable(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(tmp_path))
     assert main(["info"]) == 0
-    assert f"data folder  {tmp_path}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"data folder  {tmp_path}" in out and "chosen: $D2LCOMPUTE_DATA_DIR" in out
+
+
+def test_info_prints_the_books_data_folder_when_it_holds_the_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("D2LCOMPUTE_DATA_DIR")
+    for rel in [*hub.FASHION_MNIST_SHA1, "kaggle_house_pred_train.csv",
+                "kaggle_house_pred_test.csv"]:
+        (tmp_path / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / rel).write_text("x")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f"data folder  {(tmp_path / 'data').resolve()}" in out
+    assert "chosen: the book's ../data" in out
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+@pytest.mark.parametrize("command", ["house-prices", "fashion-mnist", "info"])
+def test_help_works_on_a_console_that_cannot_print_unicode(command, encoding):
+    result = subprocess.run([sys.executable, "-m", "d2lcompute", command, "--help"],
+                            capture_output=True, env={**__import__("os").environ,
+                                                      "PYTHONIOENCODING": encoding})
+    assert result.returncode == 0, result.stderr.decode(encoding, "replace")
+    assert b"usage: d2lcompute" in result.stdout and b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["house-prices", "fashion-mnist"])
+def test_threads_option_on_every_training_command(command, monkeypatch, capsys):
+    import importlib
+
+    import torch
+
+    module = importlib.import_module(f"d2lcompute.commands.{command.replace('-', '_')}")
+    calls = []
+    monkeypatch.setattr(module, "run", lambda args: 0)
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    assert main([command, "--threads", "3"]) == 0
+    assert calls == [3]
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert "14-87x slower" in " ".join(capsys.readouterr().out.split())
 
 
 def test_module_entry_point_and_unknown_command():
@@ -81,3 +132,29 @@ def test_shared_options_accept_good_values():
     add_options(parser, "--epochs", "--lr", "--dropout", "--seed", "--data-dir", epochs=10)
     args = parser.parse_args(["--lr", "0.5", "--dropout", "0", "--seed", "7", "--data-dir", "d"])
     assert (args.epochs, args.lr, args.dropout, args.seed, str(args.data_dir)) == (10, 0.5, 0.0, 7, "d")
+
+
+def test_a_user_error_is_one_line_and_exit_status_2(monkeypatch, capsys):
+    from d2lcompute.commands import info
+    from d2lcompute.errors import UserError
+
+    def fails(args):
+        raise UserError("the file x.pt is damaged")
+
+    monkeypatch.setattr(info, "run", fails)
+    assert main(["info"]) == 2
+    assert capsys.readouterr().err == "d2lcompute info: error: the file x.pt is damaged\n"
+
+
+@pytest.mark.parametrize("bug", [ValueError("bad shape inside"), TypeError("oops"),
+                                 OSError("some bug")])
+def test_a_real_bug_keeps_its_traceback(monkeypatch, bug):
+    """Only UserError is a one-liner: a ValueError from deep inside is a bug to see whole."""
+    from d2lcompute.commands import info
+
+    def fails(args):
+        raise bug
+
+    monkeypatch.setattr(info, "run", fails)
+    with pytest.raises(type(bug), match=str(bug)):
+        main(["info"])

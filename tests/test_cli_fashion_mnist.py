@@ -65,7 +65,10 @@ def test_resume_reaches_the_same_result_as_an_uninterrupted_run(one_epoch_run, r
 
 def test_a_run_writes_table_checkpoint_and_figure_only(one_epoch_run, capsys):
     assert sorted(p.name for p in one_epoch_run.iterdir()) == ["checkpoint.pt",
-                                                               "fashion_mnist.png"]
+                                                               "fashion_mnist.png", "metrics.csv"]
+    lines = (one_epoch_run / "metrics.csv").read_text().splitlines()
+    assert lines[0] == "epoch,train_loss,train_acc,test_acc,seconds"  # as --help promises
+    assert len(lines) == 2 and lines[1].startswith("1,")
     assert (one_epoch_run / "fashion_mnist.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     state = io.load(one_epoch_run / "checkpoint.pt")
     # the default is the book's 4.6 setting
@@ -220,3 +223,148 @@ def test_help_lists_models_and_resume(capsys):
     out = capsys.readouterr().out
     for word in [*fashion_mnist.MODELS, "--resume", "--output-dir", "runs/fashion-mnist"]:
         assert word in out
+
+
+def _stand_in_data(monkeypatch):
+    from d2lcompute import data
+
+    g = torch.Generator().manual_seed(0)
+    batches = [(torch.rand(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g))
+               for _ in range(2)]
+    monkeypatch.setattr(data, "load_data_fashion_mnist",
+                        lambda batch_size, resize=None, *, data_dir=None: (batches, batches))
+
+
+def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(tmp_path, capsys,
+                                                                       monkeypatch):
+    """Before: --lr 1e6 saved a checkpoint full of NaN and exited 0."""
+    from d2lcompute import train
+
+    _stand_in_data(monkeypatch)
+    real_epoch, calls = train.train_epoch_ch3, []
+
+    def diverging_second_epoch(net, *args, **kwargs):
+        calls.append(1)
+        result = real_epoch(net, *args, **kwargs)
+        if len(calls) == 2:
+            with torch.no_grad():
+                next(net.parameters()).fill_(float("nan"))
+            return float("nan"), result[1]
+        return result
+
+    monkeypatch.setattr(train, "train_epoch_ch3", diverging_second_epoch)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 2
+    err = capsys.readouterr().err
+    assert re.search(r"\nd2lcompute fashion-mnist: error: fashion-mnist training diverged at "
+                     r"epoch 2: the loss is not finite; the last finite loss was [\d.]+\. "
+                     r"Try a smaller --lr \(it was 0.5\); .*checkpoint.pt still holds "
+                     r"epoch 1\.\n$", err)
+    assert "Traceback" not in err
+    saved = io.load(tmp_path / "out" / "checkpoint.pt")
+    assert saved["epoch"] == 1
+    assert all(torch.isfinite(t).all() for t in saved["model"].values())
+
+
+def test_output_dir_that_is_a_file_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    _stand_in_data(monkeypatch)
+    (tmp_path / "out").write_text("")
+    assert _run(tmp_path, tmp_path / "out") == 2
+    assert f"--output-dir {tmp_path / 'out'} is a file; give a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda path: path.write_bytes(path.read_bytes().replace(b"\x00\x00\x80\x3f",
+                                                            b"\x00\x00\x80\x7f", 1)),
+     "fails its CRC-32 checksum"),
+    (lambda path: torch.save({**io.load(path), "format": "d2lcompute.checkpoint/9"}, path),
+     "written by another version of d2lcompute"),
+])
+def test_resume_from_a_damaged_or_newer_checkpoint_is_one_line(tmp_path, capsys, monkeypatch,
+                                                               damage, message):
+    _stand_in_data(monkeypatch)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 0
+    ckpt = tmp_path / "out" / "checkpoint.pt"
+    with torch.no_grad():  # make sure the bytes the first case flips are there
+        state = io.load(ckpt)
+        state["model"]["1.bias"][0] = 1.0
+        torch.save(state, ckpt)
+    damage(ckpt)
+    capsys.readouterr()
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "2", "--model", "mlp", "--resume") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("d2lcompute fashion-mnist: error: --resume: ") and message in err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("extra", [{"history": 3}, "not a dict"])
+def test_resume_refuses_a_checkpoint_with_garbled_extras(tmp_path, capsys, monkeypatch, extra):
+    """Before: AttributeError or KeyError tracebacks."""
+    _stand_in_data(monkeypatch)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 0
+    ckpt = tmp_path / "out" / "checkpoint.pt"
+    state = io.load(ckpt)
+    if isinstance(extra, dict):
+        state["extra"].update(extra)
+    else:
+        state["extra"] = extra
+    torch.save(state, ckpt)
+    capsys.readouterr()
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "2", "--model", "mlp", "--resume") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("d2lcompute fashion-mnist: error: --resume: ")
+    assert "was not written by fashion-mnist" in err or "is damaged" in err
+
+
+def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
+        tmp_path, capsys, monkeypatch):
+    from d2lcompute import train
+
+    _stand_in_data(monkeypatch)
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't "
+                           "allocate memory: you tried to allocate 824633720832 bytes.")
+
+    monkeypatch.setattr(train, "train_epoch_ch3", out_of_memory)
+    assert _run(tmp_path, tmp_path / "out", "--batch-size", "100000000") == 2
+    assert re.search(r"error: --batch-size 100000000: out of memory on cpu \(.*can't allocate "
+                     r"memory.*\); try a smaller --batch-size\n$", capsys.readouterr().err)
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    monkeypatch.setattr(train, "train_epoch_ch3", bug)
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        _run(tmp_path, tmp_path / "out")
+
+
+def test_a_full_disk_during_the_checkpoint_save_is_one_line(tmp_path, capsys, monkeypatch):
+    """Before: "RuntimeError: [enforce fail at inline_container.cc:672]" and a traceback."""
+    import errno
+    import os
+
+    _stand_in_data(monkeypatch)
+    real_fdopen = os.fdopen
+
+    class FullDisk:  # what torch.save writes to: every write fails as on a full disk
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 2
+    err = capsys.readouterr().err
+    assert re.search(r"(^|\n)d2lcompute fashion-mnist: error: cannot write .*checkpoint.pt: No space "
+                     r"left on device; free some space or choose another folder\n$", err)
+    assert "Traceback" not in err and not (tmp_path / "out" / "checkpoint.pt").exists()

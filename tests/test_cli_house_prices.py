@@ -54,6 +54,9 @@ def test_house_prices_prints_the_table_and_writes_the_submission(real_data_dir, 
     mean_valid = sum(r[2] for r in rows[:-1]) / folds
     assert rows[-1][2] == pytest.approx(mean_valid, abs=2e-6)
     assert f"recipe {recipe}: {folds} folds, {epochs} epochs" in captured.out
+    # in a log, progress while it cross-validates: a line as each fold starts
+    assert [f"k-fold fold {i}/{folds}: training..." for i in range(1, folds + 1)] == [
+        line for line in captured.err.splitlines() if line.startswith("k-fold")]
     submission = pd.read_csv(output)
     assert list(submission.columns) == ["Id", "SalePrice"] and len(submission) == 1459
     assert "1459 houses" in captured.out
@@ -84,12 +87,15 @@ def _fails(argv, capsys):
     status = main(["house-prices", "--epochs", "1", "--folds", "2", "--device", "cpu", *argv])
     err = capsys.readouterr().err
     assert status == 2 and "Traceback" not in err
-    assert err.startswith("d2lcompute house-prices: error: ")
-    return err
+    *progress, last = err.splitlines()
+    assert last.startswith("d2lcompute house-prices: error: ")
+    assert all(line.endswith(": training...") for line in progress)  # a line per fold
+    return last
 
 
 def test_missing_data_files_say_where_to_put_them(tmp_path, monkeypatch, capsys):
     # nothing listens on port 9 of this machine: the download fails at once, offline
+    monkeypatch.setattr(hub, "DOWNLOAD_RETRIES", 0)  # each retry would wait a second or two
     for name in ("kaggle_house_train", "kaggle_house_test"):
         url, sha1 = hub.DATA_HUB[name]
         monkeypatch.setitem(hub.DATA_HUB, name, ("http://127.0.0.1:9/" + url.rsplit("/", 1)[1],
@@ -150,3 +156,23 @@ def test_bad_option_values_stop_argparse(argv, message, capsys):
         main(["house-prices", *argv])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("recipe, lr", [("book", "1e6"), ("improved", "1e4")])
+def test_a_diverged_run_exits_2_and_writes_no_submission(small_csvs, tmp_path, capsys, recipe,
+                                                         lr):
+    """Before: "mean inf inf", 1459 prices of -1.0 (or hundreds of negative ones), exit 0."""
+    output = tmp_path / "submission.csv"
+    err = _fails([*_write(tmp_path, *small_csvs), "--recipe", recipe, "--lr", lr,
+                  "--epochs", "3", "--output", str(output)], capsys)
+    assert "diverged at epoch" in err or "predicted prices are not finite positive" in err
+    assert len(err.splitlines()) == 1 and not output.exists()
+
+
+def test_an_output_path_that_cannot_be_written_is_refused_before_training(small_csvs, tmp_path,
+                                                                         capsys):
+    (tmp_path / "afile").write_text("")
+    err = _fails([*_write(tmp_path, *small_csvs), "--output", str(tmp_path / "afile" / "s.csv")],
+                 capsys)
+    assert f"--output {tmp_path / 'afile' / 's.csv'}: {tmp_path / 'afile'} is a file" in err
+    assert "recipe" not in capsys.readouterr().out  # refused before the run started

@@ -2,6 +2,7 @@ import collections
 import itertools
 import math
 import os
+import re
 import struct
 from urllib.error import URLError
 
@@ -12,6 +13,7 @@ from torch.utils import data
 
 import d2lcompute as d2l
 from d2lcompute import hub
+from d2lcompute.errors import DamagedFileError
 
 data_module = __import__("d2lcompute.data", fromlist=["_cache"])
 
@@ -117,6 +119,9 @@ def fake_root(tmp_path, monkeypatch):
         write_idx(raw / f"{prefix}-images-idx3-ubyte",
                   rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    # the look-alikes' own hashes stand in for the real files' known ones
+    monkeypatch.setattr(hub, "FASHION_MNIST_SHA1",
+                        {name: hub.file_sha1(tmp_path / name) for name in hub.FASHION_MNIST_SHA1})
     return tmp_path
 
 
@@ -185,10 +190,62 @@ def test_resize_batch_by_batch_equals_resize_once(fake_root, monkeypatch):
     assert torch.equal(X_once, X_lazy) and torch.equal(y_once, y_lazy)
 
 
-def test_damaged_file_gives_clear_error(fake_root):
-    (fake_root / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00")
-    with pytest.raises(RuntimeError, match="could not read Fashion-MNIST from .*Delete"):
+def _offline(self):
+    raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: no route to host")
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: b"\x00\x00",  # truncated
+    lambda data: data[:16] + bytes(len(data) - 16),  # every image zeroed: trained "fine" before
+])
+def test_a_damaged_file_is_named_and_kept_when_it_cannot_be_downloaded_again(fake_root,
+                                                                          monkeypatch, damage):
+    monkeypatch.setattr("torchvision.datasets.FashionMNIST.download", _offline)
+    path = fake_root / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte"
+    path.write_bytes(damage(path.read_bytes()))
+    damaged = path.read_bytes()
+    with pytest.raises(DamagedFileError, match=rf"do not match their known sha1, and downloading "
+                                               rf"fresh copies failed \(.*no route to host\):\n  "
+                                               rf"{re.escape(str(path))}: sha1 [0-9a-f]{{40}}, "
+                                               rf"expected [0-9a-f]{{40}}\nDelete them"):
         d2l.load_data_fashion_mnist(10, data_dir=fake_root)
+    assert path.read_bytes() == damaged  # set aside during the attempt, then put back
+    assert not list(path.parent.glob("*.damaged"))
+
+
+def test_a_damaged_file_is_repaired_by_downloading_it_again(fake_root, monkeypatch):
+    raw = fake_root / "FashionMNIST" / "raw"
+    good = (raw / "train-labels-idx1-ubyte").read_bytes()
+    labels = fake_split(fake_root, "train")[1]
+    (raw / "train-labels-idx1-ubyte").write_bytes(good[:8] + bytes([200]) + good[9:])
+    downloads = []
+
+    def download(self):  # what torchvision does: fetch the missing files
+        assert not (raw / "train-labels-idx1-ubyte").exists()
+        (raw / "train-labels-idx1-ubyte").write_bytes(good)
+        downloads.append(self)
+
+    monkeypatch.setattr("torchvision.datasets.FashionMNIST.download", download)
+    train_iter, _ = d2l.load_data_fashion_mnist(50, data_dir=fake_root)
+    assert len(downloads) == 1  # label 200 was served as a class before
+    assert torch.equal(next(iter(data.DataLoader(train_iter.dataset, 50)))[1], labels)
+    assert not list(raw.glob("*.damaged"))
+
+
+def test_verified_files_are_hashed_again_only_when_they_change(fake_root, monkeypatch):
+    hashed = []
+    real = hub.file_sha1
+    monkeypatch.setattr(hub, "file_sha1", lambda path: hashed.append(path) or real(path))
+    monkeypatch.setattr(hub, "_SHA1_MEMO", {})
+    for _ in range(2):
+        monkeypatch.setattr(data_module, "_cache", collections.OrderedDict())
+        d2l.load_data_fashion_mnist(10, data_dir=fake_root)
+    assert len(hashed) == 4
+    labels = fake_root / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    os.utime(labels, ns=(labels.stat().st_atime_ns, labels.stat().st_mtime_ns + 10**9))
+    monkeypatch.setattr(data_module, "_cache", collections.OrderedDict())
+    d2l.load_data_fashion_mnist(10, data_dir=fake_root)
+    assert len(hashed) == 5 and hashed[-1] == labels
 
 
 def test_missing_data_without_network_says_where_to_put_it(tmp_path, monkeypatch, capsys):
@@ -291,3 +348,33 @@ def test_real_fashion_mnist_reshuffles_each_epoch_reproducibly(real_data_dir):
     assert torch.equal(epoch1, again)
     assert torch.equal(labels(test_iter), labels(test_iter))
     assert torch.equal(labels(test_iter), test_iter.dataset.labels[:768])
+
+
+def test_loader_reads_the_books_data_folder_when_it_holds_the_files(fake_root, monkeypatch):
+    monkeypatch.delenv("D2LCOMPUTE_DATA_DIR")
+    (fake_root / "data").symlink_to(fake_root)  # <notebook folder>/../data holds FashionMNIST/
+    (fake_root / "chapter").mkdir()
+    monkeypatch.chdir(fake_root / "chapter")
+    train_iter, _ = d2l.load_data_fashion_mnist(10)
+    assert len(train_iter.dataset) == 50  # the fake files, not a download into the cache
+
+
+@pytest.mark.parametrize("w", [torch.ones(1, 3), torch.ones(3, 2), torch.tensor(2.0),
+                               torch.ones(0)])
+def test_synthetic_data_refuses_a_w_that_is_not_a_vector(w):
+    """A (1, 3) w gave X of shape (n, 1) and y of n * 3 rows, without complaint."""
+    with pytest.raises(ValueError, match=rf"w must be a vector of shape \(d,\) or \(d, 1\), got "
+                                         rf"shape {re.escape(str(tuple(w.shape)))}"):
+        d2l.synthetic_data(w, 4.2, 10)
+    X, y = d2l.synthetic_data(torch.ones(3, 1), 4.2, 10)  # the column §4.5 passes is fine
+    assert X.shape == (10, 3) and y.shape == (10, 1)
+
+
+def test_load_array_refuses_a_bare_tensor():
+    """load_array(X, 2) made one dataset column per row of X."""
+    with pytest.raises(TypeError, match=r"data_arrays must be a tuple of tensors, e\.g\. "
+                                        r"\(features, labels\), got a bare tensor of shape "
+                                        r"\(4, 3\); for one tensor write \(X,\)"):
+        d2l.load_array(torch.ones(4, 3), 2)
+    with pytest.raises(TypeError, match="got 'ab'"):
+        d2l.load_array("ab", 2)

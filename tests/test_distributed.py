@@ -223,6 +223,7 @@ def test_the_command_under_torchrun_matches_one_process_and_resumes(tmp_path, ca
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [
         "checkpoint.pt",
         "fashion_mnist.png",
+        "metrics.csv",
     ]
 
     # --resume: every rank loads the checkpoint one process wrote, and the run continues

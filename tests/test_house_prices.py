@@ -2,6 +2,7 @@
 
 import functools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from torch.utils import data
 
 from d2lcompute import batched
 from d2lcompute import house_prices as hp
+from d2lcompute.errors import DataError, DivergenceError
 
 
 @pytest.fixture
@@ -72,6 +74,31 @@ def test_read_csv_names_the_file_it_cannot_parse(tmp_path):
 def test_check_data_rejects_bad_frames(change, message):
     with pytest.raises(ValueError, match=message):
         hp.check_data(*change(*_frames()))
+
+
+@pytest.mark.parametrize("prices, shown", [
+    ([1, np.nan, 3, 4], "nan"), ([1, 2, np.inf, 4], "inf"), ([1, 2, 3, 1e308], "1e+308"),
+    ([1, 0, 3, 4], "0"),
+])
+def test_check_data_names_the_row_of_an_unusable_price(prices, shown):
+    """A missing, zero, infinite or absurd price would make training diverge or score NaN."""
+    train, test = _frames()
+    row = next(i for i, p in enumerate(prices) if not 0 < p <= 1e9)
+    with pytest.raises(DataError, match=rf"SalePrice must be a positive number up to 1e\+09 "
+                                        rf"in every row; row {row + 1} of the training data "
+                                        rf"has SalePrice {re.escape(shown)} \(Id {row + 1}\)"):
+        hp.check_data(train.assign(SalePrice=prices), test)
+
+
+@pytest.mark.parametrize("ids, message", [
+    ([5, 5], r"Id must be unique; it repeats; row 2 of the test data has Id 5"),
+    ([5, "six"], r"Id must be an integer in every row; row 2 of the test data has Id 'six'"),
+    ([5.5, 6], r"Id must be an integer in every row; row 1 of the test data has Id 5.5"),
+])
+def test_check_data_refuses_test_ids_a_submission_cannot_use(ids, message):
+    train, test = _frames()
+    with pytest.raises(ValueError, match=message):
+        hp.check_data(train, test.assign(Id=ids))
 
 
 def test_check_data_accepts_text_columns_and_missing_values():
@@ -393,3 +420,92 @@ def test_batched_trainer_takes_one_input_per_net():
         batched.fit_batched(nets, inputs, y, rows, 3, 0.1, 0, 8, generators, lambda *a: None)
         results.append(torch.cat([p.detach().flatten() for net in nets for p in net.parameters()]))
     torch.testing.assert_close(results[0], results[1])
+
+
+# ---- divergence and shapes ---------------------------------------------------------------------
+
+def test_train_stops_at_the_batch_where_the_loss_stops_being_finite():
+    """The book's loop kept going on NaN; here the epoch and batch are named."""
+    X, y = _synthetic(40)
+    with pytest.raises(DivergenceError, match=r"house-price training diverged at epoch \d+, "
+                                              r"batch \d+: the loss is not finite; the last "
+                                              r"finite loss was .*smaller learning rate") as info:
+        hp.train(nn.Linear(6, 1), X * 1e18, y, None, None, 5, 1e20, 0, 8)
+    assert info.value.epoch >= 1 and info.value.batch >= 1
+
+
+@pytest.mark.parametrize("batched_", [True, False])
+def test_k_fold_raises_instead_of_returning_infinite_scores(batched_):
+    X, y = _synthetic(40)
+    with pytest.raises(DivergenceError, match=r"diverged at epoch \d+"):
+        hp.k_fold(2, X * 1e18, y, 3, 1e20, 0, 8, seed=0, batched=batched_)
+
+
+def test_train_and_pred_writes_nothing_from_a_diverged_model(tmp_path):
+    X, y = _synthetic(40)
+    test_data = pd.DataFrame({"Id": range(1, 11)})
+    with pytest.raises(DivergenceError):
+        hp.train_and_pred(X * 1e18, X[:10], y, test_data, 3, 1e20, 0, 8,
+                          path=tmp_path / "submission.csv", seed=0)
+    assert not (tmp_path / "submission.csv").exists()
+
+
+@pytest.mark.parametrize("preds, shown", [([1.0, -1.0], r"1 of the 2 .* \(Id 2: -1.0\)"),
+                                          ([np.inf, 5.0], r"1 of the 2 .* \(Id 1: inf\)"),
+                                          ([np.nan, np.nan], r"2 of the 2 .* \(Id 1: nan\)")])
+def test_write_submission_never_writes_prices_that_are_not_positive_and_finite(tmp_path, preds,
+                                                                              shown):
+    path = tmp_path / "submission.csv"
+    path.write_text("Id,SalePrice\n1,1.0\n")
+    with pytest.raises(DataError, match=rf"{shown}; nothing was written"):
+        hp.write_submission(pd.Series([1, 2]), np.array(preds), path)
+    assert path.read_text() == "Id,SalePrice\n1,1.0\n"
+
+
+def test_labels_of_shape_n_are_refused_not_broadcast():
+    """(B, 1) outputs minus (B,) labels is (B, B): a different model, trained silently."""
+    X, y = _synthetic(10)
+    message = r"train_labels must have shape \(n, 1\) = \(10, 1\).*got shape \(10,\)"
+    with pytest.raises(ValueError, match=message):
+        hp.train(nn.Linear(6, 1), X, y[:, 0], None, None, 1, 0.1, 0, 4)
+    with pytest.raises(ValueError, match=r"labels must have shape \(n, 1\)"):
+        hp.k_fold(2, X, y[:, 0], 1, 0.1, 0, 4)
+    with pytest.raises(ValueError, match=r"the net's output has shape \(10, 1\) for a batch "
+                                         r"whose labels have shape \(10, 2\)"):
+        hp.log_rmse(nn.Linear(6, 1), X, y.repeat(1, 2))
+
+
+def _batched_args(n=40, nets=2):
+    X, y = _synthetic(n)
+    return {"nets": [nn.Sequential(nn.Linear(6, 1)) for _ in range(nets)], "X": X, "y": y,
+            "train_rows": [torch.arange(n // 2) for _ in range(nets)], "num_epochs": 2,
+            "learning_rate": 0.1, "weight_decay": 0, "batch_size": 8,
+            "generators": [torch.Generator().manual_seed(i) for i in range(nets)],
+            "on_epoch": lambda *a: None}
+
+
+@pytest.mark.parametrize("change, error, message", [
+    ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got batch_size=0"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
+    ({"train_rows": [torch.arange(5), torch.arange(0)]}, ValueError,
+     r"net\(s\) \[1\] have none \(fewer rows than folds\?\)"),
+    ({"generators": [torch.Generator()]}, ValueError,
+     "got 2 nets, 2 train_rows, 1 generators"),
+    ({"y": torch.ones(40)}, ValueError, r"y must be \(n, out\) with n = 40 rows of X"),
+])
+def test_batched_trainer_checks_its_arguments(change, error, message):
+    with pytest.raises(error, match=message):
+        batched.fit_batched(**{**_batched_args(), **change})
+
+
+def test_batched_trainer_with_a_huge_batch_size_allocates_no_padding():
+    args = _batched_args()
+    batched.fit_batched(**{**args, "batch_size": 10**12})  # (M, 10**12) padding before
+
+
+def test_batched_trainer_names_the_net_that_diverged():
+    args = _batched_args()
+    args["X"] = torch.stack([args["X"], args["X"] * 1e20])  # net 2's squared error overflows
+    with pytest.raises(DivergenceError, match=r"fold 2 diverged at epoch 1, batch 1: the loss is "
+                                              r"not finite; no finite loss was seen before"):
+        batched.fit_batched(**args, name=lambda m: f"fold {m + 1}")

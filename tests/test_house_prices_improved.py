@@ -9,6 +9,7 @@ import torch
 
 from d2lcompute import house_prices as hp
 from d2lcompute import house_prices_improved as hpi
+from d2lcompute.errors import DivergenceError
 
 
 @functools.lru_cache(maxsize=1)
@@ -159,6 +160,21 @@ def test_improved_k_fold_rejects_bad_options(option, value, message):
         hpi.k_fold(2, _small(), 1, **{option: value})
 
 
+def test_improved_k_fold_runs_the_books_data_checks():
+    """Without them a training set lacking SalePrice gave NaN scores instead of an error."""
+    with pytest.raises(ValueError, match="training data has no column 'SalePrice'"):
+        hpi.k_fold(2, _small().drop(columns="SalePrice"), 1)
+    with pytest.raises(ValueError, match="row 3 of the training data has SalePrice -1.0"):
+        hpi.k_fold(2, _small().assign(SalePrice=lambda d: d.SalePrice.where(d.Id != 3, -1)), 1)
+
+
+def test_preprocessor_refuses_one_column_name_as_a_string():
+    """A string would be split into letters and MSSubClass treated as numeric."""
+    with pytest.raises(TypeError, match=r"categorical must be a tuple or list of column names, "
+                                        r"got categorical='MSSubClass'.*\('MSSubClass',\)"):
+        hpi.Preprocessor(categorical="MSSubClass")
+
+
 def test_improved_train_and_pred_writes_a_submission(kaggle, tmp_path):
     train_data, test_data = kaggle
     path = tmp_path / "submission.csv"
@@ -182,3 +198,15 @@ def test_improved_net_is_an_mlp_with_dropout():
     assert net[0].weight.shape == (7, 10) and net[2].p == 0.25 and net[3].out_features == 1
     with pytest.raises(ValueError, match="num_hiddens must be >= 1, got num_hiddens=0"):
         hpi.get_net(10, num_hiddens=0)
+
+
+def test_improved_recipe_raises_on_divergence_and_writes_nothing(tmp_path):
+    data = _small()
+    with pytest.raises(DivergenceError, match=r"the improved recipe's MLP 1 of 1 in fold 1 "
+                                              r"diverged at epoch 1"):
+        hpi.k_fold(2, data, 3, 1e20, num_seeds=1, num_hiddens=8)
+    test = data.drop(columns="SalePrice").assign(Id=data.Id + 100)
+    with pytest.raises(DivergenceError, match="MLP 1 of 1 diverged at epoch 1"):
+        hpi.train_and_pred(data, test, 3, 1e20, num_seeds=1, num_hiddens=8,
+                           path=tmp_path / "submission.csv")
+    assert not (tmp_path / "submission.csv").exists()

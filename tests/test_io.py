@@ -1,4 +1,6 @@
 import collections
+import errno
+import os
 import pickle
 import random
 import re
@@ -15,6 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import d2lcompute as d2l
 from d2lcompute import io
+from d2lcompute.errors import DamagedFileError, FileAccessError, UserError
 
 
 class MLP(nn.Module):
@@ -129,6 +132,37 @@ def test_a_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         io.save(torch.ones(2), tmp_path / "new" / "x.pt")
     assert list((tmp_path / "new").iterdir()) == []
+
+
+def test_a_full_disk_during_save_is_a_user_error_not_an_enforce_fail(tmp_path, monkeypatch):
+    """torch reports a failed write as "[enforce fail at inline_container.cc] unexpected pos"."""
+    path = tmp_path / "mlp.params"
+    io.save({"w": torch.ones(3)}, path)
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
+    with pytest.raises(FileAccessError, match=r"cannot write .*mlp.params: No space left on "
+                                              r"device; free some space"):
+        io.save({"w": torch.zeros(1000)}, path)
+    monkeypatch.undo()
+    assert torch.equal(io.load(path)["w"], torch.ones(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.params"]
 
 
 # ---- safe loading -------------------------------------------------------------------------
@@ -405,8 +439,8 @@ def test_checkpoint_into_another_architecture_changes_nothing(tmp_path):
     d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer, epoch=3)
     wider = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 1))
     wider_trainer = torch.optim.Adam(wider.parameters())
-    with pytest.raises(RuntimeError, match=r"shape mismatch for 0.weight: file \(16, 4\) vs "
-                                           r"model \(32, 4\)"):
+    with pytest.raises(io.CheckpointError, match=r"shape mismatch for 0.weight: file \(16, 4\) "
+                                                 r"vs model \(32, 4\)"):
         d2l.load_checkpoint(tmp_path / "ckpt.pt", wider, wider_trainer)
     assert wider_trainer.state_dict()["param_groups"][0]["lr"] == 0.001  # untouched
 
@@ -471,3 +505,135 @@ def test_checkpoint_rejects_bad_input(tmp_path, call, error, message):
     d2l.save_checkpoint(path, net, trainer)
     with pytest.raises(error, match=message):
         call(path, net, trainer)
+
+
+# ---- damaged files and all-or-nothing checkpoints ------------------------------------------
+
+def test_flipped_bytes_in_tensor_data_are_caught_by_the_crc(tmp_path):
+    path = tmp_path / "w.pt"
+    io.save({"w": torch.ones(100)}, path)
+    data = bytearray(path.read_bytes())
+    data[data.find(b"\x00\x00\x80\x3f") + 3] ^= 0x40  # one 1.0 becomes inf
+    path.write_bytes(data)
+    assert not torch.equal(torch.load(path)["w"], torch.ones(100))  # torch loads it altered
+    with pytest.raises(DamagedFileError, match=r"cannot load '.*w.pt': it is damaged: record "
+                                               r"'archive/data/0' fails its CRC-32 checksum"):
+        io.load(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_loading_a_fifo_says_what_it_is_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(FileAccessError, match=r"'.*pipe': it is a FIFO \(named pipe\), not a "
+                                              r"regular file"):
+        io.load(tmp_path / "pipe")
+
+
+def test_save_refuses_a_cycle_and_a_structure_too_deep(tmp_path):
+    loop = [torch.ones(1)]
+    loop.append({"again": loop})
+    with pytest.raises(ValueError, match=r"obj\[1\]\['again'\] contains itself \(a reference "
+                                         r"cycle\)"):
+        io.save(loop, tmp_path / "loop.pt")
+    deep = torch.ones(1)
+    for _ in range(5000):  # a RecursionError before
+        deep = [deep]
+    with pytest.raises(ValueError, match="obj is nested more than 64 levels deep"):
+        io.save(deep, tmp_path / "deep.pt")
+    assert list(tmp_path.iterdir()) == []
+    shared = torch.ones(2)
+    io.save([shared, shared, {"a": shared}], tmp_path / "shared.pt")  # shared, not a cycle
+
+
+def _snapshot(net, trainer):
+    return ({k: v.clone() for k, v in net.state_dict().items()}, repr(trainer.state_dict()),
+            torch.get_rng_state().clone())
+
+
+def _unchanged(before, net, trainer):
+    weights, optimizer, rng = before
+    return (all(torch.equal(weights[k], v) for k, v in net.state_dict().items())
+            and repr(trainer.state_dict()) == optimizer and torch.equal(torch.get_rng_state(), rng))
+
+
+def test_an_sgd_checkpoint_is_refused_by_adam_and_nothing_changes(tmp_path):
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 1))
+    sgd = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    _train_epoch(net, sgd, _data_loader())
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, sgd)
+    fresh, adam = _make_model()
+    before = _snapshot(fresh, adam)
+    with pytest.raises(io.CheckpointError, match=r"into Adam: it was saved from SGD"):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, adam)
+    assert _unchanged(before, fresh, adam)
+
+
+def test_an_optimizer_over_another_models_parameters_is_refused(tmp_path):
+    net, trainer = _make_model()
+    _train_epoch(net, trainer, _data_loader())
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer)
+    fresh, _ = _make_model()
+    other = nn.Sequential(nn.Linear(16, 4), nn.ReLU(), nn.Dropout(0.3), nn.Linear(1, 16))
+    wrong = torch.optim.Adam(other.parameters(), lr=0.01)  # same sizes, other shapes
+    before = _snapshot(fresh, wrong)
+    with pytest.raises(io.CheckpointError, match=r"its 'exp_avg' has shape \(16, 4\) where the "
+                                                 r"parameter has \(4, 16\); was the optimizer "
+                                                 r"built over another model\?"):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, wrong)
+    assert _unchanged(before, fresh, wrong)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda c: c["rng"].update(torch=torch.zeros(3, dtype=torch.uint8)),
+     "its random generator states cannot be restored"),
+    (lambda c: c["rng"].pop("python"), "its random generator states cannot be restored"),
+    (lambda c: c.update(epoch="three"), "is damaged: its epoch is not what save_checkpoint"),
+    (lambda c: c.update(extra=[1]), "is damaged: its extra is not what save_checkpoint"),
+    (lambda c: c.update(format="d2lcompute.checkpoint/2"),
+     r"written by another version of d2lcompute \(format 'd2lcompute.checkpoint/2'"),
+])
+def test_a_damaged_checkpoint_is_refused_before_anything_changes(tmp_path, damage, message):
+    """The RNG states used to be restored last: a bad one failed after the model had changed."""
+    net, trainer = _make_model()
+    _train_epoch(net, trainer, _data_loader())
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer)
+    checkpoint = io.load(tmp_path / "ckpt.pt")
+    damage(checkpoint)
+    torch.save(checkpoint, tmp_path / "ckpt.pt")
+    fresh, fresh_trainer = _make_model()
+    before = _snapshot(fresh, fresh_trainer)
+    with pytest.raises(io.CheckpointError, match=message):
+        d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, fresh_trainer)
+    assert _unchanged(before, fresh, fresh_trainer)
+
+
+def test_a_checkpoint_cut_or_garbled_anywhere_fails_with_a_user_error(tmp_path):
+    """Fuzzed damage (cuts, flipped bits, overwritten runs) gave OSError "[Errno 22] Invalid
+    argument", BadZipFile, NotImplementedError or RuntimeError before; now a UserError every
+    time, and the model is untouched."""
+    net, trainer = _make_model()
+    d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer, epoch=1, history={"loss": [0.5]})
+    good = (tmp_path / "ckpt.pt").read_bytes()
+    rng = random.Random(0)
+    fresh, fresh_trainer = _make_model()
+    before = _snapshot(fresh, fresh_trainer)
+    for trial in range(300):
+        data = bytearray(good)
+        if trial % 3 == 0:
+            data = data[:rng.randrange(len(data))]
+        elif trial % 3 == 1:
+            for _ in range(rng.randint(1, 4)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        else:
+            i = rng.randrange(len(data))
+            data[i:i + 8] = bytes(rng.randrange(256) for _ in range(8))
+        (tmp_path / "bad.pt").write_bytes(data)
+        try:
+            d2l.load_checkpoint(tmp_path / "bad.pt", fresh, fresh_trainer)
+        except UserError:
+            pass
+        else:  # a flip in padding or an unused header field is harmless
+            fresh, fresh_trainer = _make_model()
+            before = _snapshot(fresh, fresh_trainer)
+            continue
+        assert _unchanged(before, fresh, fresh_trainer), trial

@@ -85,3 +85,40 @@ def test_a_script_that_never_closes_its_figure_still_gets_it_saved(tmp_path):
     assert result.stdout == "done\n"
     saved = list(tmp_path.glob("progress-*.png"))
     assert len(saved) == 1 and f"figure saved to {saved[0]}" in result.stderr
+
+
+def test_a_scripts_pyplot_figure_is_saved_when_no_window_can_show_it(tmp_path):
+    import subprocess
+
+    code = ("import matplotlib; matplotlib.use('Agg')\n"
+            "import torch, d2lcompute as d2l\n"
+            "x = torch.arange(0.0, 3.0, 0.5)\n"
+            "d2l.plot(x, [x, x ** 2], 'x', 'f(x)', legend=['x', 'x^2'])\n"
+            "d2l.show_images(torch.rand(2, 8, 8), 1, 2)\n"
+            "print('done')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    saved = sorted(tmp_path.glob("pyplot-*.png"))
+    assert len(saved) == 2 and result.stderr.count("figure saved to") == 2
+
+
+def test_in_a_notebook_batches_without_a_new_point_redraw_nothing(monkeypatch):
+    import IPython.display
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append("update")
+
+    monkeypatch.setattr(live, "output_mode", lambda: "notebook")
+    monkeypatch.setattr(live, "_REDRAW_SECONDS", 0)  # no throttle: only new points count
+    monkeypatch.setattr(live, "_flush_when_the_cell_ends", lambda: None)
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, display_id=None: shown.append("display") or Handle())
+    board = d2l.ProgressBoard()
+    for batch in range(100):
+        board.draw(batch / 100, 1.0, "train_loss", every_n=50)  # a point every 50 batches
+        board.progress(batch / 100)
+    assert shown == ["display", "update"]  # one SVG per plotted point, not one per batch

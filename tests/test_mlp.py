@@ -1,6 +1,7 @@
 """Tests for d2lcompute/mlp.py (Book §4.1-4.3), against torch's own layers and functions."""
 
 import itertools
+import re
 
 import pytest
 import torch
@@ -172,3 +173,13 @@ def test_scratch_mlp_learns_fashion_mnist_subset(real_data_dir):
                           nn.CrossEntropyLoss(), torch.optim.SGD(net.parameters(), lr=0.1))
     accuracy = train.evaluate_accuracy(net, list(itertools.islice(test_iter, 8)))
     assert accuracy > 0.6  # 10 classes: chance is 0.1
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 14, 28), (4, 392), (784,)])
+def test_scratch_mlp_refuses_inputs_with_the_wrong_feature_count(shape):
+    """reshape(-1, 784) turned 2 half images into 1 row: fewer outputs than examples."""
+    with pytest.raises(ValueError, match=rf"X must have shape \(N, \*\) with 784 elements per "
+                                         rf"example \(e\.g\. \(N, 784\)\), got shape "
+                                         rf"{re.escape(str(shape))}"):
+        mlp.MLPScratch()(torch.zeros(shape))
+    assert mlp.MLPScratch()(torch.zeros(3, 784)).shape == (3, 10)

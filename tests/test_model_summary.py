@@ -463,3 +463,12 @@ def test_summary_leaves_the_model_and_the_rng_as_they_were():
     assert hooks == (len(torch.nn.modules.module._global_forward_pre_hooks),
                      len(torch.nn.modules.module._global_forward_hooks))
 
+
+
+def test_an_input_too_large_to_allocate_gets_a_clear_message():
+    """Before: RuntimeError "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: can't allocate"."""
+    net = nn.Sequential(nn.Linear(2**20, 1))
+    with pytest.raises(ValueError, match=r"input_size=\(1099511627776, 1048576\) needs 4\.29e\+09 "
+                                         r"GiB of random input, which could not be allocated on "
+                                         r"cpu; .* e\.g\. input_size=\(2, 1048576\)"):
+        d2l.summary(net, input_size=(2**40, 2**20))

@@ -201,7 +201,7 @@ def test_data_module_tensorloader_serves_slices_in_memory_and_shuffles_like_data
             return self.get_tensorloader((self.X, self.y), train, i)
 
     data = Data()
-    assert data.num_workers == 4 and data.root is None
+    assert data.num_workers == 4 and data.root == d2l.hub.data_dir()  # $D2LCOMPUTE_DATA_DIR
     val = list(data.val_dataloader())
     assert [y.tolist() for _, y in val] == [[6, 7, 8, 9]]
     torch.manual_seed(0)
@@ -211,6 +211,15 @@ def test_data_module_tensorloader_serves_slices_in_memory_and_shuffles_like_data
                                        4, shuffle=True)
     assert ours == [y.tolist() for _, y in book]  # the same shuffles under the same seed
     assert sorted(sum(ours, [])) == list(range(6))
+
+
+def test_data_module_root_is_the_books_data_folder_when_there_is_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("D2LCOMPUTE_DATA_DIR")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "chapter").mkdir()
+    monkeypatch.chdir(tmp_path / "chapter")
+    assert d2l.DataModule().root == (tmp_path / "data").resolve()  # the book's '../data'
+    assert d2l.DataModule(root="elsewhere").root == "elsewhere"
 
 
 def test_data_module_needs_get_dataloader():

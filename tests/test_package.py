@@ -42,3 +42,16 @@ def test_public_names_survive_importing_every_submodule():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_library_aliases_the_book_uses_load_on_first_use():
+    code = ("import sys, d2lcompute as d2l\n"
+            "assert 'matplotlib.pyplot' not in sys.modules and 'pandas' not in sys.modules\n"
+            "import matplotlib; matplotlib.use('Agg')\n"
+            "d2l.plt.figure(figsize=(2, 2)); d2l.plt.plot([1, 2]); d2l.plt.close('all')\n"
+            "import numpy, pandas, torch, IPython.display\n"
+            "assert (d2l.np, d2l.pd, d2l.torch, d2l.nn, d2l.F, d2l.display) == (numpy, pandas, torch,"
+            " torch.nn, torch.nn.functional, IPython.display)\n"
+            "assert 'plt' in dir(d2l)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -320,3 +320,9 @@ def test_negative_or_non_numeric_decay_is_rejected(train, name):
 def test_high_dim_data_rejects_bad_arguments(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         reg.high_dim_data(**kwargs)
+
+
+def test_dropout_scratch_mlp_refuses_inputs_with_the_wrong_feature_count():
+    net = reg.DropoutMLPScratch().eval()
+    with pytest.raises(ValueError, match=r"784 elements per example .*got shape \(2, 1, 14, 28\)"):
+        net(torch.zeros(2, 1, 14, 28))

@@ -467,9 +467,10 @@ def test_train_ch3_in_a_log_prints_one_line_per_epoch_and_saves_the_figure(capsy
                   torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
     out, err = capsys.readouterr()
     lines = err.splitlines()
-    assert out == "" and "\r" not in err and len(lines) == 3
+    assert out == "" and "\r" not in err and len(lines) == 4
     assert lines[0].startswith("epoch 1/2: train loss=") and "test acc=" in lines[0]
     assert lines[2].startswith("figure saved to ")
+    assert lines[3].startswith("train_ch3: 2 epochs in ") and "test acc=" in lines[3]
 
 
 def test_train_ch3_moves_a_terminal_bar_within_the_epoch(monkeypatch):
@@ -479,7 +480,7 @@ def test_train_ch3_moves_a_terminal_bar_within_the_epoch(monkeypatch):
     monkeypatch.setattr(live, "output_mode", lambda: "terminal")
     original = live.LiveFigure.update
     monkeypatch.setattr(live.LiveFigure, "update",
-                        lambda self, x, values: positions.append(x) or original(self, x, values))
+                        lambda self, x, *args: positions.append(x) or original(self, x, *args))
     X, y = _classification_data()  # 3 batches per epoch
     net = _small_net()
     d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,

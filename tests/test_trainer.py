@@ -183,7 +183,7 @@ def test_terminal_bar_moves_within_the_epoch_and_a_line_follows_each_epoch(monke
     monkeypatch.setattr(live, "output_mode", lambda: "terminal")
     original = live.LiveFigure.update
     monkeypatch.setattr(live.LiveFigure, "update",
-                        lambda self, x, values: positions.append(x) or original(self, x, values))
+                        lambda self, x, *args: positions.append(x) or original(self, x, *args))
     d2l.Trainer(max_epochs=2).fit(Regression(), _data())
     assert 0.125 in positions and 0.5 in positions and 1.875 in positions  # batch 1, 4, 15 of 16
     err = capsys.readouterr().err

@@ -9,11 +9,13 @@ All train with SGD and cross-entropy for 10 epochs on batches of 256. The dropou
 drop 0.2 after the first hidden layer and 0.5 after the second; --dropout P sets both to P.
 
 Each epoch prints a row of the table (epoch, train loss, train acc, test acc, seconds) and
-saves, in --output-dir, checkpoint.pt (atomically) and the plot fashion_mnist.png. A run
+saves, in --output-dir, checkpoint.pt, the plot fashion_mnist.png and the table so far as
+metrics.csv (each written atomically). A run
 that stopped (Ctrl-C, a closed laptop) continues with --resume to the same result as an
 uninterrupted run; --epochs then gives the total. --resume refuses a checkpoint made with
 another --model, --lr, --batch-size, --dropout or --seed. Without --resume a new run
-starts and replaces the checkpoint.
+starts and replaces the checkpoint. A run whose loss becomes NaN or infinite (too large an
+--lr) stops with exit status 2 and never saves: the checkpoint keeps the last good epoch.
 
 Under torchrun the same command trains data-parallel: each process takes its share of every
 batch of 256, and only rank 0 prints and writes files.
@@ -23,11 +25,18 @@ Example:
   torchrun --nproc-per-node 2 -m d2lcompute fashion-mnist --epochs 10
 """
 
-import pickle
+import math
 import sys
 from pathlib import Path
 
-from d2lcompute.commands import CommandError, add_options, resolve_device
+from d2lcompute.commands import (
+    CommandError,
+    add_options,
+    check_output,
+    out_of_memory,
+    resolve_device,
+)
+from d2lcompute.errors import DivergenceError, UserError
 
 HELP = "train a chapter-4 MLP (scratch, concise, dropout) on Fashion-MNIST"
 
@@ -41,6 +50,7 @@ MODELS = {
 BOOK_DROPOUT = (0.2, 0.5)
 CHECKPOINT = "checkpoint.pt"
 FIGURE = "fashion_mnist.png"
+METRICS = "metrics.csv"
 _COMPARED = ("model", "lr", "batch_size", "dropout", "seed")  # what --resume must match
 
 
@@ -49,7 +59,7 @@ def add_arguments(parser):
                         help="which model to train (default: dropout); its learning rate is the "
                              "default --lr: 0.1 for mlp-scratch and mlp, 0.5 for the dropout ones")
     add_options(parser, "--epochs", "--lr", "--batch-size", "--dropout", "--seed", "--device",
-                "--data-dir", "--output-dir", epochs=10, batch_size=256,
+                "--data-dir", "--output-dir", "--threads", epochs=10, batch_size=256,
                 output_dir=Path("runs/fashion-mnist"))
     parser.add_argument("--resume", action="store_true",
                         help=f"continue the run saved in --output-dir/{CHECKPOINT}")
@@ -69,6 +79,10 @@ def run(args):
         raise CommandError(f"--data-dir {data_dir}: no such folder (it should hold "
                            f"FashionMNIST/raw/; see `python -m d2lcompute info`)")
     checkpoint = args.output_dir / CHECKPOINT
+    check_output("--output-dir", args.output_dir, folder=True)
+    if checkpoint.is_dir():
+        raise CommandError(f"--output-dir {args.output_dir}: {checkpoint} is a folder; "
+                           f"remove it or choose another --output-dir")
     if args.resume:
         _check_resumable(checkpoint, options)
 
@@ -80,7 +94,10 @@ def run(args):
     if args.resume:
         # restores parameters, optimizer and every RNG, so the next epoch draws the same
         # shuffle and dropout masks as the uninterrupted run would have
-        history = io.load_checkpoint(checkpoint, net, trainer, map_location=device)["history"]
+        try:
+            history = io.load_checkpoint(checkpoint, net, trainer, map_location=device)["history"]
+        except UserError as e:
+            raise CommandError(f"--resume: {e}") from e
 
     if main:
         _print_header(options, device)
@@ -92,9 +109,15 @@ def run(args):
             print(f"the last finished epoch is in {checkpoint}: run the same command with "
                   f"--resume to continue", file=sys.stderr)
         raise
+    except RuntimeError as e:
+        if not out_of_memory(e):
+            raise
+        raise CommandError(f"--batch-size {options['batch_size']}: out of memory on {device} "
+                           f"({str(e).strip().splitlines()[0]}); try a smaller --batch-size") from e
     if main:
         print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
-              f"epoch(s); saved {checkpoint} and {args.output_dir / FIGURE}")
+              f"epoch(s); saved {checkpoint}, {args.output_dir / FIGURE} and "
+              f"{args.output_dir / METRICS}")
     return 0
 
 
@@ -114,6 +137,7 @@ def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, ar
         for epoch in range(len(history["epoch"]), args.epochs):
             timer.start()
             train_loss, train_acc = train.train_epoch_ch3(net, train_iter, loss, trainer, device)
+            _check_finite(net, train_loss, epoch + 1, history, options, checkpoint)
             test_acc = train.evaluate_accuracy(net, test_iter, device)
             for key, value in [("epoch", epoch + 1), ("train_loss", train_loss),
                                ("train_acc", train_acc), ("test_acc", test_acc),
@@ -122,8 +146,23 @@ def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, ar
             if distributed.is_main_process():
                 io.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1, options=options,
                                    history=history)
+                _write_metrics(args.output_dir / METRICS, history)
             animator.add(epoch + 1, _metrics(history, epoch))  # also rewrites the figure
             _write(_row(history, epoch))
+
+
+def _check_finite(net, train_loss, epoch, history, options, checkpoint):
+    """Stop a diverged run before its model is evaluated or saved over the last good one."""
+    import torch
+
+    finite = math.isfinite(train_loss) and all(
+        bool(torch.isfinite(p).all()) for p in net.parameters())
+    if not finite:
+        kept = (f"{checkpoint} still holds epoch {history['epoch'][-1]}"
+                if history["epoch"] else "no checkpoint was saved")
+        raise DivergenceError("fashion-mnist training", epoch=epoch,
+                              last_finite_loss=(history["train_loss"] or [None])[-1],
+                              hint=f"Try a smaller --lr (it was {options['lr']}); {kept}.")
 
 
 def _options(args):
@@ -159,11 +198,19 @@ def _check_resumable(checkpoint, options):
                            f"--resume (or point --output-dir at the run's folder)")
     try:
         state = io.load(checkpoint, map_location="cpu")
-    except (RuntimeError, pickle.UnpicklingError) as e:  # truncated, corrupted, foreign
+    except UserError as e:  # truncated, damaged, unsafe, not a file
         raise CommandError(f"--resume: {e}") from e
-    saved = state.get("extra", {}).get("options") if isinstance(state, dict) else None
+    extra = state.get("extra") if isinstance(state, dict) else None
+    saved = extra.get("options") if isinstance(extra, dict) else None
     if not isinstance(saved, dict):
         raise CommandError(f"--resume: {checkpoint} was not written by fashion-mnist")
+    history = extra.get("history")
+    keys = ("epoch", "train_loss", "train_acc", "test_acc", "seconds")
+    if not (isinstance(history, dict) and all(isinstance(history.get(k), list) for k in keys)
+            and len({len(history[k]) for k in keys}) == 1
+            and len(history["epoch"]) == state.get("epoch")):
+        raise CommandError(f"--resume: {checkpoint} is damaged: its training history does not "
+                           f"match its epoch count; start a new run without --resume")
     changed = [f"--{key.replace('_', '-')} {saved.get(key)} (now {options[key]})"
                for key in _COMPARED if saved.get(key) != options[key]]
     if changed:
@@ -195,6 +242,18 @@ def _write(line):
 
     if is_main_process():
         tqdm.write(line)  # above a terminal's progress bar, not through it
+
+
+def _write_metrics(path, history):
+    """The per-epoch table as CSV (epoch, train_loss, train_acc, test_acc, seconds)."""
+    import csv
+
+    from d2lcompute._files import atomic_write
+
+    with atomic_write(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(history))
+        writer.writerows(zip(*history.values()))
 
 
 def _metrics(history, i):

@@ -2,7 +2,8 @@
 
 Cross-validates a recipe on the training set, prints the k-fold table (train and valid
 log-RMSE per fold, and their mean), then trains on the whole training set and writes the
-test predictions to --output (Kaggle's Id,SalePrice format), atomically.
+test predictions to --output (Kaggle's Id,SalePrice format), atomically. A run whose loss
+becomes NaN or infinite (too large an --lr) stops with exit status 2 and writes nothing.
 
 Recipes (--recipe) and their defaults:
   improved  (default) preprocessing fitted inside each fold, log1p target, skewed columns
@@ -26,7 +27,13 @@ import contextlib
 import sys
 from pathlib import Path
 
-from d2lcompute.commands import CommandError, add_options, resolve_device
+from d2lcompute.commands import (
+    CommandError,
+    add_options,
+    check_output,
+    out_of_memory,
+    resolve_device,
+)
 
 HELP = "Kaggle house prices (§4.10): k-fold table and submission.csv"
 
@@ -42,7 +49,7 @@ def add_arguments(parser):
                         help="improved (default) or book; see above for what each does and its "
                              "defaults for --epochs, --lr, --weight-decay and --batch-size")
     add_options(parser, "--epochs", "--lr", "--weight-decay", "--batch-size", "--folds",
-                "--seed", "--device", "--data-dir", "--output", folds=5,
+                "--seed", "--device", "--data-dir", "--output", "--threads", folds=5,
                 output=Path("submission.csv"))
     parser.add_argument("--train-csv", type=Path, metavar="FILE",
                         help="training CSV to use instead of the data hub's (with --test-csv)")
@@ -54,9 +61,7 @@ def run(args):
     epochs, lr, weight_decay, batch_size = _hyper_parameters(args)
     if args.folds < 2:
         raise CommandError(f"--folds must be at least 2, got {args.folds}")
-    if args.output.is_dir():
-        raise CommandError(f"--output {args.output} is a folder; give a file name, "
-                           f"e.g. {args.output / 'submission.csv'}")
+    check_output("--output", args.output)
     device = resolve_device(args.device)
     train_data, test_data = _read(args)
     if args.folds > len(train_data):
@@ -64,13 +69,19 @@ def run(args):
                            f"training rows")
     print(f"recipe {args.recipe}: {args.folds} folds, {epochs} epochs, lr {lr}, weight decay "
           f"{weight_decay}, batch size {batch_size}, seed {args.seed}, device {device}")
-    with _progress(args.folds * epochs, "k-fold") as step:
-        result = _cross_validate(args, train_data, test_data, device, step,
-                                 epochs, lr, weight_decay, batch_size)
-    print(result.table())
-    with _progress(epochs, "final") as step:
-        _train_and_pred(args, train_data, test_data, device, step,
-                        epochs, lr, weight_decay, batch_size)
+    try:
+        with _progress(args.folds * epochs, "k-fold", args.folds) as step:
+            result = _cross_validate(args, train_data, test_data, device, step,
+                                     epochs, lr, weight_decay, batch_size)
+        print(result.table())
+        with _progress(epochs, "final", 1) as step:
+            _train_and_pred(args, train_data, test_data, device, step,
+                            epochs, lr, weight_decay, batch_size)
+    except RuntimeError as e:
+        if not out_of_memory(e):
+            raise
+        raise CommandError(f"--batch-size {batch_size}: out of memory on {device}; try a "
+                           f"smaller --batch-size") from e
     print(f"wrote {args.output} ({len(test_data)} houses)")
     return 0
 
@@ -122,11 +133,28 @@ def _train_and_pred(args, train_data, test_data, device, step, *hyper):
 
 
 @contextlib.contextmanager
-def _progress(total, description):
-    """A tqdm bar on stderr (drawn only when stderr is a terminal); yields a callback that
-    advances it by one epoch, whatever the arguments it is called with."""
+def _progress(total, description, folds):
+    """Progress on stderr; yields the epoch callback, called as ``(fold, epoch, ...)`` for
+    cross-validation and ``(epoch, ...)`` for the final training.
+
+    In a terminal a tqdm bar counts the epochs; in a log (stderr not a terminal) a line
+    says when each fold starts, so a long run is never silent.
+    """
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, desc=description, unit="epoch", file=sys.stderr, disable=None,
-              leave=False) as bar:
-        yield lambda *_: bar.update()
+    from d2lcompute.live import output_mode
+
+    terminal = output_mode() == "terminal"
+    started = set()
+
+    def step(*args):
+        bar.update()
+        fold = args[0] if len(args) == 4 else 0
+        if not terminal and fold not in started:
+            started.add(fold)
+            name = f" fold {fold + 1}/{folds}" if len(args) == 4 else ""
+            print(f"{description}{name}: training...", file=sys.stderr, flush=True)
+
+    with tqdm(total=total, desc=description, unit="epoch", file=sys.stderr,
+              disable=not terminal, leave=False) as bar:
+        yield step

@@ -1,0 +1,52 @@
+"""The wheel a non-editable ``pip install .`` builds: every module, the licence, the script."""
+
+import configparser
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import d2lcompute
+
+SOURCE = Path(d2lcompute.__file__).resolve().parent
+PROJECT = SOURCE.parent if (SOURCE.parent / "pyproject.toml").is_file() else SOURCE.parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    if not (PROJECT / "pyproject.toml").is_file():
+        pytest.skip("not run from a checkout")
+    out = tmp_path_factory.mktemp("wheel")
+    build = tmp_path_factory.mktemp("src")
+    # a copy, so that building leaves no build/ or *.egg-info in the checkout
+    shutil.copytree(PROJECT, build / "project", ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".ci", "data", "runs", "*.egg-info", "build", "__pycache__"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                             "--wheel-dir", str(out), str(build / "project")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    (path,) = out.glob("d2lcompute-*.whl")
+    return zipfile.ZipFile(path)
+
+
+def test_wheel_holds_every_module(wheel):
+    names = set(wheel.namelist())
+    modules = {p.relative_to(SOURCE.parent).as_posix() for p in SOURCE.rglob("*.py")}
+    assert modules and modules <= names, sorted(modules - names)
+    assert not any(n.startswith(("tests/", "notebooks/", "data/")) for n in names)
+
+
+def test_wheel_carries_the_licence_metadata_and_the_script(wheel):
+    dist_info = next(n.split("/")[0] for n in wheel.namelist() if ".dist-info/" in n)
+    names = set(wheel.namelist())
+    assert any(n.startswith(f"{dist_info}/licenses/LICENSE") for n in names)
+    metadata = wheel.read(f"{dist_info}/METADATA").decode()
+    assert "License-Expression: MIT" in metadata
+    assert "Classifier: Topic :: Education" in metadata
+    assert "Provides-Extra: notebooks" in metadata
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(wheel.read(f"{dist_info}/entry_points.txt").decode())
+    assert entry_points["console_scripts"]["d2lcompute"] == "d2lcompute.cli:main"
