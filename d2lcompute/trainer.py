@@ -42,8 +42,8 @@ class Trainer(HyperParameters):
     Attributes (during and after ``fit``):
         model, optim, train_dataloader, val_dataloader, num_train_batches,
         num_val_batches, epoch (from 0), train_batch_idx, val_batch_idx (batches so far),
-        gpus (the devices used), ddp (the model in ``DistributedDataParallel`` under
-        torchrun, else None).
+        gpus (the devices used), ddp (during ``fit`` under torchrun: the model in
+        ``DistributedDataParallel``; else None).
     """
 
     def __init__(self, max_epochs, num_gpus=0, gradient_clip_val=0):
@@ -51,7 +51,6 @@ class Trainer(HyperParameters):
         check_int("num_gpus", num_gpus, min_value=0)
         check_number("gradient_clip_val", gradient_clip_val, min_value=0)
         self.save_hyperparameters()
-        self.ddp = None
         self.gpus = [devices.gpu(i) for i in range(min(num_gpus, devices.num_gpus()))]
         if self.gpus and distributed.is_launched():
             self.gpus = [distributed.local_device(self.gpus[0])]
@@ -63,10 +62,6 @@ class Trainer(HyperParameters):
                                 f"val_dataloader(), got data={data!r} without {hook}()")
         self.train_dataloader = data.train_dataloader()
         self.val_dataloader = data.val_dataloader()
-        if distributed.is_active():  # each rank takes its share of every batch
-            self.train_dataloader = distributed.ShardedLoader(self.train_dataloader)
-            if self.val_dataloader is not None:
-                self.val_dataloader = distributed.ShardedLoader(self.val_dataloader)
         self.num_train_batches = _num_batches(self.train_dataloader, "train_dataloader")
         self.num_val_batches = (_num_batches(self.val_dataloader, "val_dataloader")
                                 if self.val_dataloader is not None else 0)
@@ -77,7 +72,6 @@ class Trainer(HyperParameters):
         if self.gpus:
             model.to(self.gpus[0])
         self.model = model
-        self.ddp = distributed.data_parallel(model) if distributed.is_active() else None
 
     def fit(self, model, data):
         """Train ``model`` on ``data`` for ``max_epochs`` epochs."""
@@ -88,6 +82,7 @@ class Trainer(HyperParameters):
         distributed.start()  # under torchrun; a no-op otherwise
         self.prepare_data(data)
         self.prepare_model(model)
+        self._data_parallel()
         self.optim = model.configure_optimizers()
         self.epoch = 0
         self.train_batch_idx = 0
@@ -102,8 +97,22 @@ class Trainer(HyperParameters):
                 if hasattr(board, "log"):
                     board.log(f"epoch {self.epoch + 1}/{self.max_epochs}")
         finally:
+            self.ddp = None  # its reducer holds the process group and a copy of the gradients
             if hasattr(board, "flush"):
                 board.flush()
+
+    def _data_parallel(self):
+        """Under torchrun, shares of the batches for this rank and the model in DDP.
+
+        Done after the hooks, so that book cells replacing ``prepare_data`` or
+        ``prepare_model`` still train data-parallel.
+        """
+        self.ddp = None
+        if distributed.is_active():
+            self.train_dataloader = distributed.ShardedLoader(self.train_dataloader)
+            if self.val_dataloader is not None:
+                self.val_dataloader = distributed.ShardedLoader(self.val_dataloader)
+            self.ddp = distributed.data_parallel(self.model)
 
     def fit_epoch(self):
         """One pass over the training batches, then over the validation batches. Book: §3.4."""
