@@ -16,9 +16,10 @@ this module adds only what the book's loops need around it:
 - ``all_reduce_sums`` and ``batch_mean`` turn per-rank counts and means into global ones;
 - ``is_main_process`` says who prints, draws and writes files (rank 0).
 
-DDP averages the ranks' gradients. When a batch does not split evenly, a rank's mean loss
-is weighted by ``ShardedLoader.loss_weight`` before ``backward`` so that the average is the
-gradient of the whole batch's mean loss, as in one process.
+``data_parallel`` makes ``model.training_step`` run through DDP, which averages the
+ranks' gradients. When a batch does not split evenly, a rank's mean loss is weighted by
+``ShardedLoader.loss_weight`` so that the average is the gradient of the whole batch's
+mean loss, as in one process.
 """
 
 import atexit
@@ -229,38 +230,34 @@ def batch_mean(value, loader):
     return all_reduce_sums(share)[0] / world_size()
 
 
-def backward(loss, loader):
-    """``loss.backward()``, the loss weighted by its share of the batch of ``loader`` if sharded.
-
-    DDP averages gradients over ranks: with ``loss`` the mean over each rank's share,
-    weighting by ``world_size * n_r / N`` makes that average the gradient of the whole
-    batch's mean loss.
-    """
-    if isinstance(loader, ShardedLoader):
-        loss = loss * loader.loss_weight
-    loss.backward()
-
-
 class _TrainingStep(nn.Module):
-    """A model whose ``forward`` is its ``training_step``, looked up at call time.
+    """The model's ``training_step`` as a module's ``forward``, which DDP must call.
 
-    DDP synchronises the gradients of whatever its ``forward`` computed; the book's
-    modules compute their loss in ``training_step``, so that is what goes through it.
+    The class's method is looked up at each call (the instance's ``training_step`` is this
+    step while training, see :func:`data_parallel`). The loss, the mean over this rank's
+    share, comes back weighted by the share's ``loss_weight``: DDP averages the ranks'
+    gradients, and that average is then the gradient of the whole batch's mean loss.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, loader):
         super().__init__()
         self.model = model
+        self.loader = loader
 
     def forward(self, batch):
-        return self.model.training_step(batch)
+        loss = type(self.model).training_step(self.model, batch)
+        if not self.loader.shard_size:  # no examples: a NaN mean, and no gradient to give
+            return loss.nan_to_num() * 0.0
+        return loss * self.loader.loss_weight
 
 
-def data_parallel(model):
-    """``model`` in ``DistributedDataParallel``: calling the result with a batch runs
-    ``model.training_step`` and averages the gradients of its loss over all ranks.
+def data_parallel(model, loader):
+    """Make ``model.training_step`` run through ``DistributedDataParallel`` until :func:`undo`.
 
-    Rank 0's parameters and buffers are copied to every rank first.
+    Whatever calls ``model.training_step(batch)`` (our ``fit_epoch`` or a book cell's) then
+    gets the weighted loss of this rank's share of ``loader``'s batch, and its ``backward``
+    averages the gradients over all ranks. Rank 0's parameters and buffers are copied to
+    every rank first.
     """
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
@@ -270,6 +267,17 @@ def data_parallel(model):
             f"gradients; {type(model).__name__} has none that require grad"
         )
     device = params[0].device
-    return nn.parallel.DistributedDataParallel(
-        _TrainingStep(model), device_ids=[device] if device.type == "cuda" else None
+    ddp = nn.parallel.DistributedDataParallel(
+        _TrainingStep(model, loader), device_ids=[device] if device.type == "cuda" else None
     )
+    # in the instance's __dict__, not registered as a submodule (nn.Module.__setattr__ would)
+    object.__setattr__(model, "training_step", ddp)
+
+
+def undo(model):
+    """End :func:`data_parallel`: ``model.training_step`` is the class's method again.
+
+    It also frees the DDP reducer, which holds the process group; one freed only at
+    interpreter shutdown, after the group was destroyed, can abort the process.
+    """
+    vars(model).pop("training_step", None)

@@ -15,7 +15,7 @@ a terminal shows a progress bar within the epoch and a line per epoch; bad argum
 raise ``ValueError``/``TypeError``.
 
 Under ``torchrun`` the same ``fit`` trains data-parallel (:mod:`d2lcompute.distributed`):
-each rank takes its share of every batch, ``training_step`` runs through PyTorch's
+each rank takes its share of every batch, ``model.training_step`` runs through PyTorch's
 ``DistributedDataParallel``, which averages the gradients, and only rank 0 shows the board.
 """
 
@@ -42,8 +42,7 @@ class Trainer(HyperParameters):
     Attributes (during and after ``fit``):
         model, optim, train_dataloader, val_dataloader, num_train_batches,
         num_val_batches, epoch (from 0), train_batch_idx, val_batch_idx (batches so far),
-        gpus (the devices used), ddp (during ``fit`` under torchrun: the model in
-        ``DistributedDataParallel``; else None).
+        gpus (the devices used).
     """
 
     def __init__(self, max_epochs, num_gpus=0, gradient_clip_val=0):
@@ -82,8 +81,8 @@ class Trainer(HyperParameters):
         distributed.start()  # under torchrun; a no-op otherwise
         self.prepare_data(data)
         self.prepare_model(model)
-        self._data_parallel()
         self.optim = model.configure_optimizers()
+        self._data_parallel()
         self.epoch = 0
         self.train_batch_idx = 0
         self.val_batch_idx = 0
@@ -97,32 +96,30 @@ class Trainer(HyperParameters):
                 if hasattr(board, "log"):
                     board.log(f"epoch {self.epoch + 1}/{self.max_epochs}")
         finally:
-            self.ddp = None  # its reducer holds the process group and a copy of the gradients
+            distributed.undo(model)
             if hasattr(board, "flush"):
                 board.flush()
 
     def _data_parallel(self):
-        """Under torchrun, shares of the batches for this rank and the model in DDP.
+        """Under torchrun, this rank's shares of the batches, and ``training_step`` through DDP.
 
-        Done after the hooks, so that book cells replacing ``prepare_data`` or
-        ``prepare_model`` still train data-parallel.
+        Done by ``fit`` after the hooks, so that book cells replacing any hook (``fit_epoch``
+        included) still train data-parallel.
         """
-        self.ddp = None
         if distributed.is_active():
             self.train_dataloader = distributed.ShardedLoader(self.train_dataloader)
             if self.val_dataloader is not None:
                 self.val_dataloader = distributed.ShardedLoader(self.val_dataloader)
-            self.ddp = distributed.data_parallel(self.model)
+            distributed.data_parallel(self.model, self.train_dataloader)
 
     def fit_epoch(self):
         """One pass over the training batches, then over the validation batches. Book: §3.4."""
         self.model.train()
         for batch in self.train_dataloader:
-            # under torchrun the step runs through DistributedDataParallel
-            loss = (self.ddp or self.model.training_step)(self.prepare_batch(batch))
-            self._watch.add(_check_loss(loss), empty=_empty_share(self.train_dataloader))
+            loss = self.model.training_step(self.prepare_batch(batch))
+            self._watch.add(_check_loss(loss))
             self.optim.zero_grad()
-            distributed.backward(loss, self.train_dataloader)
+            loss.backward()
             with torch.no_grad():
                 if self.gradient_clip_val > 0:
                     self.clip_gradients(self.gradient_clip_val, self.model)
@@ -171,11 +168,6 @@ def _num_batches(loader, name):
                         f"got {type(loader).__name__}") from None
 
 
-def _empty_share(loader):
-    """True when this rank got no example of the batch (a batch smaller than the ranks)."""
-    return getattr(loader, "shard_size", None) == 0
-
-
 def _check_loss(loss):
     if not (torch.is_tensor(loss) and loss.numel() == 1 and loss.requires_grad):
         raise TypeError("training_step must return the loss as a one-element tensor that "
@@ -188,22 +180,19 @@ class _LossWatch:
 
     On the device it keeps the index of the first bad batch and the last finite loss; they
     are read once per epoch by ``check``. Under torchrun the ranks agree: the first bad
-    batch is the first one bad on any rank (the last finite loss is this rank's share's).
+    batch is the first one bad on any rank (the last finite loss is this rank's share's,
+    weighted as DDP's step returns it).
     """
 
     def __init__(self):
         self.first_bad = self.last_finite = None
         self.batches = 0
 
-    def add(self, loss, empty=False):
-        """Watch the loss of the next batch; an ``empty`` share's (NaN, no examples) only counts."""
+    def add(self, loss):
         loss = loss.detach().reshape(()).float()
         if self.first_bad is None:
             self.first_bad = torch.tensor(-1, device=loss.device)
             self.last_finite = torch.tensor(math.nan, device=loss.device)
-        if empty:
-            self.batches += 1
-            return
         ok = torch.isfinite(loss) & (self.first_bad < 0)
         self.first_bad = torch.where(ok | (self.first_bad >= 0), self.first_bad, self.batches)
         self.last_finite = torch.where(ok, loss, self.last_finite)

@@ -60,7 +60,12 @@ class _Data(d2l.DataModule):
 def results():
     """Train three ways from seed 0; return the parameters, histories and board points."""
     X, y = _data()
-    out = {"pid": os.getpid(), "trainer": trainer_run(), "diverged": diverging_run()}
+    out = {
+        "pid": os.getpid(),
+        "trainer": trainer_run(),
+        "book_fit_epoch": trainer_run(trainer_class=_BookTrainer),
+        "diverged": diverging_run(),
+    }
 
     # train_ch3 with an optimizer and a mean loss
     d2l.set_seed(0)
@@ -94,6 +99,24 @@ def results():
     return out
 
 
+class _BookTrainer(d2l.Trainer):
+    def fit_epoch(self):
+        """The book's §3.4 cell, which calls training_step and backward itself."""
+        self.model.train()
+        for batch in self.train_dataloader:
+            loss = self.model.training_step(self.prepare_batch(batch))
+            self.optim.zero_grad()
+            with torch.no_grad():
+                loss.backward()
+                self.optim.step()
+            self.train_batch_idx += 1
+        self.model.eval()
+        for batch in self.val_dataloader:
+            with torch.no_grad():
+                self.model.validation_step(self.prepare_batch(batch))
+            self.val_batch_idx += 1
+
+
 def diverging_run():
     """The class API with a learning rate that diverges: where the run stops."""
     d2l.set_seed(0)
@@ -106,11 +129,11 @@ def diverging_run():
     return None
 
 
-def trainer_run(fail_on_rank=None):
+def trainer_run(fail_on_rank=None, trainer_class=d2l.Trainer):
     """The class API from seed 0: its parameters and board points."""
     d2l.set_seed(0)
     model = _Classifier(fail_on_rank)
-    d2l.Trainer(max_epochs=NUM_EPOCHS).fit(model, _Data())
+    trainer_class(max_epochs=NUM_EPOCHS).fit(model, _Data())
     return {
         "params": model.state_dict(),
         "board": {k: [p.y for p in v] for k, v in model.board.data.items()},

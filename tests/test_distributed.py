@@ -96,7 +96,7 @@ def test_ddp_needs_registered_parameters_and_says_so():
         lambda X: X @ W, torch.nn.CrossEntropyLoss(), lambda n: None, "cpu", board=None
     )
     with pytest.raises(TypeError, match="parameters must be registered .* _Ch3Model has none"):
-        distributed.data_parallel(model)
+        distributed.data_parallel(model, loader=None)
 
 
 def test_ranks_other_than_0_show_and_write_nothing(monkeypatch, tmp_path, capsys):
@@ -128,7 +128,7 @@ def one_process():
     return distributed_job.results()
 
 
-@pytest.mark.parametrize("path", ["optimizer", "sgd", "trainer"])
+@pytest.mark.parametrize("path", ["optimizer", "sgd", "trainer", "book_fit_epoch"])
 def test_two_processes_train_the_same_model_as_one(two_processes, one_process, path):
     (rank0, rank1), _ = two_processes
     for name, expected in one_process[path]["params"].items():
@@ -162,8 +162,8 @@ def test_all_ranks_stop_a_diverging_run_at_the_same_batch_as_one_process(
 
 def test_only_rank_0_saves_figures(two_processes):
     (rank0, _), figures = two_processes
-    # Trainer.fit twice and train_ch3 twice: four figures, all from rank 0's process
-    assert len(figures) == 4
+    # Trainer.fit three times and train_ch3 twice: five figures, all from rank 0's process
+    assert len(figures) == 5
     assert all(name.startswith(f"progress-{rank0['pid']}-") for name in figures), figures
 
 
