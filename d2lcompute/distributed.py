@@ -145,8 +145,9 @@ class ShardedLoader:
     """This rank's share of every mini-batch of ``loader``, used like ``loader`` itself.
 
     Before each pass every rank takes rank 0's random state, so all ranks draw the same
-    shuffled order (even when they were seeded differently), then each keeps its rows of
-    each batch (:func:`shard_bounds`). ``len``, ``dataset`` and ``batch_size`` are those
+    shuffled order (even when they were seeded differently); once it is drawn, each rank
+    continues from a seed of its own (dropout masks differ between shares). Each rank
+    keeps its rows of each batch (:func:`shard_bounds`). ``len``, ``dataset`` and ``batch_size`` are those
     of ``loader``: the global mini-batch stays ``batch_size``.
 
     Attributes (for the latest batch):
@@ -174,7 +175,9 @@ class ShardedLoader:
 
     def __iter__(self):
         _share_random_state()
-        for batch in self.loader:
+        for i, batch in enumerate(self.loader):
+            if i == 0:  # the order is drawn: from here on each rank draws its own numbers
+                _split_random_state()
             self.global_size = len(batch[0])
             start, stop = shard_bounds(self.global_size, rank(), world_size())
             self.shard_size = stop - start
@@ -193,6 +196,19 @@ def _share_random_state():
     state = torch.get_rng_state()
     torch.distributed.broadcast(state, src=0)
     torch.set_rng_state(state)
+
+
+def _split_random_state():
+    """Seed ranks other than 0 apart (CPU and GPUs), from the shared state, reproducibly.
+
+    Without it, equal shares would get equal dropout masks: rank 1's rows the same as
+    rank 0's. Rank 0 keeps its stream, which is one process's: the next pass's shuffle,
+    drawn from it, is the one a single process draws.
+    """
+    if rank() != 0:
+        shared = torch.Generator()
+        shared.set_state(torch.get_rng_state())  # a copy: the state itself is not advanced
+        torch.manual_seed(int(torch.randint(2**62, (), generator=shared)) + rank())
 
 
 def all_reduce_sums(*values):

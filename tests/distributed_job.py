@@ -65,6 +65,7 @@ def results():
         "trainer": trainer_run(),
         "book_fit_epoch": trainer_run(trainer_class=_BookTrainer),
         "diverged": diverging_run(),
+        "dropout_masks": dropout_masks(),
     }
 
     # train_ch3 with an optimizer and a mean loss
@@ -115,6 +116,21 @@ class _BookTrainer(d2l.Trainer):
             with torch.no_grad():
                 self.model.validation_step(self.prepare_batch(batch))
             self.val_batch_idx += 1
+
+
+def dropout_masks():
+    """The first dropout mask of a training step in each of 2 epochs."""
+    masks = []
+
+    class Masked(_Classifier):
+        def training_step(self, batch):
+            if self.trainer.train_batch_idx % self.trainer.num_train_batches == 0:
+                masks.append(torch.nn.functional.dropout(torch.ones(16), 0.5))
+            return super().training_step(batch)
+
+    d2l.set_seed(0)
+    d2l.Trainer(max_epochs=2).fit(Masked(), _Data())
+    return masks
 
 
 def diverging_run():

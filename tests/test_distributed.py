@@ -160,10 +160,17 @@ def test_all_ranks_stop_a_diverging_run_at_the_same_batch_as_one_process(
     assert rank0["diverged"] == rank1["diverged"] == one_process["diverged"] == (1, 2)
 
 
+def test_ranks_draw_the_same_order_but_their_own_dropout_masks(two_processes):
+    (rank0, rank1), _ = two_processes
+    # the same order: the parameter tests above; a shared random state would give equal masks
+    for mask0, mask1 in zip(rank0["dropout_masks"], rank1["dropout_masks"], strict=True):
+        assert not torch.equal(mask0, mask1)
+
+
 def test_only_rank_0_saves_figures(two_processes):
     (rank0, _), figures = two_processes
-    # Trainer.fit three times and train_ch3 twice: five figures, all from rank 0's process
-    assert len(figures) == 5
+    # Trainer.fit four times and train_ch3 twice: six figures, all from rank 0's process
+    assert len(figures) == 6
     assert all(name.startswith(f"progress-{rank0['pid']}-") for name in figures), figures
 
 
