@@ -42,8 +42,10 @@ _EXPORTS = {
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved",
-               "kaggle_house", "live", "batched", *_EXPORTS}
+_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "kaggle_house", "live",
+               *_EXPORTS}
+# Old names of modules that moved: d2l.batched is d2l.house_prices.batched.
+_MOVED = {"house_prices_improved": "house_prices.improved", "batched": "house_prices.batched"}
 
 # The libraries the book's cells reach through d2l (``d2l.plt.show()``, ``d2l.np``, ...),
 # imported on first use like everything else here.
@@ -60,6 +62,8 @@ def __getattr__(name):
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _MOVED:
+        return importlib.import_module(f"{__name__}.{_MOVED[name]}")
     if name in _LIBRARY_ALIASES:
         value = importlib.import_module(_LIBRARY_ALIASES[name])
         globals()[name] = value
@@ -68,4 +72,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted({*globals(), *__all__, *_SUBMODULES, *_LIBRARY_ALIASES})
+    return sorted({*globals(), *__all__, *_SUBMODULES, *_MOVED, *_LIBRARY_ALIASES})

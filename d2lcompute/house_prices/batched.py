@@ -3,41 +3,40 @@
 Fold by fold, each mini-batch step of a small net is a tiny matmul, and the Python around it
 costs more than the maths. Stacking the k folds' weights along a new first dimension makes each
 step one batched matmul (``torch.baddbmm``), with Adam run per fold so that every fold follows
-the trajectory it would follow alone. ``house_prices.k_fold`` and the improved recipe use it.
+the trajectory it would follow alone. Both recipes' ``k_fold`` use it: the book's trains its k
+folds together, the improved one its k folds times its seeds.
 
 Supports ``nn.Sequential`` nets of ``nn.Linear`` (with bias), ``nn.ReLU`` and ``nn.Dropout``.
 """
 
-import contextlib
 import math
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_int, check_lr, check_number
 from d2lcompute.errors import DivergenceError
 
 
-@contextlib.contextmanager
-def seeded(seed, device):
-    """Inside the block torch is seeded with ``seed`` (when given; its global state comes back
-    afterwards). Yields ``generators(n)``, which draws n shuffle generators from that state."""
-    if seed is not None:
-        check_int("seed", seed, min_value=0)
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices, enabled=seed is not None):
-        if seed is not None:
-            torch.manual_seed(seed)
-        yield lambda n: [torch.Generator().manual_seed(int(s)) for s in torch.randint(2**62, (n,))]
-
-
-def fit_batched(nets, X, y, train_rows, num_epochs, learning_rate, weight_decay, batch_size,
-                generators, on_epoch, patience=None, name=lambda m: f"batched net {m}"):
+def fit_batched(
+    nets,
+    X,
+    y,
+    train_rows,
+    num_epochs,
+    learning_rate,
+    weight_decay,
+    batch_size,
+    generators,
+    on_epoch,
+    patience=None,
+    name=lambda m: f"batched net {m}",
+):
     """Train ``M = len(nets)`` same-shaped nets at once, each on its own rows; Adam, squared error.
 
     Net m sees rows ``train_rows[m]`` of ``X`` (shared) or of ``X[m]``, shuffled by
-    ``generators[m]`` exactly as ``house_prices.train`` shuffles. The nets' weights are stacked along a new
+    ``generators[m]`` exactly as ``book.train`` shuffles. The nets' weights are stacked along a new
     first dimension and each step is one batched matmul. Adam runs per net, with its own step
     count: a net whose rows ran out this epoch (sizes may differ) sits the step out, so each net
     follows the trajectory ``train`` would give it. The trained weights go back into ``nets``.
@@ -75,8 +74,8 @@ def fit_batched(nets, X, y, train_rows, num_epochs, learning_rate, weight_decay,
         order = torch.zeros(M, max(steps) * batch_size, dtype=torch.long)
         weight = torch.zeros(M, max(steps) * batch_size)  # 1/size of the net's batch; 0 = padding
         for m, rows in enumerate(train_rows):
-            order[m, :sizes[m]] = rows.cpu()[torch.randperm(sizes[m], generator=generators[m])]
-            weight[m, :sizes[m]] = 1
+            order[m, : sizes[m]] = rows.cpu()[torch.randperm(sizes[m], generator=generators[m])]
+            weight[m, : sizes[m]] = 1
         per_batch = weight.unflatten(1, (-1, batch_size)).sum(2).clamp(min=1)  # (M, steps)
         weight /= per_batch.repeat_interleave(batch_size, 1)
         order, weight = order.to(X.device), weight.to(X.device)
@@ -114,21 +113,34 @@ def fit_batched(nets, X, y, train_rows, num_epochs, learning_rate, weight_decay,
     _unstack(layers, best if early_stopping else params, nets)
 
 
+def check_hyper(num_epochs, learning_rate, weight_decay, batch_size):
+    """Check the four hyper-parameters of both recipes; ``learning_rate`` is finite and > 0."""
+    check_int("num_epochs", num_epochs, min_value=1)
+    check_lr(learning_rate, "learning_rate")
+    check_number("weight_decay", weight_decay, min_value=0, max_value=math.inf)
+    check_int("batch_size", batch_size, min_value=1)
+
+
 def _check_arguments(nets, X, y, train_rows, generators):
     M = len(nets)
     if M == 0 or len(train_rows) != M or len(generators) != M:
-        raise ValueError(f"fit_batched needs one entry per net in train_rows and generators, got "
-                         f"{M} nets, {len(train_rows)} train_rows, {len(generators)} generators")
+        raise ValueError(
+            f"fit_batched needs one entry per net in train_rows and generators, got "
+            f"{M} nets, {len(train_rows)} train_rows, {len(generators)} generators"
+        )
     if X.dim() not in (2, 3) or (X.dim() == 3 and len(X) != M):
-        raise ValueError(f"X must be (n, d) or (M, n, d) with M = {M} nets, got shape "
-                         f"{tuple(X.shape)}")
+        raise ValueError(
+            f"X must be (n, d) or (M, n, d) with M = {M} nets, got shape {tuple(X.shape)}"
+        )
     if y.dim() != 2 or len(y) != X.shape[-2]:
-        raise ValueError(f"y must be (n, out) with n = {X.shape[-2]} rows of X, got shape "
-                         f"{tuple(y.shape)}")
+        raise ValueError(
+            f"y must be (n, out) with n = {X.shape[-2]} rows of X, got shape {tuple(y.shape)}"
+        )
     empty = [m for m, rows in enumerate(train_rows) if len(rows) == 0]
     if empty:
-        raise ValueError(f"every net needs training rows; net(s) {empty} have none (fewer "
-                         f"rows than folds?)")
+        raise ValueError(
+            f"every net needs training rows; net(s) {empty} have none (fewer rows than folds?)"
+        )
 
 
 def _check_finite(losses, epoch, last_loss, name):
@@ -146,8 +158,9 @@ def _check_finite(losses, epoch, last_loss, name):
             last_loss[m] = moved[-1]
 
 
-def _adam_step(params, grads, moments, count, moving, lr, weight_decay, betas=(0.9, 0.999),
-               eps=1e-8):
+def _adam_step(
+    params, grads, moments, count, moving, lr, weight_decay, betas=(0.9, 0.999), eps=1e-8
+):
     """One ``torch.optim.Adam`` step (same formulas) per net; ``moving[m]``: does net m step."""
     mask = None if all(moving) else torch.tensor(moving, device=count.device).view(-1, 1, 1)
     count += 1 if mask is None else mask
@@ -185,8 +198,10 @@ def _stack(nets):
         elif isinstance(first, (nn.ReLU, nn.Dropout)):
             layers.append((first,))
         else:
-            raise TypeError(f"batched k-fold training supports nn.Linear (with bias), nn.ReLU and "
-                            f"nn.Dropout layers, got {type(first).__name__}; pass batched=False")
+            raise TypeError(
+                f"batched k-fold training supports nn.Linear (with bias), nn.ReLU and "
+                f"nn.Dropout layers, got {type(first).__name__}; pass batched=False"
+            )
     return layers
 
 
