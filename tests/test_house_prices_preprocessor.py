@@ -91,3 +91,22 @@ def test_preprocessor_refuses_one_column_name_as_a_string():
         r"got categorical='MSSubClass'.*\('MSSubClass',\)",
     ):
         hp.preprocessor.Preprocessor(categorical="MSSubClass")
+
+
+def test_added_features_are_row_sums_and_ages(kaggle):
+    train_data, _ = kaggle
+    before = train_data.copy()
+    added = hp.preprocessor.add_features(hp.data.features(train_data))
+    pd.testing.assert_frame_equal(train_data, before)  # a copy, not the caller's frame
+    # Id 1: 856 sq ft of basement, 856 + 854 above; 2 full, 1 half and 1 basement bath
+    assert added["TotalSF"][0] == 856 + 856 + 854 and added["TotalPorchSF"][0] == 61
+    assert added["TotalBath"][0] == 2 + 0.5 + 1
+    assert added["Age"][0] == 2008 - 2003 and added["RemodAge"][0] == 2008 - 2003
+    assert added.shape == (1460, 79 + 5)
+    # on the rows alone: a row's features do not depend on the others
+    pd.testing.assert_frame_equal(
+        hp.preprocessor.add_features(hp.data.features(train_data[5:9])), added[5:9]
+    )
+    # a frame without the source columns gets nothing added
+    small = pd.DataFrame({"LotArea": [1.0]})
+    pd.testing.assert_frame_equal(hp.preprocessor.add_features(small), small)

@@ -1,6 +1,7 @@
 """house_prices.recipes: both recipes behind one interface, as the command runs them."""
 
 import dataclasses
+import inspect
 import subprocess
 import sys
 
@@ -44,6 +45,11 @@ def test_recipes_hold_their_documented_defaults():
     assert improved.hyper == (300, 1e-3, 0.01, 64)
     assert "--epochs 100 --lr 5 --weight-decay 0 --batch-size 64" in book.describe()
     assert dataclasses.replace(book, num_epochs=3).hyper == (3, 5.0, 0.0, 64)
+    # the recipe's defaults are the improved functions' defaults: they cannot drift apart
+    for function in (hp.improved.k_fold, hp.improved.train_and_pred):
+        defaults = inspect.signature(function).parameters
+        names = ["num_epochs", "learning_rate", "weight_decay", "batch_size"]
+        assert tuple(defaults[name].default for name in names) == improved.hyper
 
 
 @pytest.mark.parametrize("name", ["book", "improved"])

@@ -4,12 +4,18 @@ Each change answers one of the section's exercises or one of its weak spots:
 
 - preprocessing is fitted on the training fold only (``preprocessor.Preprocessor``) and then
   applied to the validation and test rows; the book's statistics also see the rows it scores;
+- whole-house features are added row by row (total floor area, bathrooms, age at sale), and
+  standardised values are clipped to ±2.5 training standard deviations;
 - the target is ``log1p(SalePrice)``, so the squared error is the competition's metric;
 - the two huge, cheap houses the data's author advises dropping leave the training rows (they
   are still scored when they fall in the validation fold);
 - the model is an MLP with dropout and weight decay, stopped early on a slice held out of the
-  training fold (never the fold it is scored on), averaged over a few seeds and blended with a
-  ridge regression on the same features.
+  training fold (never the fold it is scored on), averaged over a few seeds and blended half
+  and half with a lasso on the same features, its penalty chosen by cross-validation inside
+  the training fold.
+
+5-fold valid log-RMSE on the Kaggle data, seed 0: 0.1192 (the MLPs alone 0.1227, the lasso
+alone 0.1190; the book's recipe 0.1706). Before the lasso and the added features: 0.1222.
 
 Scores use the book's log-RMSE (``folds.log_rmse_of``), so the two recipes compare directly.
 The folds and seeds train together as one batched model (``batched.fit_batched``).
@@ -35,7 +41,11 @@ from d2lcompute.house_prices.data import (
     write_submission,
 )
 from d2lcompute.house_prices.folds import KFoldResult, k_folds, log_rmse_of
-from d2lcompute.house_prices.preprocessor import Preprocessor, is_outlier
+from d2lcompute.house_prices.preprocessor import Preprocessor, add_features, is_outlier
+
+# The lasso penalties tried on each training fold; its own 5-fold split picks one (0.0005 or
+# 0.0007 on the Kaggle folds). Standardised features: one unit is one standard deviation.
+ALPHAS = (2e-4, 3e-4, 5e-4, 7e-4, 1e-3, 1.5e-3)
 
 
 def get_k_fold_data(k, i, train_data, **preprocessor_args):
@@ -78,7 +88,7 @@ def k_fold(
     """k-fold cross-validation of the improved recipe on the raw ``train_data`` DataFrame.
 
     Each fold fits its own ``Preprocessor`` on its training rows, trains ``num_seeds`` MLPs
-    (each stopped early on its own random ``holdout`` of those rows) and a ridge regression, and
+    (each stopped early on its own random ``holdout`` of those rows) and a lasso, and
     scores the blend on the validation fold. ``options`` are ``train_and_pred``'s; ``callback``
     is called as ``callback(fold, epoch, train_l, valid_l)``.
 
@@ -113,7 +123,8 @@ def train_and_pred(
 
     Keyword options, all with defaults: ``num_hiddens`` (64), ``dropout`` (0.5), ``patience``
     (30 epochs without improvement on the holdout), ``num_seeds`` (3), ``holdout`` (0.15),
-    ``ridge_weight`` (0.5, 0 for the MLPs alone), ``ridge_lambda`` (10.0), ``clip`` (3.0),
+    ``linear_weight`` (0.5, 0 for the MLPs alone), ``alphas`` (``ALPHAS``, the lasso penalties
+    tried), ``clip`` (2.5),
     ``skew_threshold`` (0.75), ``seed`` (0), ``device`` (the CPU),
     ``callback(0, epoch, train_l, None)``, as ``k_fold``'s for one fold.
 
@@ -146,9 +157,9 @@ def _run(
     patience=30,
     num_seeds=3,
     holdout=0.15,
-    ridge_weight=0.5,
-    ridge_lambda=10.0,
-    clip=3.0,
+    linear_weight=0.5,
+    alphas=ALPHAS,
+    clip=2.5,
     skew_threshold=0.75,
     seed=0,
     device=None,
@@ -161,9 +172,9 @@ def _run(
     num_seeds = check_int("num_seeds", num_seeds, min_value=1)
     patience = check_int("patience", patience, min_value=1)
     holdout = check_number("holdout", holdout, min_value=0.01, max_value=0.5)
-    ridge_weight = check_probability("ridge_weight", ridge_weight)
-    ridge_lambda = check_number("ridge_lambda", ridge_lambda, min_value=0)
-    k, n, columns, price = len(folds), len(data), features(data), prices(data)
+    linear_weight = check_probability("linear_weight", linear_weight)
+    alphas = [check_number("alphas", a, above=0) for a in alphas]
+    k, n, columns, price = len(folds), len(data), add_features(features(data)), prices(data)
     y = torch.log1p(price).float()[:, None]  # the target; NaN for rows without a price
     scored = not torch.isnan(price[folds[0][1]]).any()  # valid rows with prices: k-fold
     device = torch.device("cpu" if device is None else device)
@@ -173,12 +184,12 @@ def _run(
         # randomness its nets' initialisation uses) cannot change another fold's draws
         splits, shuffles = _seeding.generators(k * num_seeds), _seeding.generators(k * num_seeds)
         dropout_seed = int(torch.randint(2**62, ()))
-        X, ridge, train_rows, stop_rows = [], [], [], []
+        X, linear, train_rows, stop_rows = [], [], [], []
         for i, (fold_rows, _) in enumerate(folds):
             prep = Preprocessor(skew_threshold, clip).fit(columns.iloc[fold_rows.numpy()])
             X.append(prep.transform(columns))
             rows = fold_rows[~outlier[fold_rows]]
-            ridge.append(fit_ridge(X[-1], y, rows, ridge_lambda))
+            linear.append(fit_lasso(X[-1], y, rows, alphas))
             for g in splits[i * num_seeds : (i + 1) * num_seeds]:  # each seed its own holdout
                 shuffled = rows[torch.randperm(len(rows), generator=g)]
                 cut = max(1, round(holdout * len(rows)))
@@ -191,7 +202,7 @@ def _run(
             for m, rows in enumerate(train_rows)
         ]
         X = torch.stack([nn.functional.pad(x, (0, d - x.shape[1])) for x in X])
-        ridge = torch.stack(ridge)  # (k, n)
+        linear = torch.stack(linear)  # (k, n)
         curves = {"train": [[] for _ in range(k)], "valid": [[] for _ in range(k)]}
         best = {
             "loss": torch.full((k * num_seeds,), float("inf")),
@@ -199,7 +210,8 @@ def _run(
         }
 
         def blend(preds):  # (k * num_seeds, n) MLP predictions -> (k, n)
-            return (1 - ridge_weight) * preds.view(k, num_seeds, n).mean(1) + ridge_weight * ridge
+            mlp = preds.view(k, num_seeds, n).mean(1)
+            return (1 - linear_weight) * mlp + linear_weight * linear
 
         def scores(fold_preds, fold_rows):  # the log-RMSE of log1p predictions, in float64
             return log_rmse_of(torch.expm1(fold_preds[fold_rows].double()), price[fold_rows])
@@ -251,14 +263,42 @@ def _run(
     return KFoldResult(curves["train"], curves["valid"], train_scores, valid_scores), preds
 
 
-def fit_ridge(X, y, rows, lam):
-    """Ridge regression of ``y`` on ``X`` fitted on ``rows`` (unpenalised intercept): the
-    predictions for all rows, ``(n,)``."""
-    A = torch.cat([X, torch.ones(len(X), 1)], 1).double()
-    penalty = torch.eye(A.shape[1], dtype=A.dtype) * lam
-    penalty[-1, -1] = 0
-    coef = torch.linalg.solve(A[rows].T @ A[rows] + penalty, A[rows].T @ y[rows].double())
-    return (A @ coef)[:, 0].float()
+def fit_lasso(X, y, rows, alphas=ALPHAS, k=5, num_steps=1000):
+    """Lasso regression of ``y`` on ``X`` fitted on ``rows``, its penalty chosen among
+    ``alphas`` by k-fold cross-validation on those rows only: the predictions for all rows.
+
+    Minimises ``mean((y - b - X w)^2) / 2 + alpha * |w|_1`` (unpenalised intercept ``b``) by
+    FISTA, for every alpha and every split at once: each step is one batched matmul with the
+    splits' ``(d, d)`` Gram matrices. The lasso drops the one-hot columns that say little,
+    which a ridge regression cannot: 0.119 valid log-RMSE alone on the Kaggle folds, the
+    ridge 0.123.
+
+    Shape:
+        - X: ``(n, d)``, y: ``(n, 1)``, rows: ``(r,)``; returns ``(n,)``.
+    """
+    X, y = X.double(), y[:, 0].double()
+    splits = [(rows[t], rows[v]) for t, v in k_folds(k, len(rows))] + [(rows, rows[:0])]
+    mean = torch.stack([X[t].mean(0) for t, _ in splits])  # (k + 1, d)
+    offset = torch.stack([y[t].mean() for t, _ in splits])  # (k + 1,)
+    A = [X[t] - mu for (t, _), mu in zip(splits, mean)]
+    gram = torch.stack([a.T @ a / len(a) for a in A])  # (k + 1, d, d)
+    corr = torch.stack([a.T @ (y[t] - b) / len(a) for a, (t, _), b in zip(A, splits, offset)])
+    step = 1 / torch.linalg.eigvalsh(gram)[:, -1, None, None]  # 1 / Lipschitz constant
+    threshold = step * torch.tensor(alphas, dtype=X.dtype)[None, :, None]
+    w = z = torch.zeros(len(splits), len(alphas), X.shape[1], dtype=X.dtype)  # (k + 1, a, d)
+    t = 1.0
+    for _ in range(num_steps):
+        w_next = z - step * (z @ gram - corr[:, None])  # gram is symmetric
+        w_next = torch.sign(w_next) * (w_next.abs() - threshold).clamp(min=0)
+        t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        z = w_next + (t - 1) / t_next * (w_next - w)
+        w, t = w_next, t_next
+    errors = sum(
+        (((X[v] - mu) @ w_i.T + b - y[v, None]) ** 2).sum(0)
+        for (_, v), mu, w_i, b in zip(splits[:-1], mean[:-1], w[:-1], offset[:-1])
+    )  # (a,)
+    best = int(torch.argmin(errors))
+    return ((X - mean[-1]) @ w[-1, best] + offset[-1]).float()
 
 
 def _init_net(in_features, d, mean, num_hiddens, dropout):

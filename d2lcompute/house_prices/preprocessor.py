@@ -2,8 +2,9 @@
 
 ``Preprocessor`` learns every statistic (means, stds, fill values, category lists, which
 columns to log) from the rows it is fitted on and applies them to any rows, so that in k-fold
-cross-validation nothing about the validation fold leaks into its training. ``is_outlier``
-marks the training rows the recipe leaves out.
+cross-validation nothing about the validation fold leaks into its training. ``add_features``
+adds columns computed row by row (no statistics, so nothing to leak), and ``is_outlier`` marks
+the training rows the recipe leaves out.
 """
 
 import numpy as np
@@ -14,6 +15,39 @@ from d2lcompute.house_prices.data import short_list
 
 # MSSubClass is a code for the kind of dwelling (20 = one storey 1946 and newer, ...), not a size.
 CATEGORICAL = ("MSSubClass",)
+
+
+# Columns summed into one feature: a buyer prices the whole house, not each floor or porch.
+SUMS = {
+    "TotalSF": ("TotalBsmtSF", "1stFlrSF", "2ndFlrSF"),
+    "TotalPorchSF": ("OpenPorchSF", "EnclosedPorch", "3SsnPorch", "ScreenPorch", "WoodDeckSF"),
+}
+# Age at sale; the years themselves say less once the sale year is known.
+AGES = {"Age": "YearBuilt", "RemodAge": "YearRemodAdd"}
+
+
+def add_features(features):
+    """``features`` with whole-house features added: total floor and porch area, the number of
+    bathrooms (half baths count half) and the age at sale, before and after remodelling.
+
+    Each is computed within its row from the Kaggle columns (missing counts as 0), so it uses no
+    statistic of other rows; a feature whose columns are absent is left out. Lasso and ridge
+    cannot build sums of columns on their own, and the log of a sum is not a sum of logs.
+
+    Shape:
+        - features: ``(n, 79)`` for the Kaggle data; returns ``(n, 84)``.
+    """
+    features = features.copy()
+    for name, columns in SUMS.items():
+        if all(c in features.columns for c in columns):
+            features[name] = features[list(columns)].fillna(0).sum(axis=1)
+    baths = {"FullBath": 1, "HalfBath": 0.5, "BsmtFullBath": 1, "BsmtHalfBath": 0.5}
+    if all(c in features.columns for c in baths):
+        features["TotalBath"] = sum(w * features[c].fillna(0) for c, w in baths.items())
+    for name, year in AGES.items():
+        if {year, "YrSold"} <= set(features.columns):
+            features[name] = features["YrSold"] - features[year]
+    return features
 
 
 class Preprocessor:
