@@ -137,6 +137,7 @@ def test_lasso_meets_its_optimality_conditions_and_picks_a_penalty_by_inner_fold
         ("holdout", 0.9, "holdout must be <= 0.5"),
         ("linear_weight", 2, r"linear_weight must be a probability in \[0, 1\]"),
         ("alphas", [0.1, 0], "alphas must be > 0, got alphas=0"),
+        ("alphas", [], r"alphas must hold at least one lasso penalty, got alphas=\[\]"),
         ("dropout", 1.5, r"dropout must be a probability in \[0, 1\]"),
         ("patience", 0, "patience must be >= 1"),
     ],

@@ -53,7 +53,8 @@ def fit_batched(
         - X: ``(n, d)`` or ``(M, n, d)``; y: ``(n, out)``.
     """
     _check_arguments(nets, X, y, train_rows, generators)
-    batch_size = check_int("batch_size", batch_size, min_value=1)
+    hyper = check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
+    num_epochs, learning_rate, weight_decay, batch_size = hyper
     # one batch holds every row already; a larger size would only allocate padding
     batch_size = min(batch_size, max(len(rows) for rows in train_rows))
     M, n = len(nets), X.shape[-2]
@@ -114,11 +115,17 @@ def fit_batched(
 
 
 def check_hyper(num_epochs, learning_rate, weight_decay, batch_size):
-    """Check the four hyper-parameters of both recipes; ``learning_rate`` is finite and > 0."""
-    check_int("num_epochs", num_epochs, min_value=1)
-    check_lr(learning_rate, "learning_rate")
-    check_number("weight_decay", weight_decay, min_value=0, max_value=math.inf)
-    check_int("batch_size", batch_size, min_value=1)
+    """The four hyper-parameters of both recipes, checked: ``learning_rate`` is finite and > 0.
+
+    Returns:
+        ``(num_epochs, learning_rate, weight_decay, batch_size)``.
+    """
+    return (
+        check_int("num_epochs", num_epochs, min_value=1),
+        check_lr(learning_rate, "learning_rate"),
+        check_number("weight_decay", weight_decay, min_value=0, max_value=math.inf),
+        check_int("batch_size", batch_size, min_value=1),
+    )
 
 
 def _check_arguments(nets, X, y, train_rows, generators):

@@ -198,7 +198,7 @@ def k_fold(
     """
     _check_pair("", X_train, y_train)
     folds = [(t.to(X_train.device), v.to(X_train.device)) for t, v in k_folds(k, len(X_train))]
-    check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
+    hyper = check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
     curves = [([], []) for _ in range(k)]  # per fold: train, valid log-RMSE by epoch
     with _seeding.seeded(seed, X_train.device):
         nets = [get_net(X_train.shape[1]).to(X_train.device) for _ in range(k)]
@@ -209,16 +209,9 @@ def k_fold(
                 def record(epoch, train_l, valid_l, i=i):
                     callback(i, epoch, train_l, valid_l)
 
-                curves[i] = train(
-                    net,
-                    *get_k_fold_data(k, i, X_train, y_train),
-                    num_epochs,
-                    learning_rate,
-                    weight_decay,
-                    batch_size,
-                    generator=shuffles[i],
-                    callback=None if callback is None else record,
-                )
+                data = get_k_fold_data(k, i, X_train, y_train)
+                progress = None if callback is None else record
+                curves[i] = train(net, *data, *hyper, generator=shuffles[i], callback=progress)
         else:
 
             def record(epoch, preds):  # preds: (k, n, 1) prices
@@ -230,19 +223,8 @@ def k_fold(
                     if callback is not None:
                         callback(i, epoch, t, v)
 
-            fit_batched(
-                nets,
-                X_train,
-                y_train,
-                [t for t, _ in folds],
-                num_epochs,
-                learning_rate,
-                weight_decay,
-                batch_size,
-                shuffles,
-                record,
-                name=lambda m: f"house-price training of fold {m + 1}",
-            )
+            train_rows = [t for t, _ in folds]
+            fit_batched(nets, X_train, y_train, train_rows, *hyper, shuffles, record, name=_fold)
     train_ls, valid_ls = [c[0] for c in curves], [c[1] for c in curves]
     return KFoldResult(train_ls, valid_ls, [c[-1] for c in train_ls], [c[-1] for c in valid_ls])
 
@@ -295,6 +277,10 @@ def train_and_pred(
         preds = net(test_features).reshape(-1).cpu().numpy()
     write_submission(test_data["Id"], preds, path)
     return train_ls
+
+
+def _fold(m):
+    return f"house-price training of fold {m + 1}"
 
 
 def _check_epoch_losses(losses, epoch, last_loss, what="house-price training"):

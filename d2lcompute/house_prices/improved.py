@@ -168,7 +168,9 @@ def _run(
     """Train the recipe once per ``(train_rows, valid_rows)`` fold over the rows of ``data``
     (valid rows may lack SalePrice: test rows, then not scored): the ``KFoldResult`` and the
     blended log1p predictions, ``(len(folds), n)``."""
-    check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
+    hyper = check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
+    if len(alphas) == 0:
+        raise ValueError(f"alphas must hold at least one lasso penalty, got alphas={alphas!r}")
     num_seeds = check_int("num_seeds", num_seeds, min_value=1)
     patience = check_int("patience", patience, min_value=1)
     holdout = check_number("holdout", holdout, min_value=0.01, max_value=0.5)
@@ -245,10 +247,7 @@ def _run(
             X.repeat_interleave(num_seeds, 0).to(device),
             y.nan_to_num().to(device),
             train_rows,
-            num_epochs,
-            learning_rate,
-            weight_decay,
-            batch_size,
+            *hyper,
             shuffles,
             record,
             patience=patience,
