@@ -40,7 +40,7 @@ def add_arguments(parser):
         "--recipe",
         choices=list(RECIPES),
         default="improved",
-        help="; ".join(recipe.describe() for recipe in RECIPES.values()),
+        help=" ".join(recipe.describe() for recipe in RECIPES.values()),
     )
     add_options(
         parser,
