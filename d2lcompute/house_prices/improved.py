@@ -176,7 +176,7 @@ def _run(
     holdout = check_number("holdout", holdout, min_value=0.01, max_value=0.5)
     linear_weight = check_probability("linear_weight", linear_weight)
     alphas = [check_number("alphas", a, above=0) for a in alphas]
-    k, n, columns, price = len(folds), len(data), add_features(features(data)), prices(data)
+    k, n, price = len(folds), len(data), prices(data)
     y = torch.log1p(price).float()[:, None]  # the target; NaN for rows without a price
     scored = not torch.isnan(price[folds[0][1]]).any()  # valid rows with prices: k-fold
     device = torch.device("cpu" if device is None else device)
@@ -186,12 +186,12 @@ def _run(
         # randomness its nets' initialisation uses) cannot change another fold's draws
         splits, shuffles = _seeding.generators(k * num_seeds), _seeding.generators(k * num_seeds)
         dropout_seed = int(torch.randint(2**62, ()))
-        X, linear, train_rows, stop_rows = [], [], [], []
+        X, linear = zip(
+            *(_fit_fold(data, fold_rows, y, alphas, clip, skew_threshold) for fold_rows, _ in folds)
+        )
+        train_rows, stop_rows = [], []  # per MLP: (fold i, seed j) is MLP i * num_seeds + j
         for i, (fold_rows, _) in enumerate(folds):
-            prep = Preprocessor(skew_threshold, clip).fit(columns.iloc[fold_rows.numpy()])
-            X.append(prep.transform(columns))
             rows = fold_rows[~outlier[fold_rows]]
-            linear.append(fit_lasso(X[-1], y, rows, alphas))
             for g in splits[i * num_seeds : (i + 1) * num_seeds]:  # each seed its own holdout
                 shuffled = rows[torch.randperm(len(rows), generator=g)]
                 cut = max(1, round(holdout * len(rows)))
@@ -260,6 +260,16 @@ def _run(
     train_scores = [scores(p, t) for p, (t, _) in zip(preds, folds)]
     valid_scores = [scores(p, v) if scored else None for p, (_, v) in zip(preds, folds)]
     return KFoldResult(curves["train"], curves["valid"], train_scores, valid_scores), preds
+
+
+def _fit_fold(data, fold_rows, y, alphas, clip, skew_threshold):
+    """One fold's features for all rows of ``data``, ``(n, d)``, and its lasso's predictions,
+    ``(n,)``: the preprocessing fitted on ``fold_rows``, the lasso on them less the outliers."""
+    columns = add_features(features(data))
+    prep = Preprocessor(skew_threshold, clip).fit(columns.iloc[fold_rows.numpy()])
+    X = prep.transform(columns)
+    rows = fold_rows[~torch.tensor(is_outlier(data))[fold_rows]]
+    return X, fit_lasso(X, y, rows, alphas)
 
 
 def fit_lasso(X, y, rows, alphas=ALPHAS, k=5, num_steps=1000):
