@@ -7,7 +7,8 @@ each using only those above it:
 - ``data``: reading the CSVs, checking them, writing ``submission.csv``;
 - ``folds``: the k folds, the log-RMSE score, ``KFoldResult``;
 - ``batched``: training k models (folds, seeds) at once as one batched model;
-- ``book``: the section's recipe; ``preprocessor`` and ``improved``: the improved recipe;
+- ``book``: the section's recipe; ``preprocessor``, ``lasso`` and ``improved``: the improved
+  recipe;
 - ``recipes``: both recipes behind one interface (``RECIPES``), as the command runs them.
 
 Names load on first use, as in the package's ``__init__``: the command line reads ``RECIPES``
@@ -41,7 +42,7 @@ _EXPORTS = {
     "recipes": ["Recipe", "RECIPES", "Prepared"],
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = {*_EXPORTS, "preprocessor", "improved"}
+_SUBMODULES = {*_EXPORTS, "preprocessor", "lasso", "improved"}
 
 __all__ = sorted(_NAME_TO_MODULE)  # noqa: PLE0605 (built from the table above)
 
