@@ -28,7 +28,9 @@ def _book_get_k_fold_data(k, i, X, y):
 @pytest.mark.parametrize("i", range(5))
 def test_get_k_fold_data_matches_the_book_when_n_divides(i):
     X, y = synthetic(20)
-    for got, expected in zip(hp.get_k_fold_data(5, i, X, y), _book_get_k_fold_data(5, i, X, y)):
+    for got, expected in zip(
+        hp.get_k_fold_data(5, i, X, y), _book_get_k_fold_data(5, i, X, y), strict=True
+    ):
         assert torch.equal(got, expected)
 
 

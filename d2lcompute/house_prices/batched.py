@@ -92,7 +92,7 @@ def fit_batched(
             # is, for each net, the gradient of its own loss
             per_net = (squared * weight[:, batch]).sum(1)  # (M,)
             grads = torch.autograd.grad(per_net.sum(), params)
-            moving = [a and step < s for a, s in zip(active, steps)]
+            moving = [a and step < s for a, s in zip(active, steps, strict=True)]
             _adam_step(params, grads, moments, count, moving, learning_rate, weight_decay)
             losses[step] = torch.where(torch.tensor(moving, device=X.device), per_net.detach(), 0)
         _check_finite(losses, epoch, last_loss, name)
@@ -105,10 +105,15 @@ def fit_batched(
             improved = on_epoch(epoch, preds)
         if improved is not None:
             early_stopping = True
-            for p, kept in zip(params, best):
+            for p, kept in zip(params, best, strict=True):
                 kept.copy_(torch.where(improved.to(p.device).view(M, 1, 1), p.detach(), kept))
-            since_best = [0 if i else s + 1 for i, s in zip(improved.tolist(), since_best)]
-            active = [a and (patience is None or s < patience) for a, s in zip(active, since_best)]
+            since_best = [
+                0 if i else s + 1 for i, s in zip(improved.tolist(), since_best, strict=True)
+            ]
+            active = [
+                a and (patience is None or s < patience)
+                for a, s in zip(active, since_best, strict=True)
+            ]
             if not any(active):
                 break
     _unstack(layers, best if early_stopping else params, nets)
@@ -176,7 +181,7 @@ def _adam_step(
     step_size = (lr / (1 - betas[0] ** count.clamp(min=1))).to(params[0].dtype)
     bias_correction2_sqrt = (1 - betas[1] ** count.clamp(min=1)).sqrt().to(params[0].dtype)
     with torch.no_grad():
-        for p, grad, (exp_avg, exp_avg_sq) in zip(params, grads, moments):
+        for p, grad, (exp_avg, exp_avg_sq) in zip(params, grads, moments, strict=True):
             if weight_decay:
                 grad = grad.add(p, alpha=weight_decay)
             new_avg = exp_avg.lerp(grad, 1 - betas[0])
@@ -196,7 +201,7 @@ def _stack(nets):
     ``W`` ``(M, out, in)`` and ``b`` ``(M, out, 1)``, fresh leaves that require gradients."""
     per_net = [list(net) if isinstance(net, nn.Sequential) else [net] for net in nets]
     layers = []
-    for group in zip(*per_net):
+    for group in zip(*per_net, strict=True):
         first = group[0]
         if isinstance(first, nn.Linear) and first.bias is not None:
             W = torch.stack([layer.weight.detach() for layer in group]).requires_grad_()

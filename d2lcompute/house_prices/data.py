@@ -199,7 +199,9 @@ def _check_numeric_column(column, train_data, test_data):
     kinds = [pd.api.types.is_numeric_dtype(frame[column]) for _, frame in frames]
     if all(kinds):
         return
-    kinds = [kind and frame[column].notna().any() for kind, (_, frame) in zip(kinds, frames)]
+    kinds = [
+        kind and frame[column].notna().any() for kind, (_, frame) in zip(kinds, frames, strict=True)
+    ]
     strays = [
         frame[column].notna() & pd.to_numeric(frame[column], errors="coerce").isna()
         for _, frame in frames
@@ -208,7 +210,7 @@ def _check_numeric_column(column, train_data, test_data):
     # a column of numbers with a few words in it is a numeric column with typos, which one-hot
     # encoding would turn into a feature per distinct number
     if any(kinds) or numbers > sum(map(sum, strays)):
-        for (name, frame), stray in zip(frames, strays):
+        for (name, frame), stray in zip(frames, strays, strict=True):
             if stray.any():
                 row = frame[stray.to_numpy()].iloc[0]
                 raise DataError(

@@ -129,7 +129,7 @@ class KFoldResult:
         lines = [f"{'fold':>4}  {'train log-RMSE':>14}  {'valid log-RMSE':>14}"]
         folds = range(1, len(self.train_scores) + 1)
         rows = [
-            *zip(folds, self.train_scores, self.valid_scores),
+            *zip(folds, self.train_scores, self.valid_scores, strict=True),
             ("mean", self.train_l, self.valid_l),
         ]
         lines += [f"{fold:>4}  {t:>14.6f}  {v:>14.6f}" for fold, t, v in rows]

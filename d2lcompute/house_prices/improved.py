@@ -184,7 +184,11 @@ def _run(
         splits, shuffles = _seeding.generators(k * num_seeds), _seeding.generators(k * num_seeds)
         dropout_seed = int(torch.randint(2**62, ()))
         X, linear = zip(
-            *(_fit_fold(data, fold_rows, y, alphas, clip, skew_threshold) for fold_rows, _ in folds)
+            *(
+                _fit_fold(data, fold_rows, y, alphas, clip, skew_threshold)
+                for fold_rows, _ in folds
+            ),
+            strict=True,
         )
         train_rows, stop_rows = [], []  # per MLP: (fold i, seed j) is MLP i * num_seeds + j
         for i, (fold_rows, _) in enumerate(folds):
@@ -223,7 +227,9 @@ def _run(
             improved = loss < best["loss"]
             best["loss"] = torch.where(improved, loss, best["loss"])
             best["preds"] = torch.where(improved[:, None], preds, best["preds"])
-            for i, (fold_preds, (fold_rows, valid_rows)) in enumerate(zip(blend(preds), folds)):
+            for i, (fold_preds, (fold_rows, valid_rows)) in enumerate(
+                zip(blend(preds), folds, strict=True)
+            ):
                 t = scores(fold_preds, fold_rows)
                 v = scores(fold_preds, valid_rows) if scored else None
                 if math.isinf(t) or (v is not None and math.isinf(v)):  # prices overflow
@@ -254,8 +260,10 @@ def _run(
             ),
         )
     preds = blend(best["preds"])
-    train_scores = [scores(p, t) for p, (t, _) in zip(preds, folds)]
-    valid_scores = [scores(p, v) if scored else None for p, (_, v) in zip(preds, folds)]
+    train_scores = [scores(p, t) for p, (t, _) in zip(preds, folds, strict=True)]
+    valid_scores = [
+        scores(p, v) if scored else None for p, (_, v) in zip(preds, folds, strict=True)
+    ]
     return KFoldResult(curves["train"], curves["valid"], train_scores, valid_scores), preds
 
 

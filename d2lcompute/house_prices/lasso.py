@@ -33,9 +33,11 @@ def fit_lasso(X, y, rows, alphas=ALPHAS, k=5, num_steps=1000):
     splits = [(rows[t], rows[v]) for t, v in k_folds(k, len(rows))] + [(rows, rows[:0])]
     mean = torch.stack([X[t].mean(0) for t, _ in splits])  # (k + 1, d)
     offset = torch.stack([y[t].mean() for t, _ in splits])  # (k + 1,)
-    A = [X[t] - mu for (t, _), mu in zip(splits, mean)]
+    A = [X[t] - mu for (t, _), mu in zip(splits, mean, strict=True)]
     gram = torch.stack([a.T @ a / len(a) for a in A])  # (k + 1, d, d)
-    corr = torch.stack([a.T @ (y[t] - b) / len(a) for a, (t, _), b in zip(A, splits, offset)])
+    corr = torch.stack(
+        [a.T @ (y[t] - b) / len(a) for a, (t, _), b in zip(A, splits, offset, strict=True)]
+    )
     step = 1 / torch.linalg.eigvalsh(gram)[:, -1, None, None]  # 1 / Lipschitz constant
     threshold = step * torch.tensor(alphas, dtype=X.dtype)[None, :, None]
     w = z = torch.zeros(len(splits), len(alphas), X.shape[1], dtype=X.dtype)  # (k + 1, a, d)
@@ -48,7 +50,7 @@ def fit_lasso(X, y, rows, alphas=ALPHAS, k=5, num_steps=1000):
         w, t = w_next, t_next
     errors = sum(
         (((X[v] - mu) @ w_i.T + b - y[v, None]) ** 2).sum(0)
-        for (_, v), mu, w_i, b in zip(splits[:-1], mean[:-1], w[:-1], offset[:-1])
+        for (_, v), mu, w_i, b in zip(splits[:-1], mean[:-1], w[:-1], offset[:-1], strict=True)
     )  # (a,)
     best = int(torch.argmin(errors))
     return ((X - mean[-1]) @ w[-1, best] + offset[-1]).float()
