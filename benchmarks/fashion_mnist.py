@@ -49,7 +49,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import d2lcompute as d2l
-from d2lcompute import regularization
+from d2lcompute import dropout
 
 # ---- configuration (the book's §4.6 settings) -------------------------------------------------
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -342,7 +342,7 @@ def _synchronize(device):
 
 def zh_model(device, lr):
     """The arguments of a zh variant's fit: net, loss, optimizer."""
-    net = regularization.dropout_mlp_concise().to(device)
+    net = dropout.dropout_mlp_concise().to(device)
     return net, nn.CrossEntropyLoss(reduction="none"), torch.optim.SGD(net.parameters(), lr=lr)
 
 

@@ -6,6 +6,7 @@ neither matplotlib, pandas nor torchvision until a function needs them.
 """
 
 import importlib
+import types
 
 __version__ = "0.1.0"
 
@@ -42,8 +43,13 @@ _EXPORTS = {
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved",
-               "kaggle_house", "live", "batched", *_EXPORTS}
+_SUBMODULES = {"multilayer_perceptrons", "weight_decay", "dropout", "numerical_stability",
+               "house_prices", "house_prices_improved", "batched", "kaggle_house", "live",
+               *_EXPORTS}
+# Earlier module names: each still reaches what it held.
+_MODULE_ALIASES = {"stability": ["numerical_stability"], "regularization": ["weight_decay", "dropout"]}
+# d2l.mlp next to d2l.MLP (§5.1's block) differed only by case, a trap: it says where to go.
+_RENAMED = {"mlp": "the §4.1-4.3 module is d2l.multilayer_perceptrons (d2l.MLP is §5.1's block)"}
 
 # The libraries the book's cells reach through d2l (``d2l.plt.show()``, ``d2l.np``, ...),
 # imported on first use like everything else here.
@@ -60,11 +66,25 @@ def __getattr__(name):
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _MODULE_ALIASES:
+        return _joined(name, _MODULE_ALIASES[name])
+    if name in _RENAMED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: {_RENAMED[name]}")
     if name in _LIBRARY_ALIASES:
         value = importlib.import_module(_LIBRARY_ALIASES[name])
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _joined(name, modules):
+    """A module object holding the public names of ``modules`` (an earlier module's name)."""
+    alias = types.ModuleType(f"{__name__}.{name}", f"Earlier name of {', '.join(modules)}.")
+    for module in modules:
+        public = vars(importlib.import_module(f"{__name__}.{module}"))
+        alias.__dict__.update({k: v for k, v in public.items() if not k.startswith("_")})
+    globals()[name] = alias
+    return alias
 
 
 def __dir__():

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from d2lcompute import io, mlp, regularization
+from d2lcompute import dropout, io
+from d2lcompute import multilayer_perceptrons as mlp
 from d2lcompute.cli import build_parser, main
 from d2lcompute.commands import fashion_mnist
 
@@ -189,7 +190,7 @@ def test_bad_device_in_a_subprocess(tmp_path):
 @pytest.mark.parametrize("model, lr, dropout, kind", [
     ("mlp-scratch", 0.1, None, mlp.MLPScratch),
     ("mlp", 0.1, None, torch.nn.Sequential),
-    ("dropout-scratch", 0.5, [0.2, 0.5], regularization.DropoutMLPScratch),
+    ("dropout-scratch", 0.5, [0.2, 0.5], dropout.DropoutMLPScratch),
     ("dropout", 0.5, [0.2, 0.5], torch.nn.Sequential),
 ])
 def test_each_model_gets_the_books_settings(model, lr, dropout, kind):

@@ -412,7 +412,7 @@ def test_evaluation_follows_the_module_device():
 # ---- real data -------------------------------------------------------------------------------
 
 def test_train_ch3_one_epoch_on_fashion_mnist(real_data_dir):
-    from d2lcompute import mlp
+    from d2lcompute import multilayer_perceptrons as mlp
 
     d2l.set_seed(0)
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
@@ -426,11 +426,11 @@ def test_train_ch3_one_epoch_on_fashion_mnist(real_data_dir):
 
 @pytest.mark.slow
 def test_dropout_mlp_reaches_book_accuracy(real_data_dir):
-    from d2lcompute import regularization
+    from d2lcompute import dropout
 
     d2l.set_seed(0)
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
-    net = regularization.dropout_mlp_concise()
+    net = dropout.dropout_mlp_concise()
     history = d2l.train_ch3(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), 10,
                             torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
     # the book's own bounds (train_ch3 asserted them), tested here instead

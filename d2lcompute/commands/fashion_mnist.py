@@ -169,16 +169,17 @@ def _options(args):
 
 
 def _build(options):
-    from d2lcompute import mlp, regularization
+    from d2lcompute import dropout as dropout_nets
+    from d2lcompute import multilayer_perceptrons
 
     name, dropout = options["model"], options["dropout"]
     if name == "mlp-scratch":
-        return mlp.MLPScratch()
+        return multilayer_perceptrons.MLPScratch()
     if name == "mlp":
-        return mlp.mlp_concise()
+        return multilayer_perceptrons.mlp_concise()
     if name == "dropout-scratch":
-        return regularization.DropoutMLPScratch(dropout1=dropout[0], dropout2=dropout[1])
-    return regularization.dropout_mlp_concise(dropout1=dropout[0], dropout2=dropout[1])
+        return dropout_nets.DropoutMLPScratch(dropout1=dropout[0], dropout2=dropout[1])
+    return dropout_nets.dropout_mlp_concise(dropout1=dropout[0], dropout2=dropout[1])
 
 
 def _check_resumable(checkpoint, options):
