@@ -78,7 +78,10 @@ def __getattr__(name):
 
 
 def _joined(name, modules):
-    """A module object holding the public names of ``modules`` (an earlier module's name)."""
+    """The module, or a module object joining the public names of ``modules``, that an
+    earlier module name stands for."""
+    if len(modules) == 1:
+        return importlib.import_module(f"{__name__}.{modules[0]}")
     alias = types.ModuleType(f"{__name__}.{name}", f"Earlier name of {', '.join(modules)}.")
     for module in modules:
         public = vars(importlib.import_module(f"{__name__}.{module}"))
