@@ -26,9 +26,10 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from ._checks import check_int
-from ._files import atomic_write
-from .errors import DamagedFileError, FileAccessError, UserError
+from d2lcompute._checks import check_int, check_module
+from d2lcompute._files import atomic_write
+from d2lcompute.devices import device_exists
+from d2lcompute.errors import DamagedFileError, FileAccessError, UserError
 
 _CHECKPOINT_FORMAT = "d2lcompute.checkpoint/1"
 _MAX_DEPTH = 64  # nesting save() accepts; a state_dict is 1 deep, a checkpoint about 4
@@ -149,7 +150,7 @@ def load_state_dict(model, state_or_path, map_location=None):
         clone = MLP()
         load_state_dict(clone, "mlp.params")
     """
-    _check_module(model)
+    check_module("model", model)
     state = state_or_path
     if isinstance(state_or_path, (str, os.PathLike)):
         state = load(state_or_path, map_location=map_location)
@@ -183,7 +184,7 @@ def save_checkpoint(path, model, optimizer=None, epoch=0, **extra):
             save_checkpoint("ckpt.pt", net, trainer, epoch=epoch + 1, best_acc=best_acc)
     """
     path = _check_path(path)
-    _check_module(model)
+    check_module("model", model)
     _check_optimizer(optimizer)
     epoch = check_int("epoch", epoch, min_value=0)
     for name, value in extra.items():
@@ -227,7 +228,7 @@ def load_checkpoint(path, model, optimizer=None, map_location=None):
             ...  # continues exactly as the uninterrupted run would
     """
     path = _check_path(path)
-    _check_module(model)
+    check_module("model", model)
     _check_optimizer(optimizer)
     checkpoint = load(path, map_location=map_location)
     # everything is checked before anything changes: a refused checkpoint leaves the model,
@@ -247,11 +248,6 @@ def _check_path(path):
         raise TypeError(f"path must be a str or os.PathLike, got path={path!r} "
                         f"({type(path).__name__})")
     return Path(path)
-
-
-def _check_module(model):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
 
 
 def _check_optimizer(optimizer):
@@ -339,22 +335,7 @@ def _default_map_location(storage, location):
     ``torch.load`` calls this for every storage (already on the CPU) with the device name it
     was saved from, e.g. ``"cuda:0"``; returning None means "restore as saved".
     """
-    return None if _device_available(location) else storage
-
-
-def _device_available(location):
-    try:
-        device = torch.device(location)
-    except RuntimeError:
-        return False
-    if device.type == "cpu":
-        return True
-    if device.type == "cuda":
-        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
-    if device.type == "mps":
-        return torch.backends.mps.is_available()
-    backend = getattr(torch, device.type, None)
-    return bool(getattr(backend, "is_available", lambda: False)())
+    return None if device_exists(location) else storage
 
 
 def _refusal_message(path, error):

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn.parameter import is_lazy
 from torch.overrides import TorchFunctionMode
 
-from ._checks import check_int
+from d2lcompute._checks import check_int, check_module
 
 
 class CenteredLayer(nn.Module):
@@ -114,8 +114,7 @@ def is_initialized(model):
         >>> is_initialized(net), net[0].weight.shape
         (True, torch.Size([256, 20]))
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     tensors = [*model.parameters(), *model.buffers()]
     return not any(is_lazy(t) for t in tensors)
 
@@ -178,8 +177,7 @@ def check_gradients(model, *inputs, loss_fn=None, allow_frozen=False):
         >>> check_gradients(nn.Sequential(MyLinear(4, 8), nn.Linear(8, 1)), torch.rand(2, 4))
         []
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
     saved_buffers = [(b, b.detach().clone()) for b in model.buffers() if not is_lazy(b)]

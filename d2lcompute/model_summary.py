@@ -27,7 +27,7 @@ from torch import nn
 from torch.nn.modules import module as _torch_module
 from torch.nn.parameter import is_lazy
 
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_int, check_module
 from d2lcompute.registration import find_unregistered
 
 _MB = 1024**2  # torchsummary's "MB", so that the two tables can be compared
@@ -93,8 +93,7 @@ def summary(model, input_size=None, input_data=None, depth=3, device=None, dtype
 
 def _validate(model, input_size, input_data, depth, device, dtypes):
     """Check every argument before any work; return (sizes or None, device, dtypes)."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got model of type {type(model).__name__}")
+    check_module("model", model)
     if (input_size is None) == (input_data is None):
         given = "both were given" if input_size is not None else "neither was given"
         raise ValueError(f"give exactly one of input_size (e.g. input_size=(2, 20)) and "

@@ -15,13 +15,14 @@ still works in ``forward`` but is invisible to all of them.
 - ``module_internals``: a readable view of one module's three dicts.
 """
 
-import reprlib
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn.utils.spectral_norm import SpectralNorm
 from torch.nn.utils.weight_norm import WeightNorm
+
+from d2lcompute._checks import check_module
 
 # Attributes every nn.Module carries for its own bookkeeping (the three dicts, hooks, ...).
 _TORCH_ATTRIBUTES = frozenset(vars(nn.Module()))
@@ -45,7 +46,7 @@ def walk_modules(model, remove_duplicate=True):
         >>> [name for name, _ in walk_modules(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))]
         ['', '0', '1']
     """
-    _check_module("model", model)
+    check_module("model", model)
     seen = set()
     on_path = set()  # used when duplicates are kept, so that a cycle cannot loop forever
     stack = [("", model, False)]
@@ -265,15 +266,9 @@ def module_internals(module):
           _buffers: (empty)
           _modules: (empty)
     """
-    _check_module("module", module)
+    check_module("module", module)
     return ModuleInternals(owner=type(module).__name__,
                            parameters=dict(module._parameters),
                            buffers=dict(module._buffers),
                            modules=dict(module._modules),
                            non_persistent=frozenset(module._non_persistent_buffers_set))
-
-
-def _check_module(name, value):
-    if not isinstance(value, nn.Module):
-        raise TypeError(f"{name} must be an nn.Module, got {name}={reprlib.repr(value)} "
-                        f"({type(value).__name__})")

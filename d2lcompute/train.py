@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_int, check_number
-from d2lcompute._seeding import set_seed  # d2l.set_seed: the package's one seed policy
+from d2lcompute._checks import check_int, check_lr
+from d2lcompute._seeding import set_seed as set_seed  # d2l.set_seed: the one seed policy
 from d2lcompute.devices import try_gpu
 from d2lcompute.oo_design import Module, ProgressBoard
 from d2lcompute.trainer import Trainer
@@ -68,7 +68,7 @@ def sgd(params, lr, batch_size):
         lr: learning rate.
         batch_size: the number of examples the summed loss covered.
     """
-    check_number("lr", lr)
+    check_lr(lr)
     check_int("batch_size", batch_size, min_value=1)
     params = list(params)
     with torch.no_grad():

@@ -327,7 +327,7 @@ def test_wrong_architecture_names_missing_unexpected_and_mis_shaped_keys(tmp_pat
 
 
 def test_load_state_dict_rejects_bad_input(tmp_path):
-    with pytest.raises(TypeError, match="model must be an nn.Module, got dict"):
+    with pytest.raises(TypeError, match=r"model must be an nn.Module, got model=\{.*\} \(dict\)"):
         io.load_state_dict({}, {})
     io.save([torch.ones(1)], tmp_path / "list.pt")
     with pytest.raises(TypeError, match="state_or_path must be a state_dict, a path or a "
@@ -485,7 +485,7 @@ def test_cuda_rng_states_are_saved_and_restored(tmp_path, monkeypatch):
     (lambda p, net, opt: d2l.save_checkpoint(p, net, opt, epoch="2"), TypeError,
      "epoch must be an integer, got epoch='2'"),
     (lambda p, net, opt: d2l.save_checkpoint(p, net.state_dict(), opt), TypeError,
-     "model must be an nn.Module, got OrderedDict"),
+     r"model must be an nn.Module, got model=OrderedDict\(.*\) \(OrderedDict\)"),
     (lambda p, net, opt: d2l.save_checkpoint(p, net, "adam"), TypeError,
      "optimizer must be a torch.optim.Optimizer or None, got str"),
     (lambda p, net, opt: d2l.save_checkpoint(p, net, opt, acc=np.float32(0.5)), TypeError,
@@ -493,7 +493,7 @@ def test_cuda_rng_states_are_saved_and_restored(tmp_path, monkeypatch):
     (lambda p, net, opt: d2l.save_checkpoint(1, net, opt), TypeError,
      "path must be a str or os.PathLike, got path=1"),
     (lambda p, net, opt: d2l.load_checkpoint(p, [net], opt), TypeError,
-     "model must be an nn.Module, got list"),
+     r"(?s)model must be an nn.Module, got model=\[.*\] \(list\)"),
     (lambda p, net, opt: d2l.load_checkpoint(p, net, net), TypeError,
      "optimizer must be a torch.optim.Optimizer or None, got Sequential"),
     (lambda p, net, opt: d2l.load_checkpoint(p.with_name("none.pt"), net, opt), FileNotFoundError,

@@ -486,3 +486,11 @@ def test_train_ch3_moves_a_terminal_bar_within_the_epoch(monkeypatch):
     d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
                   torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
     assert positions[:2] == [pytest.approx(1 / 3), pytest.approx(2 / 3)]
+
+
+@pytest.mark.parametrize("lr", [0, -0.1, float("inf")])
+def test_sgd_refuses_a_learning_rate_that_is_not_positive_and_finite(lr):
+    w = torch.ones(2, requires_grad=True)
+    w.sum().backward()
+    with pytest.raises(ValueError, match=r"lr must be (> 0|finite), got lr="):
+        d2l.sgd([w], lr, 1)
