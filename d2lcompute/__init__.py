@@ -15,12 +15,11 @@ _EXPORTS = {
     "devices": ["try_gpu", "try_all_gpus", "num_gpus", "cpu", "gpu"],
     "blocks": ["MLP", "MySequential", "FixedHiddenMLP", "NestMLP", "chimera", "Parallel",
                "repeat_block", "ListMLP"],
-    "registration": ["find_unregistered", "module_internals"],
+    "diagnostics": ["find_unregistered", "module_internals", "check_gradients", "summary"],
     "parameters": ["parameter_table", "count_parameters", "init_normal", "init_constant",
                    "xavier", "init_42", "my_init", "init_layers", "shared_net"],
-    "layers": ["CenteredLayer", "MyLinear", "check_gradients", "is_initialized"],
+    "layers": ["CenteredLayer", "MyLinear", "is_initialized"],
     "io": ["save", "load", "save_checkpoint", "load_checkpoint", "load_state_dict"],
-    "model_summary": ["summary"],
     "compat": ["tensor", "ones", "zeros", "arange", "normal", "float32", "concat", "stack",
                "matmul", "exp", "log", "numpy", "size", "reshape", "reduce_sum",
                "reduce_mean", "argmax", "astype", "to", "meshgrid", "sin", "sinh", "cos",
@@ -47,7 +46,9 @@ _SUBMODULES = {"multilayer_perceptrons", "weight_decay", "dropout", "numerical_s
                "house_prices", "house_prices_improved", "batched", "kaggle_house", "live",
                *_EXPORTS}
 # Earlier module names: each still reaches what it held.
-_MODULE_ALIASES = {"stability": ["numerical_stability"], "regularization": ["weight_decay", "dropout"]}
+_MODULE_ALIASES = {"stability": ["numerical_stability"], "regularization": ["weight_decay", "dropout"],
+                   "registration": ["diagnostics.registration"],
+                   "model_summary": ["diagnostics.summary"]}
 # d2l.mlp next to d2l.MLP (§5.1's block) differed only by case, a trap: it says where to go.
 _RENAMED = {"mlp": "the §4.1-4.3 module is d2l.multilayer_perceptrons (d2l.MLP is §5.1's block)"}
 

@@ -11,7 +11,7 @@ the section:
 - The exercises: ``ListMLP`` (layers in a plain list, the pitfall), ``Parallel``
   (two nets side by side, outputs concatenated) and ``repeat_block`` (a factory of blocks).
 
-Relies on torch only; :mod:`d2lcompute.registration` explains what ``nn.Module`` can see.
+Relies on torch only; :mod:`d2lcompute.diagnostics.registration` explains what ``nn.Module`` can see.
 """
 
 import reprlib
@@ -196,7 +196,7 @@ class ListMLP(nn.Module):
     the layers where they are, ``state_dict()`` saves nothing, ``train()``/``eval()`` do
     not reach them, and ``print(net)`` shows no layers. The fix is ``nn.ModuleList``
     (a list that registers its items) or ``nn.Sequential``;
-    :func:`d2lcompute.registration.find_unregistered` finds such mistakes.
+    :func:`d2lcompute.diagnostics.find_unregistered` finds such mistakes.
 
     Shape:
         - Input: ``(N, 20)``

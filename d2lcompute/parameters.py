@@ -8,7 +8,7 @@
   any ``nn.init`` method by name.
 - Tying: ``shared_net`` uses one ``nn.Linear`` twice; its gradients add up.
 
-Walks models with :func:`d2lcompute.registration.walk_modules`, which keeps its own
+Walks models with :func:`d2lcompute._modules.walk_modules`, which keeps its own
 stack: ``net.modules()``, ``net.parameters()`` and ``net.apply()`` recurse and raise
 ``RecursionError`` on a net nested a few thousand deep.
 """
@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn.parameter import is_lazy
 
 from d2lcompute._checks import check_module
-from d2lcompute.registration import walk_modules
+from d2lcompute._modules import walk_modules
 
 # ----------------------------------------------------------------------------- access
 
