@@ -6,6 +6,7 @@ exceptions, not ``assert`` (which ``python -O`` strips).
 """
 
 import numbers
+import reprlib
 
 
 def check_int(name, value, *, min_value=None, max_value=None):
@@ -47,3 +48,13 @@ def _check_bounds(name, value, min_value, max_value):
         raise ValueError(f"{name} must be >= {min_value}, got {name}={value!r}")
     if max_value is not None and value > max_value:
         raise ValueError(f"{name} must be <= {max_value}, got {name}={value!r}")
+
+
+def check_module(name, value):
+    """Return ``value`` if it is an ``nn.Module``."""
+    from torch import nn
+
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be an nn.Module, got {name}={reprlib.repr(value)} "
+                        f"({type(value).__name__})")
+    return value
