@@ -55,8 +55,8 @@ def tensors(min_dims=1, max_dims=3, max_side=5):
     return hnp.arrays(np.float32, shapes, elements=elements).map(torch.tensor)
 
 
-def assert_close(actual, expected, what, **tolerances):
-    """Fail with ``what`` and both values when ``actual`` is not ``expected``."""
+def assert_close(actual, expected, what, *, cause=None, **tolerances):
+    """Fail with ``what``, both values and the likely ``cause`` when they differ."""
     try:
         torch.testing.assert_close(actual, expected, **tolerances)
     except (AssertionError, TypeError, ValueError) as e:
@@ -65,6 +65,7 @@ def assert_close(actual, expected, what, **tolerances):
             f"{what} is not what the reference gives",
             expected=describe(expected),
             found="".join(f"\n    {line}" for line in [describe(actual), *details]),
+            cause=cause,
         )
 
 

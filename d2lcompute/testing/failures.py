@@ -35,7 +35,7 @@ def describe(value):
     if isinstance(value, torch.Tensor):
         dtype = str(value.dtype).removeprefix("torch.")
         if value.numel() <= 12:
-            return f"tensor({value.detach().cpu().tolist()}, dtype={dtype})"
+            return f"tensor({_rounded(value.detach().cpu().tolist())}, dtype={dtype})"
         return f"tensor of shape {tuple(value.shape)}, dtype={dtype}"
     if isinstance(value, (tuple, list)):
         inner = ", ".join(describe(v) for v in value)
@@ -51,3 +51,10 @@ def call(what, fn, *args):
         raise
     except Exception as e:  # any error in student code is a failure to show
         raise CheckFailed(f"{what} raised {type(e).__name__}: {e}") from e
+
+
+def _rounded(values):
+    """Nested lists of numbers with floats cut to 4 significant digits, for reading."""
+    if isinstance(values, list):
+        return [_rounded(v) for v in values]
+    return float(f"{values:.4g}") if isinstance(values, float) else values
