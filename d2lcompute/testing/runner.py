@@ -57,18 +57,20 @@ def check_file(path, exercises=None, *, timeout=120):
         not import).
     """
     from d2lcompute._checks import check_number
-    from d2lcompute.testing.exercises import EXERCISES
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path must be a Python file, got {str(path)!r}: no such file")
     timeout = check_number("timeout", timeout, min_value=0.1)
     exercises = list(exercises or [])
-    unknown = [name for name in exercises if name not in EXERCISES]
-    if unknown:
-        raise ValueError(
-            f"exercises must be names from {', '.join(EXERCISES)}; got {', '.join(unknown)}"
-        )
+    if exercises:  # only then: the list costs an import of torch and Hypothesis here
+        from d2lcompute.testing.exercises import EXERCISES
+
+        unknown = [name for name in exercises if name not in EXERCISES]
+        if unknown:
+            raise ValueError(
+                f"exercises must be names from {', '.join(EXERCISES)}; got {', '.join(unknown)}"
+            )
     with tempfile.TemporaryDirectory() as folder:
         results, output = Path(folder) / "results.jsonl", Path(folder) / "output.txt"
         argv = [sys.executable, "-m", __name__, str(path.resolve()), str(results), *exercises]
@@ -162,8 +164,6 @@ def _rows(events, path, timed_out, timeout, returncode, tail):
 
 
 def _child(path, results, names):
-    from d2lcompute.testing.exercises import EXERCISES, check_exercise
-
     # The student's prints go nowhere: a print in a training loop must not fill the disk.
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - open until the end
     with open(results, "a") as out:
@@ -177,6 +177,9 @@ def _child(path, results, names):
         except BaseException as e:  # noqa: BLE001 - SystemExit in the file is a row, too
             emit("row", row=vars(FileCheckRow("(import)", "error", message=_where(e, path))))
             return
+        # Imported after the student's file, so that a file that fails does so quickly.
+        from d2lcompute.testing.exercises import EXERCISES, check_exercise
+
         found = [
             name
             for name, ex in EXERCISES.items()

@@ -1,4 +1,6 @@
-"""A student's file with correct solutions, written the book's way (but without .data)."""
+"""A student's file with correct solutions, written the book's way (but without .data).
+
+It also prints a long training log when imported: the checker must not choke on it."""
 
 import torch
 from torch import nn
@@ -35,4 +37,5 @@ def dropout_layer(X, dropout):
     return mask * X / (1.0 - dropout)
 
 
-print("importing the correct solutions")
+for epoch in range(100_000):
+    print(f"epoch {epoch + 1}, loss {1 / (epoch + 1):f}")
