@@ -47,12 +47,12 @@ def test_plugin_is_registered_with_its_marker(pytester):
 
 
 def test_failure_shows_the_teaching_message_not_the_checker(pytester):
-    pytester.makepyfile(test_student=BROKEN_LAYER)
+    pytester.makepyfile(test_inner_student=BROKEN_LAYER)
     result = pytester.runpytest("--strict-markers")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "test_student.py:19: 1 of 1 parameters get no useful gradient: weight",
+            "test_inner_student.py:19: 1 of 1 parameters get no useful gradient: weight",
             "  likely cause: computed with `.data`?*",
             "*d2lcompute exercises*",
             "MyLinear  1/2 tests passed",
@@ -64,7 +64,7 @@ def test_failure_shows_the_teaching_message_not_the_checker(pytester):
 
 
 def test_long_tracebacks_stay_available(pytester):
-    pytester.makepyfile(test_student=BROKEN_LAYER)
+    pytester.makepyfile(test_inner_student=BROKEN_LAYER)
     result = pytester.runpytest("--tb=long", "-k", "gradients")
     result.assert_outcomes(failed=1)
     assert "def assert_gradients_flow" in result.stdout.str()
@@ -72,7 +72,7 @@ def test_long_tracebacks_stay_available(pytester):
 
 def test_exercise_report_fails_a_test_with_the_whole_report(pytester):
     pytester.makepyfile(
-        test_student="""
+        test_inner_student="""
         import torch
         import d2lcompute.testing as dt
 
@@ -87,7 +87,7 @@ def test_exercise_report_fails_a_test_with_the_whole_report(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "test_student.py:8: l2_penalty: 0/2 checks passed",
+            "test_inner_student.py:8: l2_penalty: 0/2 checks passed",
             "  FAIL equals sum(w ** 2) / 2",
             "*likely cause: the / 2 is missing*",
         ]
@@ -97,7 +97,7 @@ def test_exercise_report_fails_a_test_with_the_whole_report(pytester):
 
 def test_seed_fixture_seeds_everything_and_restores_it(pytester):
     pytester.makepyfile(
-        test_seed="""
+        test_inner_seed="""
         import random
         import numpy as np
         import pytest
@@ -127,7 +127,7 @@ def test_seed_fixture_seeds_everything_and_restores_it(pytester):
 
 def test_synthetic_regression_is_the_books_data_and_repeatable(pytester):
     pytester.makepyfile(
-        test_data="""
+        test_inner_data="""
         import torch
 
         seen = []
@@ -152,7 +152,7 @@ def test_fashion_mnist_tiny_reads_the_data_folder(pytester, monkeypatch):
     monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(SHARED_DATA))
     before = sorted(os.listdir(SHARED_DATA / "FashionMNIST" / "raw"))
     pytester.makepyfile(
-        test_data="""
+        test_inner_data="""
         import torch
 
         def test_tiny(fashion_mnist_tiny):
