@@ -227,11 +227,19 @@ def test_can_overfit_passes_and_leaves_the_model_alone():
 
 def test_can_overfit_names_parameters_without_gradient():
     torch.manual_seed(0)
-    net = nn.Sequential(DataLinear(20, 32), nn.Linear(32, 10))
     with pytest.raises(
         dt.CheckFailed,
-        match=r"cannot overfit one batch of 8 examples(.|\n)*"
-        r"no useful gradient: 0.weight, 0.bias",
+        match=r"DataLinear cannot overfit: the loss depends on "
+        r"none of its parameters(.|\n)*no useful gradient: weight, bias",
+    ):
+        dt.assert_can_overfit(DataLinear(20, 10), _batch(), nn.CrossEntropyLoss())
+    # one frozen layer among trainable ones: the loss still falls, but not far enough
+    net = nn.Sequential(nn.Linear(20, 4), nn.ReLU(), DataLinear(4, 10))
+    with pytest.raises(
+        dt.CheckFailed,
+        match=r"cannot overfit one batch of 8 examples: the "
+        r"loss went from \S+ to \S+ in 20 steps(.|\n)*no useful gradient: "
+        r"2.weight, 2.bias",
     ):
         dt.assert_can_overfit(net, _batch(), nn.CrossEntropyLoss(), steps=20)
 
