@@ -1,5 +1,5 @@
 """python -m d2lcompute check: the sample student files in tests/students/ (correct, wrong,
-crashing, hanging, looping) each give a clear row, never a traceback or a hang.
+crashing, hanging, looping, exiting) each give a clear row, never a traceback or a hang.
 
 Each check starts a child process that imports torch, so the tests share runs where they
 can: the table and the JSON output of wrong.py come from one run.
@@ -97,6 +97,15 @@ def test_endless_loop_in_one_exercise_keeps_the_finished_rows():
         ("Parallel", "timeout"),
     ]
     assert rows[1].message == "did not finish within 10 s (an endless loop in your code?)"
+
+
+def test_a_process_that_dies_mid_check_gets_an_error_row():
+    [row] = check_file(STUDENTS / "exiting.py")
+    assert (row.exercise, row.status) == ("l2_penalty", "error")
+    assert row.message == (
+        "the check process ended with exit status 3 while checking it "
+        "(os._exit() or a crash in your code?)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -247,12 +247,18 @@ def test_broken_version_fails_with_a_teaching_message(name, student, check, mess
 
 
 def test_an_exception_in_the_student_code_is_a_failure_that_shows_the_call():
-    def crashing(X, dropout):
-        raise KeyError("oops")
+    class Crashing(nn.Module):
+        def __init__(self, in_units, units):
+            raise KeyError("oops")
 
-    report = check_exercise("dropout_layer", crashing)
+    report = check_exercise("MyLinear", Crashing)
     assert report.num_passed == 0
-    assert report.failures[0].message == "dropout_layer(X, 0.0) raised KeyError: 'oops'"
+    assert [r.message for r in report.results] == [
+        "MyLinear(1, 1) raised KeyError: 'oops'",  # Hypothesis shrank the sizes to 1
+        "MyLinear(1, 1) raised KeyError: 'oops'",
+        "MyLinear(3, 4) raised KeyError: 'oops'",
+        "MyLinear(3, 4) raised KeyError: 'oops'",
+    ]
 
 
 # ---- the report and the arguments -----------------------------------------------------

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,9 +94,8 @@ def check_file(path, exercises=None, *, timeout=120):
 
 def _wait(child, timeout):
     """Wait for ``child``; kill its process group after ``timeout`` s. True if it timed out."""
-    deadline = time.monotonic() + timeout
     try:
-        child.wait(timeout=max(deadline - time.monotonic(), 0))
+        child.wait(timeout=timeout)
         return False
     except subprocess.TimeoutExpired:
         try:
@@ -110,37 +108,29 @@ def _wait(child, timeout):
 
 def _rows(events, path, timed_out, timeout, returncode, tail):
     rows = [FileCheckRow(**e["row"]) for e in events if e["event"] == "row"]
-    started = [e["exercise"] for e in events if e["event"] == "start"]
+    started = {e["exercise"] for e in events if e["event"] == "start"}
     finished = {row.exercise for row in rows}
     planned = next((e["exercises"] for e in events if e["event"] == "plan"), None)
+    ended = f"the check process ended with exit status {returncode}"
     if planned is None and not rows:  # the import itself did not finish
         if timed_out:
-            return [
-                FileCheckRow(
-                    "(import)",
-                    "timeout",
-                    message=(
-                        f"importing {path.name} did not finish within {timeout:g} s: code at the top "
-                        f"level runs on import (an endless loop, or training?); move it under "
-                        f"`if __name__ == '__main__':`"
-                    ),
-                )
-            ]
+            message = (
+                f"importing {path.name} did not finish within {timeout:g} s: code at "
+                f"the top level runs on import (an endless loop, or training?); move "
+                f"it under `if __name__ == '__main__':`"
+            )
+            return [FileCheckRow("(import)", "timeout", message=message)]
         last_output = f"; its last output:\n{tail.strip()}" if tail.strip() else ""
         return [
-            FileCheckRow(
-                "(checker)",
-                "error",
-                message=(
-                    f"the check process ended with exit status {returncode} before reporting"
-                    f"{last_output}"
-                ),
-            )
+            FileCheckRow("(checker)", "error", message=f"{ended} before reporting{last_output}")
         ]
     for name in planned or []:
         if name in finished:
             continue
-        if timed_out and name in started:
+        if name not in started:
+            why = "the time limit was reached" if timed_out else ended
+            rows.append(FileCheckRow(name, "error", message=f"not run: {why}"))
+        elif timed_out:
             rows.append(
                 FileCheckRow(
                     name,
@@ -151,12 +141,13 @@ def _rows(events, path, timed_out, timeout, returncode, tail):
                 )
             )
         else:
-            why = (
-                "the time limit was reached"
-                if timed_out
-                else f"the check process ended with exit status {returncode}"
+            rows.append(
+                FileCheckRow(
+                    name,
+                    "error",
+                    message=(f"{ended} while checking it (os._exit() or a crash in your code?)"),
+                )
             )
-            rows.append(FileCheckRow(name, "error", message=f"not run: {why}"))
     return rows
 
 
