@@ -36,7 +36,7 @@ _EXPORTS = {
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
 _SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved",
-               "batched", *_EXPORTS}
+               "batched", "testing", *_EXPORTS}
 
 __all__ = sorted(_NAME_TO_MODULE)
 

@@ -6,7 +6,6 @@ exceptions, not ``assert`` (which ``python -O`` strips).
 """
 
 import numbers
-import reprlib
 
 
 def check_int(name, value, *, min_value=None, max_value=None):
@@ -52,6 +51,8 @@ def _check_bounds(name, value, min_value, max_value):
 
 def check_module(name, value):
     """Return ``value`` if it is an ``nn.Module``."""
+    import reprlib
+
     from torch import nn
 
     if not isinstance(value, nn.Module):

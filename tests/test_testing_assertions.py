@@ -43,6 +43,13 @@ def test_importing_the_package_and_plugin_stays_light():
     assert out.stdout.strip() == "[]"
 
 
+def test_testing_is_a_namespaced_submodule():
+    import d2lcompute as d2l
+
+    assert d2l.testing is dt and "testing" in dir(d2l)
+    assert "check_exercise" not in d2l.__all__
+
+
 def test_check_failed_is_an_assertion_error():
     assert issubclass(dt.CheckFailed, AssertionError)
     with pytest.raises(AttributeError, match="no attribute 'assert_nothing'"):
