@@ -268,7 +268,7 @@ def test_report_text_dict_and_assert_passed():
     report = check_exercise("l2_penalty", lambda w: torch.sum(w**2))
     assert isinstance(report, ExerciseReport) and not report.passed
     assert str(report).splitlines()[:3] == [
-        "l2_penalty: 0/2 checks passed",
+        "l2_penalty: 0/2 checks passed (book §4.5.2)",
         "  FAIL equals sum(w ** 2) / 2",
         "       l2_penalty(w) for w = [1.0] is not what the reference gives",
     ]

@@ -87,7 +87,7 @@ def test_exercise_report_fails_a_test_with_the_whole_report(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "test_inner_student.py:8: l2_penalty: 0/2 checks passed",
+            "test_inner_student.py:8: l2_penalty: 0/2 checks passed (book §4.5.2)",
             "  FAIL equals sum(w ** 2) / 2",
             "*likely cause: the / 2 is missing*",
         ]

@@ -24,11 +24,11 @@ from d2lcompute.testing.failures import call, fail
 
 def _mlp_blocks(widths):
     """Linear layers of the given widths with a ReLU between two of them."""
-    layers_ = []
+    stack = []
     for i, (n_in, n_out) in enumerate(itertools.pairwise(widths)):
-        layers_ += [nn.ReLU()] if i else []
-        layers_.append(nn.Linear(n_in, n_out))
-    return layers_
+        stack += [nn.ReLU()] if i else []
+        stack.append(nn.Linear(n_in, n_out))
+    return stack
 
 
 # ---- MySequential (§5.1.2) ------------------------------------------------------------
@@ -36,29 +36,29 @@ def _mlp_blocks(widths):
 
 @prop(st.lists(sizes, min_size=1, max_size=4), sizes)
 def _sequential_runs_in_order(cls, widths, batch):
-    blocks_ = _mlp_blocks(widths)
-    net = call(f"MySequential(*{len(blocks_)} blocks)", cls, *blocks_)
+    stack = _mlp_blocks(widths)
+    net = call(f"MySequential(*{len(stack)} blocks)", cls, *stack)
     X = torch.randn(batch, widths[0])
     Y = call(f"net(X) for X of shape {tuple(X.shape)}", net, X)
     assert_close(
         Y,
-        blocks.MySequential(*blocks_)(X),
-        f"MySequential({', '.join(map(repr, blocks_)) or ''})(X)",
+        blocks.MySequential(*stack)(X),
+        f"MySequential({', '.join(map(repr, stack))})(X)",
     )
 
 
 def _sequential_registers(cls):
-    blocks_ = _mlp_blocks([3, 4, 2])
-    net = call("MySequential(Linear(3, 4), ReLU(), Linear(4, 2))", cls, *blocks_)
+    stack = _mlp_blocks([3, 4, 2])
+    net = call("MySequential(Linear(3, 4), ReLU(), Linear(4, 2))", cls, *stack)
     assert_registered(net)
-    assert_param_count(net, count_parameters(blocks.MySequential(*blocks_)))
+    assert_param_count(net, count_parameters(blocks.MySequential(*stack)))
 
 
 def _sequential_state_dict_keys(cls):
-    blocks_ = _mlp_blocks([3, 4, 2])
-    net = call("MySequential(Linear(3, 4), ReLU(), Linear(4, 2))", cls, *blocks_)
+    stack = _mlp_blocks([3, 4, 2])
+    net = call("MySequential(Linear(3, 4), ReLU(), Linear(4, 2))", cls, *stack)
     found = list(call("net.state_dict()", net.state_dict))
-    expected = list(nn.Sequential(*blocks_).state_dict())
+    expected = list(nn.Sequential(*stack).state_dict())
     if found != expected:
         fail(
             "the state_dict keys differ from nn.Sequential's",

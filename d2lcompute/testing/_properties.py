@@ -5,6 +5,7 @@ runs; a failing input is shrunk to a small one before it is shown to the student
 """
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -26,8 +27,8 @@ _SETTINGS = settings(
 )
 
 
-def prop(*strategies, max_examples=20):
-    """Run the decorated body on ``max_examples`` seeded examples drawn from ``strategies``.
+def prop(*strategies):
+    """Run the decorated body on 20 seeded examples drawn from ``strategies``.
 
     Each example starts from ``torch.manual_seed(0)``: a random function (dropout) then
     fails the same way when Hypothesis replays an example to shrink it.
@@ -39,7 +40,7 @@ def prop(*strategies, max_examples=20):
             torch.manual_seed(0)
             return body(*args, **kwargs)
 
-        return settings(_SETTINGS, max_examples=max_examples)(given(*strategies)(seeded))
+        return _SETTINGS(given(*strategies)(seeded))
 
     return decorate
 
@@ -83,19 +84,20 @@ def grad_of(output, X, upstream):
     return torch.zeros_like(X) if grad is None else grad
 
 
+@dataclass(frozen=True)
 class Exercise:
     """One build-it-yourself piece: what the student's file must define, and its checks.
 
-    Args:
+    Attributes:
         name: the exercise name, e.g. ``"MySequential"``.
         needs: the names a student's file defines for it, e.g. ``("save", "load")``.
         kind: ``"class"``, ``"function"`` or ``"pair"`` (a tuple of two functions).
         checks: ``(title, check)`` pairs; ``check(student_obj)`` raises to fail.
-        book: the book section.
+        book: the book section, shown in the report.
     """
 
-    def __init__(self, name, needs, kind, checks, book):
-        self.name, self.needs, self.kind, self.checks, self.book = name, needs, kind, checks, book
-
-    def __repr__(self):
-        return f"Exercise({self.name!r}, {len(self.checks)} checks, book {self.book})"
+    name: str
+    needs: tuple
+    kind: str
+    checks: tuple
+    book: str

@@ -40,10 +40,11 @@ class ExerciseReport:
     Attributes:
         exercise: the exercise name.
         results: the :class:`CheckResult` s, in order.
+        book: the book section of the exercise, e.g. ``"§5.1.2"``.
     """
 
-    def __init__(self, exercise, results):
-        self.exercise, self.results = exercise, list(results)
+    def __init__(self, exercise, results, book=""):
+        self.exercise, self.results, self.book = exercise, list(results), book
 
     @property
     def passed(self):
@@ -67,6 +68,7 @@ class ExerciseReport:
         """A JSON-ready dict: exercise, passed, num_passed, total and every check."""
         return {
             "exercise": self.exercise,
+            "book": self.book,
             "passed": self.passed,
             "num_passed": self.num_passed,
             "total": len(self.results),
@@ -74,7 +76,8 @@ class ExerciseReport:
         }
 
     def __str__(self):
-        lines = [f"{self.exercise}: {self.num_passed}/{len(self.results)} checks passed"]
+        book = f" (book {self.book})" if self.book else ""
+        lines = [f"{self.exercise}: {self.num_passed}/{len(self.results)} checks passed{book}"]
         for result in self.results:
             lines.append(f"  {'ok  ' if result.passed else 'FAIL'} {result.check}")
             lines += [f"       {line}" for line in result.message.splitlines()]
@@ -107,9 +110,8 @@ def check_exercise(name, student_obj):
     """
     exercise = _exercise(name)
     _check_student_obj(exercise, student_obj)
-    return ExerciseReport(
-        name, [_run(title, check, student_obj) for title, check in exercise.checks]
-    )
+    results = [_run(title, check, student_obj) for title, check in exercise.checks]
+    return ExerciseReport(name, results, exercise.book)
 
 
 def _exercise(name):
