@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from d2lcompute import dropout, io
+from d2lcompute import checkpoints, dropout, io
 from d2lcompute import multilayer_perceptrons as mlp
 from d2lcompute.cli import build_parser, main
 from d2lcompute.commands import fashion_mnist
@@ -110,14 +110,14 @@ def test_resume_without_checkpoint(real_data_dir, tmp_path, capsys):
 
 
 def test_resume_refuses_a_foreign_checkpoint(real_data_dir, tmp_path, capsys):
-    io.save_checkpoint(tmp_path / "checkpoint.pt", torch.nn.Linear(2, 2), epoch=1)
+    checkpoints.save_checkpoint(tmp_path / "checkpoint.pt", torch.nn.Linear(2, 2), epoch=1)
     assert _run(real_data_dir, tmp_path, "--resume") == 2
     assert "was not written by fashion-mnist" in capsys.readouterr().err
 
 
 def test_resume_refuses_a_corrupted_checkpoint(real_data_dir, tmp_path, capsys):
     path = tmp_path / "checkpoint.pt"
-    io.save_checkpoint(path, torch.nn.Linear(20, 20), epoch=1)
+    checkpoints.save_checkpoint(path, torch.nn.Linear(20, 20), epoch=1)
     path.write_bytes(path.read_bytes()[:1000])  # as if the disk filled up mid-write
     assert _run(real_data_dir, tmp_path, "--resume") == 2
     err = capsys.readouterr().err

@@ -65,7 +65,7 @@ def run(args):
     import torch
     from torch import nn
 
-    from d2lcompute import data, hub, io, train
+    from d2lcompute import checkpoints, data, hub, train
 
     options = _options(args)
     device = resolve_device(args.device)
@@ -90,7 +90,7 @@ def run(args):
         # restores parameters, optimizer and every RNG, so the next epoch draws the same
         # shuffle and dropout masks as the uninterrupted run would have
         try:
-            history = io.load_checkpoint(checkpoint, net, trainer, map_location=device)["history"]
+            history = checkpoints.load_checkpoint(checkpoint, net, trainer, map_location=device)["history"]
         except UserError as e:
             raise CommandError(f"--resume: {e}") from e
 
@@ -116,7 +116,7 @@ def run(args):
 
 def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args):
     """Train from the end of ``history`` up to ``--epochs``, saving after every epoch."""
-    from d2lcompute import io, train
+    from d2lcompute import checkpoints, train
 
     checkpoint = args.output_dir / CHECKPOINT
     with _animator(args.epochs, args.output_dir / FIGURE) as animator:
@@ -136,7 +136,7 @@ def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, ar
                                ("train_acc", train_acc), ("test_acc", test_acc),
                                ("seconds", timer.stop())]:
                 history[key].append(value)
-            io.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1, options=options,
+            checkpoints.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1, options=options,
                                history=history)
             _write_metrics(args.output_dir / METRICS, history)
             animator.add(epoch + 1, _metrics(history, epoch))  # also rewrites the figure
