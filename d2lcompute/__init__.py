@@ -38,8 +38,8 @@ _EXPORTS = {
     "linear_regression": ["SyntheticRegressionData", "LinearRegressionScratch", "SGD",
                           "LinearRegression"],
     "classification": ["FashionMNIST", "Classifier", "SoftmaxRegression"],
-    "hub": ["DATA_HUB", "DATA_URL", "download", "download_extract", "extract", "download_all",
-            "data_dir"],
+    "hub": ["DATA_HUB", "DATA_URL", "download", "download_all", "data_dir"],
+    "archives": ["download_extract", "extract"],
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
