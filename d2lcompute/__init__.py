@@ -42,8 +42,8 @@ _EXPORTS = {
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "house_prices_improved",
-               "kaggle_house", "live", "batched", *_EXPORTS}
+_SUBMODULES = {"mlp", "regularization", "fashion_mnist_improved", "stability", "house_prices",
+               "house_prices_improved", "kaggle_house", "live", "batched", *_EXPORTS}
 
 # The libraries the book's cells reach through d2l (``d2l.plt.show()``, ``d2l.np``, ...),
 # imported on first use like everything else here.
