@@ -74,7 +74,10 @@ def test_the_schedule_warms_up_then_decays_and_follows_optimizer_steps():
     optimizer, scheduler = improved.make_optimizer(net, 0.01, num_epochs=2, steps_per_epoch=50)
     assert isinstance(optimizer, torch.optim.AdamW)
     assert optimizer.param_groups[0]["weight_decay"] == improved.WEIGHT_DECAY
-    lrs = _lrs(optimizer, 100)
+    assert optimizer.param_groups[0]["betas"][0] == 0.95  # beta1 cycles against the lr
+    lrs = _lrs(optimizer, 19)
+    assert math.isclose(optimizer.param_groups[0]["betas"][0], 0.85)  # at the peak lr
+    lrs += _lrs(optimizer, 81)
     assert math.isclose(lrs[0], 0.01 / 25)
     peak = max(range(100), key=lrs.__getitem__)
     assert peak == 19 and math.isclose(lrs[peak], 0.01)  # at the end of the warm-up fifth
