@@ -44,6 +44,7 @@ _EXPORTS = {
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
 _SUBMODULES = {"multilayer_perceptrons", "weight_decay", "dropout", "numerical_stability",
+               "fashion_mnist_improved",
                "house_prices", "house_prices_improved", "batched", "kaggle_house", "live", "testing",
                *_EXPORTS}
 # Earlier module names: each still reaches what it held.
