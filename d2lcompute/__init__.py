@@ -6,6 +6,7 @@ neither matplotlib, pandas nor torchvision until a function needs them.
 """
 
 import importlib
+import types
 
 __version__ = "0.1.0"
 
@@ -14,12 +15,12 @@ _EXPORTS = {
     "devices": ["try_gpu", "try_all_gpus", "num_gpus", "cpu", "gpu"],
     "blocks": ["MLP", "MySequential", "FixedHiddenMLP", "NestMLP", "chimera", "Parallel",
                "repeat_block", "ListMLP"],
-    "registration": ["find_unregistered", "module_internals"],
+    "diagnostics": ["find_unregistered", "module_internals", "check_gradients", "summary"],
     "parameters": ["parameter_table", "count_parameters", "init_normal", "init_constant",
                    "xavier", "init_42", "my_init", "init_layers", "shared_net"],
-    "layers": ["CenteredLayer", "MyLinear", "check_gradients", "is_initialized"],
-    "io": ["save", "load", "save_checkpoint", "load_checkpoint", "load_state_dict"],
-    "model_summary": ["summary"],
+    "layers": ["CenteredLayer", "MyLinear", "is_initialized"],
+    "io": ["save", "load", "load_state_dict"],
+    "checkpoints": ["save_checkpoint", "load_checkpoint"],
     "compat": ["tensor", "ones", "zeros", "arange", "normal", "float32", "concat", "stack",
                "matmul", "exp", "log", "numpy", "size", "reshape", "reduce_sum",
                "reduce_mean", "argmax", "astype", "to", "meshgrid", "sin", "sinh", "cos",
@@ -37,15 +38,22 @@ _EXPORTS = {
     "linear_regression": ["SyntheticRegressionData", "LinearRegressionScratch", "SGD",
                           "LinearRegression"],
     "classification": ["FashionMNIST", "Classifier", "SoftmaxRegression"],
-    "hub": ["DATA_HUB", "DATA_URL", "download", "download_extract", "extract", "download_all",
-            "data_dir"],
+    "hub": ["DATA_HUB", "DATA_URL", "download", "download_all", "data_dir"],
+    "archives": ["download_extract", "extract"],
 }
 _NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {"mlp", "regularization", "stability", "house_prices", "kaggle_house", "live",
-               *_EXPORTS}
-# Old names of modules that moved: d2l.batched is d2l.house_prices.batched.
-_MOVED = {"house_prices_improved": "house_prices.improved", "batched": "house_prices.batched"}
+_SUBMODULES = {"multilayer_perceptrons", "weight_decay", "dropout", "numerical_stability",
+               "fashion_mnist_improved",
+               "house_prices", "kaggle_house", "live", "testing", *_EXPORTS}
+# Earlier module names: each still reaches what it held.
+_MODULE_ALIASES = {"stability": ["numerical_stability"], "regularization": ["weight_decay", "dropout"],
+                   "registration": ["diagnostics.registration"],
+                   "model_summary": ["diagnostics.summary"],
+                   "house_prices_improved": ["house_prices.improved"],
+                   "batched": ["house_prices.batched"]}
+# d2l.mlp next to d2l.MLP (§5.1's block) differed only by case, a trap: it says where to go.
+_RENAMED = {"mlp": "the §4.1-4.3 module is d2l.multilayer_perceptrons (d2l.MLP is §5.1's block)"}
 
 # The libraries the book's cells reach through d2l (``d2l.plt.show()``, ``d2l.np``, ...),
 # imported on first use like everything else here.
@@ -62,8 +70,10 @@ def __getattr__(name):
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in _MOVED:
-        return importlib.import_module(f"{__name__}.{_MOVED[name]}")
+    if name in _MODULE_ALIASES:
+        return _joined(name, _MODULE_ALIASES[name])
+    if name in _RENAMED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: {_RENAMED[name]}")
     if name in _LIBRARY_ALIASES:
         value = importlib.import_module(_LIBRARY_ALIASES[name])
         globals()[name] = value
@@ -71,5 +81,18 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _joined(name, modules):
+    """The module, or a module object joining the public names of ``modules``, that an
+    earlier module name stands for."""
+    if len(modules) == 1:
+        return importlib.import_module(f"{__name__}.{modules[0]}")
+    alias = types.ModuleType(f"{__name__}.{name}", f"Earlier name of {', '.join(modules)}.")
+    for module in modules:
+        public = vars(importlib.import_module(f"{__name__}.{module}"))
+        alias.__dict__.update({k: v for k, v in public.items() if not k.startswith("_")})
+    globals()[name] = alias
+    return alias
+
+
 def __dir__():
-    return sorted({*globals(), *__all__, *_SUBMODULES, *_MOVED, *_LIBRARY_ALIASES})
+    return sorted({*globals(), *__all__, *_SUBMODULES, *_LIBRARY_ALIASES})

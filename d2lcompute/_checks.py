@@ -46,8 +46,8 @@ def check_lr(lr, name="lr"):
 def check_module(name, value):
     """Return ``value`` if it is an ``nn.Module`` (a layer or a network)."""
     if not isinstance(value, torch.nn.Module):
-        raise TypeError(f"{name} must be an nn.Module (a layer or a network), got "
-                        f"{name}={reprlib.repr(value)} of type {type(value).__name__}")
+        raise TypeError(f"{name} must be an nn.Module, got {name}={reprlib.repr(value)} "
+                        f"({type(value).__name__})")
     return value
 
 

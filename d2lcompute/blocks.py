@@ -11,7 +11,7 @@ the section:
 - The exercises: ``ListMLP`` (layers in a plain list, the pitfall), ``Parallel``
   (two nets side by side, outputs concatenated) and ``repeat_block`` (a factory of blocks).
 
-Relies on torch only; :mod:`d2lcompute.registration` explains what ``nn.Module`` can see.
+Relies on torch only; :mod:`d2lcompute.diagnostics.registration` explains what ``nn.Module`` can see.
 """
 
 import reprlib
@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_int, check_module
 
 
 class MLP(nn.Module):
@@ -196,7 +196,7 @@ class ListMLP(nn.Module):
     the layers where they are, ``state_dict()`` saves nothing, ``train()``/``eval()`` do
     not reach them, and ``print(net)`` shows no layers. The fix is ``nn.ModuleList``
     (a list that registers its items) or ``nn.Sequential``;
-    :func:`d2lcompute.registration.find_unregistered` finds such mistakes.
+    :func:`d2lcompute.diagnostics.find_unregistered` finds such mistakes.
 
     Shape:
         - Input: ``(N, 20)``
@@ -244,12 +244,8 @@ class Parallel(nn.Module):
 
     def __init__(self, net1, net2, dim=1):
         super().__init__()
-        for name, net in (("net1", net1), ("net2", net2)):
-            if not isinstance(net, nn.Module):
-                raise TypeError(f"{name} must be an nn.Module, got {name}={reprlib.repr(net)} "
-                                f"({type(net).__name__})")
-        self.net1 = net1
-        self.net2 = net2
+        self.net1 = check_module("net1", net1)
+        self.net2 = check_module("net2", net2)
         self.dim = check_int("dim", dim)
 
     def forward(self, X):

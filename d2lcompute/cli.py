@@ -20,6 +20,7 @@ COMMANDS = {
     "info": "info",
     "fashion-mnist": "fashion_mnist",
     "house-prices": "house_prices",
+    "check": "check",
 }
 
 

@@ -7,30 +7,30 @@ The book calls ``torch.save``/``torch.load`` directly. Ours add three guarantees
   ``save`` only writes what such a load can read back;
 - a file saved on a GPU loads on a CPU-only laptop (storages of absent devices go to the CPU).
 
-A checkpoint (:func:`save_checkpoint`) adds the optimizer state, the epoch and every random
-number generator state, so an interrupted run resumes exactly where it stopped.
+Checkpoints (the optimizer state, the epoch and every random number generator state, so an
+interrupted run resumes exactly where it stopped) are in :mod:`d2lcompute.checkpoints`,
+built on this module's ``save``, ``load``, ``check_saveable`` and ``check_state_fits``.
 """
 
 import collections
 import errno
 import os
 import pickle
-import random
 import stat
 import zipfile
 import zlib
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from ._checks import check_int
-from ._files import atomic_write
-from .errors import DamagedFileError, FileAccessError, UserError
+from d2lcompute._checks import check_module
+from d2lcompute._files import atomic_write
+from d2lcompute.devices import device_exists
+from d2lcompute.errors import DamagedFileError, FileAccessError, UserError
 
-_CHECKPOINT_FORMAT = "d2lcompute.checkpoint/1"
+CHECKPOINT_FORMAT = "d2lcompute.checkpoint/1"
 _MAX_DEPTH = 64  # nesting save() accepts; a state_dict is 1 deep, a checkpoint about 4
 # The types a weights_only=True load rebuilds; save() checks against them up front.
 _LEAVES = (type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device)
@@ -39,10 +39,6 @@ _CONTAINERS = (list, tuple, dict, collections.OrderedDict, set, torch.Size)
 
 class UnsafeFileError(UserError, pickle.UnpicklingError):
     """The file holds objects that only an unsafe load (``weights_only=False``) could build."""
-
-
-class CheckpointError(UserError, ValueError):
-    """A checkpoint that does not fit the model or optimizer, or is not a usable checkpoint."""
 
 
 def save(obj, path):
@@ -63,11 +59,11 @@ def save(obj, path):
         save(torch.arange(4), "x-file")
         x2 = load("x-file")  # tensor([0, 1, 2, 3])
     """
-    path = _check_path(path)
+    path = checked_path(path)
     if path.is_dir():
         raise IsADirectoryError(f"cannot save to {str(path)!r}: it is a directory; "
                                 f"give a file name, e.g. {str(path / 'model.params')!r}")
-    _check_safe_to_load(obj, "obj")
+    check_saveable(obj, "obj")
     with atomic_write(path) as f:
         try:
             torch.save(obj, f)
@@ -99,7 +95,7 @@ def load(path, map_location=None, *, weights_only=True):
 
     Book: §5.5
     """
-    path = _check_path(path)
+    path = checked_path(path)
     if not path.is_file():
         if path.is_dir():
             raise IsADirectoryError(f"cannot load {str(path)!r}: it is a directory, not a file")
@@ -149,11 +145,11 @@ def load_state_dict(model, state_or_path, map_location=None):
         clone = MLP()
         load_state_dict(clone, "mlp.params")
     """
-    _check_module(model)
+    check_module("model", model)
     state = state_or_path
     if isinstance(state_or_path, (str, os.PathLike)):
         state = load(state_or_path, map_location=map_location)
-        if _is_checkpoint(state):
+        if is_checkpoint(state):
             state = state["model"]
     if not isinstance(state, dict):
         raise TypeError(f"state_or_path must be a state_dict, a path or a checkpoint, "
@@ -161,107 +157,22 @@ def load_state_dict(model, state_or_path, map_location=None):
     _load_model_state(model, state)
 
 
-def save_checkpoint(path, model, optimizer=None, epoch=0, **extra):
-    """Save everything needed to resume training exactly: a checkpoint file.
-
-    Stores the model's and optimizer's ``state_dict``, ``epoch``, the states of the random
-    number generators (torch CPU, CUDA when available, numpy, Python's ``random``) and any
-    ``extra`` values, atomically and readable with ``weights_only=True``.
-
-    Args:
-        path: file to write (``str`` or ``os.PathLike``).
-        model: the ``nn.Module`` being trained.
-        optimizer: its ``torch.optim.Optimizer``, or None.
-        epoch: number of epochs completed (the epoch to resume at), an int >= 0.
-        **extra: more values to keep (best accuracy, history...): numbers, strings, tensors
-            and lists/dicts of them.
-
-    Example::
-
-        for epoch in range(num_epochs):
-            ...  # train one epoch
-            save_checkpoint("ckpt.pt", net, trainer, epoch=epoch + 1, best_acc=best_acc)
-    """
-    path = _check_path(path)
-    _check_module(model)
-    _check_optimizer(optimizer)
-    epoch = check_int("epoch", epoch, min_value=0)
-    for name, value in extra.items():
-        _check_safe_to_load(value, name)
-    checkpoint = {
-        "format": _CHECKPOINT_FORMAT,
-        "model": model.state_dict(),
-        "optimizer": None if optimizer is None else optimizer.state_dict(),
-        "optimizer_type": None if optimizer is None else type(optimizer).__name__,
-        "epoch": epoch,
-        "rng": _get_rng_states(),
-        "extra": extra,
-    }
-    save(checkpoint, path)
-
-
-def load_checkpoint(path, model, optimizer=None, map_location=None):
-    """Restore a :func:`save_checkpoint` file: model and optimizer in place, and the RNGs.
-
-    Args:
-        path: the checkpoint file.
-        model: a model of the saved architecture; its parameters are overwritten.
-        optimizer: an optimizer over ``model``'s parameters, or None to skip its state.
-        map_location: as in :func:`load`.
-
-    Returns:
-        dict: ``{"epoch": epoch, **extra}`` as passed to :func:`save_checkpoint`.
-
-    Raises:
-        CheckpointError: the file is not a checkpoint, was written by another version, or
-            does not fit ``model`` or ``optimizer`` (another architecture, another optimizer
-            type, parameters of another model). Nothing is changed then.
-        DamagedFileError, UnsafeFileError: as for :func:`load`.
-
-    Example::
-
-        net = MLP()  # a fresh model and optimizer, built as before
-        trainer = torch.optim.SGD(net.parameters(), lr=0.1)
-        start = load_checkpoint("ckpt.pt", net, trainer)["epoch"]
-        for epoch in range(start, num_epochs):
-            ...  # continues exactly as the uninterrupted run would
-    """
-    path = _check_path(path)
-    _check_module(model)
-    _check_optimizer(optimizer)
-    checkpoint = load(path, map_location=map_location)
-    # everything is checked before anything changes: a refused checkpoint leaves the model,
-    # the optimizer and the random generators as they were
-    _check_checkpoint(path, checkpoint, model, optimizer)
-    if optimizer is not None:
-        optimizer.load_state_dict(checkpoint["optimizer"])
-    model.load_state_dict(checkpoint["model"])
-    _set_rng_states(checkpoint["rng"])
-    return {"epoch": checkpoint["epoch"], **checkpoint["extra"]}
-
-
 # ---- helpers -----------------------------------------------------------------------------
 
-def _check_path(path):
+# ---- helpers (checkpoints.py uses the public ones) ---------------------------------------
+
+def checked_path(path):
+    """``path`` as a ``Path``, or a ``TypeError`` naming what it was instead."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got path={path!r} "
                         f"({type(path).__name__})")
     return Path(path)
 
 
-def _check_module(model):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-
-
-def _check_optimizer(optimizer):
-    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, "
-                        f"got {type(optimizer).__name__}")
-
-
-def _check_safe_to_load(value, where, _path=()):
+def check_saveable(value, where, _path=()):
     """Refuse, at save time, what ``load`` (weights_only=True) could not read back.
+
+    ``where`` names ``value`` in the message (``"obj"``, ``"extra['history']"``).
 
     ``_path`` holds the ids of the containers above ``value``: a container inside itself
     would recurse forever, and a very deep one would end in a ``RecursionError``.
@@ -284,11 +195,11 @@ def _check_safe_to_load(value, where, _path=()):
         _path = (*_path, id(value))
     if type(value) in (dict, collections.OrderedDict):
         for key, item in value.items():
-            _check_safe_to_load(key, f"a key of {where}", _path)
-            _check_safe_to_load(item, f"{where}[{key!r}]", _path)
+            check_saveable(key, f"a key of {where}", _path)
+            check_saveable(item, f"{where}[{key!r}]", _path)
     elif type(value) in _CONTAINERS:
         for i, item in enumerate(value):
-            _check_safe_to_load(item, f"{where}[{i}]", _path)
+            check_saveable(item, f"{where}[{i}]", _path)
     elif type(value) not in _LEAVES:
         hint = ("; save its parameters instead: save(net.state_dict(), path)"
                 if isinstance(value, nn.Module) else
@@ -339,22 +250,7 @@ def _default_map_location(storage, location):
     ``torch.load`` calls this for every storage (already on the CPU) with the device name it
     was saved from, e.g. ``"cuda:0"``; returning None means "restore as saved".
     """
-    return None if _device_available(location) else storage
-
-
-def _device_available(location):
-    try:
-        device = torch.device(location)
-    except RuntimeError:
-        return False
-    if device.type == "cpu":
-        return True
-    if device.type == "cuda":
-        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
-    if device.type == "mps":
-        return torch.backends.mps.is_available()
-    backend = getattr(torch, device.type, None)
-    return bool(getattr(backend, "is_available", lambda: False)())
+    return None if device_exists(location) else storage
 
 
 def _refusal_message(path, error):
@@ -372,87 +268,22 @@ def _unreadable(path, error):
                         f"or truncated or corrupted ({type(error).__name__}: {error})")
 
 
-def _is_checkpoint(obj):
-    return isinstance(obj, dict) and obj.get("format") == _CHECKPOINT_FORMAT
-
-
-def _check_checkpoint(path, checkpoint, model, optimizer):
-    """Raise ``CheckpointError`` unless every part of ``checkpoint`` can be restored."""
-    where = repr(str(path))
-    found = checkpoint.get("format") if isinstance(checkpoint, dict) else None
-    if isinstance(found, str) and found.startswith("d2lcompute.checkpoint/") and not (
-            _is_checkpoint(checkpoint)):
-        raise CheckpointError(f"{where} was written by another version of d2lcompute (format "
-                              f"{found!r}; this version reads {_CHECKPOINT_FORMAT!r})")
-    if not _is_checkpoint(checkpoint):
-        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise CheckpointError(f"{where} is not a checkpoint written by save_checkpoint "
-                              f"(found {found}); for a bare state_dict use "
-                              f"load_state_dict(model, path)")
-    parts = {"model": dict, "epoch": int, "rng": dict, "extra": dict}
-    wrong = [k for k, kind in parts.items() if not isinstance(checkpoint.get(k), kind)]
-    if wrong or checkpoint["epoch"] < 0:
-        raise CheckpointError(f"{where} is damaged: its {', '.join(wrong) or 'epoch'} "
-                              f"{'are' if len(wrong) > 1 else 'is'} not what save_checkpoint writes")
-    try:
-        _check_fits(model, checkpoint["model"])
-    except RuntimeError as e:
-        raise CheckpointError(f"cannot load {where}: {e}") from e
-    if optimizer is not None:
-        _check_optimizer_state(where, checkpoint, optimizer)
-    try:
-        _check_rng_states(checkpoint["rng"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{where} is damaged: its random generator states cannot be "
-                              f"restored ({type(e).__name__}: {e})") from e
-
-
-def _check_optimizer_state(where, checkpoint, optimizer):
-    """The saved state must come from an optimizer of the same type over same-shaped params."""
-    saved, name = checkpoint.get("optimizer"), type(optimizer).__name__
-    if saved is None:
-        raise CheckpointError(f"{where} holds no optimizer state (saved with optimizer=None); "
-                              f"pass optimizer=None to load only the model")
-    if not (isinstance(saved, dict) and isinstance(saved.get("param_groups"), list)
-            and isinstance(saved.get("state"), dict)):
-        raise CheckpointError(f"{where} is damaged: its optimizer state is not a state_dict")
-    own = optimizer.state_dict()
-    saved_type = checkpoint.get("optimizer_type")
-    # older files lack the type; the hyper-parameter names tell SGD (momentum) from Adam (betas)
-    saved_keys = [sorted(set(g) - {"params"}) for g in saved["param_groups"]]
-    own_keys = [sorted(set(g) - {"params"}) for g in own["param_groups"]]
-    if (saved_type not in (None, name)
-            or (saved_type is None and saved_keys[:1] != own_keys[:1])):
-        raise CheckpointError(f"cannot load the optimizer state from {where} into {name}: it "
-                              f"was saved from {saved_type or 'another optimizer type'}; build "
-                              f"the optimizer the run used")
-    sizes = [len(g["params"]) for g in saved["param_groups"]]
-    own_sizes = [len(g["params"]) for g in optimizer.param_groups]
-    if sizes != own_sizes:
-        raise CheckpointError(f"cannot load the optimizer state from {where} into {name}: it "
-                              f"has parameter groups of sizes {sizes}, the optimizer {own_sizes}")
-    params = [p for g in optimizer.param_groups for p in g["params"]]
-    ids = [i for g in saved["param_groups"] for i in g["params"]]
-    for i, param in zip(ids, params):
-        for key, value in saved["state"].get(i, {}).items():
-            if (isinstance(value, torch.Tensor) and value.dim() > 0
-                    and value.shape != param.shape):
-                raise CheckpointError(
-                    f"cannot load the optimizer state from {where} into {name}: its {key!r} "
-                    f"has shape {tuple(value.shape)} where the parameter has "
-                    f"{tuple(param.shape)}; was the optimizer built over another model?")
+def is_checkpoint(obj):
+    """True for what ``checkpoints.save_checkpoint`` writes (``load_state_dict`` reads its model)."""
+    return isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT
 
 
 def _load_model_state(model, state):
     """``model.load_state_dict`` with every mismatch listed up front, and no partial load."""
-    _check_fits(model, state)
+    check_state_fits(model, state)
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
         raise RuntimeError(f"cannot load the parameters into {type(model).__name__}: {e}") from e
 
 
-def _check_fits(model, state):
+def check_state_fits(model, state):
+    """Raise ``RuntimeError`` listing every missing, unexpected or mis-shaped key of ``state``."""
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
@@ -474,38 +305,3 @@ def _check_fits(model, state):
         raise RuntimeError("\n".join(lines))
 
 
-def _get_rng_states():
-    """Every generator a training loop draws from, as types a weights_only load accepts."""
-    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
-                  "has_gauss": has_gauss, "cached_gaussian": cached_gaussian},
-        "python": random.getstate(),
-    }
-
-
-def _check_rng_states(states):
-    """Restore ``states`` into throwaway generators: an error here changes nothing."""
-    torch.Generator().set_state(states["torch"].cpu())
-    for state in states["cuda"]:
-        if not (isinstance(state, torch.Tensor) and state.dtype == torch.uint8):
-            raise TypeError("a CUDA state is not a uint8 tensor")
-    np_state = states["numpy"]
-    np.random.RandomState().set_state(
-        (np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32), np_state["pos"],
-         np_state["has_gauss"], np_state["cached_gaussian"]))
-    random.Random().setstate(states["python"])
-
-
-def _set_rng_states(states):
-    torch.set_rng_state(states["torch"].cpu())
-    if states["cuda"] and torch.cuda.is_available():
-        # A machine with fewer GPUs restores the ones it has.
-        for i, state in enumerate(states["cuda"][:torch.cuda.device_count()]):
-            torch.cuda.set_rng_state(state.cpu(), i)
-    np_state = states["numpy"]
-    np.random.set_state((np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32),
-                         np_state["pos"], np_state["has_gauss"], np_state["cached_gaussian"]))
-    random.setstate(states["python"])

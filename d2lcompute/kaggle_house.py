@@ -28,7 +28,7 @@ import itertools
 import torch
 
 from d2lcompute import hub
-from d2lcompute._checks import check_int, check_number
+from d2lcompute._checks import check_int, check_lr
 from d2lcompute.house_prices import check_data, encode_features, fold_bounds, read_csv
 from d2lcompute.linear_regression import LinearRegression
 from d2lcompute.oo_design import DataModule
@@ -166,7 +166,7 @@ def k_fold(trainer, data, k, lr):
 
     Book (d2l.ai 1.0): §5.7
     """
-    check_number("lr", lr, min_value=0)
+    check_lr(lr)
     if not callable(getattr(trainer, "fit", None)):
         raise TypeError(f"trainer must be a d2l.Trainer, got trainer={trainer!r}")
     val_loss, models = [], []

@@ -13,7 +13,7 @@ call, so the book's model silently starts from other weights than its text says.
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_int, check_number
+from d2lcompute._checks import check_int, check_lr, check_number
 from d2lcompute.oo_design import DataModule, HyperParameters, Module
 
 
@@ -63,7 +63,7 @@ class LinearRegressionScratch(Module):
     def __init__(self, num_inputs, lr, sigma=0.01):
         super().__init__()
         check_int("num_inputs", num_inputs, min_value=1)
-        check_number("lr", lr, min_value=0)
+        check_lr(lr)
         self.save_hyperparameters()
         # Parameters rather than the book's bare tensors: Trainer(num_gpus=1) moves them
         # with the model, and state_dict() saves them.
@@ -90,7 +90,7 @@ class SGD(HyperParameters):
 
     def __init__(self, params, lr):
         params = list(params)
-        check_number("lr", lr, min_value=0)
+        check_lr(lr)
         self.save_hyperparameters()
 
     def step(self):
@@ -114,7 +114,7 @@ class LinearRegression(Module):
 
     def __init__(self, lr):
         super().__init__()
-        check_number("lr", lr, min_value=0)
+        check_lr(lr)
         self.save_hyperparameters()
         self.net = nn.LazyLinear(1)
         self._init_hook = self.net.register_forward_pre_hook(self._init_weights)

@@ -8,7 +8,7 @@
   any ``nn.init`` method by name.
 - Tying: ``shared_net`` uses one ``nn.Linear`` twice; its gradients add up.
 
-Walks models with :func:`d2lcompute.registration.walk_modules`, which keeps its own
+Walks models with :func:`d2lcompute._modules.walk_modules`, which keeps its own
 stack: ``net.modules()``, ``net.parameters()`` and ``net.apply()`` recurse and raise
 ``RecursionError`` on a net nested a few thousand deep.
 """
@@ -20,7 +20,8 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from d2lcompute.registration import walk_modules
+from d2lcompute._checks import check_module
+from d2lcompute._modules import walk_modules
 
 # ----------------------------------------------------------------------------- access
 
@@ -248,8 +249,7 @@ def init_layers(net, method, layer_types=(nn.Linear,), **kwargs):
         >>> net[0].weight[0, 0].item(), net[0].bias[0].item()
         (1.0, 0.0)
     """
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be an nn.Module, got net of type {type(net).__name__}")
+    check_module("net", net)
     if method not in INIT_METHODS:
         hint = f" (did you mean {method + '_'!r}?)" if f"{method}_" in INIT_METHODS else ""
         raise ValueError(f"method must be the name of an nn.init method, got "

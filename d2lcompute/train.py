@@ -21,14 +21,14 @@ the evaluators restore the net's train/eval mode when they are done.
 """
 
 import contextlib
-import random
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_int, check_number
+from d2lcompute._checks import check_int, check_lr
+from d2lcompute._seeding import set_seed as set_seed  # d2l.set_seed: the one seed policy
 from d2lcompute.devices import try_gpu
 from d2lcompute.oo_design import Module, ProgressBoard
 from d2lcompute.trainer import Trainer
@@ -68,7 +68,7 @@ def sgd(params, lr, batch_size):
         lr: learning rate.
         batch_size: the number of examples the summed loss covered.
     """
-    check_number("lr", lr)
+    check_lr(lr)
     check_int("batch_size", batch_size, min_value=1)
     params = list(params)
     with torch.no_grad():
@@ -467,16 +467,3 @@ def predict_ch3(net, test_iter, n=6, device=None):
     titles = [f"{true}\n{pred}" for true, pred in zip(get_fashion_mnist_labels(y),
                                                       get_fashion_mnist_labels(preds))]
     return show_images(X[:n].reshape(n, 28, 28).cpu(), 1, n, titles=titles[:n])
-
-
-def set_seed(seed):
-    """Seed Python's ``random``, NumPy and torch (CPU and every GPU) with ``seed``.
-
-    Two runs of the same code after ``set_seed(s)`` with the same ``s`` draw the same
-    initial weights, shuffles and dropout masks, hence give the same losses (on the CPU;
-    some GPU kernels are not deterministic).
-    """
-    check_int("seed", seed, min_value=0, max_value=2**32 - 1)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device

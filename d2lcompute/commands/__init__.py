@@ -100,7 +100,7 @@ def resolve_device(name):
     """``--device`` text to a ``torch.device``; ``None`` means ``try_gpu()``."""
     import torch
 
-    from d2lcompute.devices import try_gpu
+    from d2lcompute.devices import device_exists, try_gpu
 
     if name is None:
         return try_gpu()
@@ -108,12 +108,7 @@ def resolve_device(name):
         device = torch.device(name)
     except RuntimeError:
         raise CommandError(f"--device must be cpu, cuda, cuda:N or mps, got {name!r}") from None
-    available = {
-        "cpu": True,
-        "cuda": torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count(),
-        "mps": torch.backends.mps.is_available(),
-    }
-    if not available.get(device.type, False):
+    if device.type not in ("cpu", "cuda", "mps") or not device_exists(device):
         raise CommandError(f"--device {name}: no such device on this machine "
                            f"(try --device cpu, or leave --device out to pick one)")
     return device

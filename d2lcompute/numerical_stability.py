@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from d2lcompute._checks import check_choice, check_int, check_number
-from d2lcompute.mlp import activation_grad
+from d2lcompute._seeding import generator as private_generator
+from d2lcompute.multilayer_perceptrons import activation_grad
 
 INITS = ("normal", "default", "xavier", "kaiming")
 ACTIVATIONS = ("identity", "relu", "tanh")
@@ -77,7 +78,7 @@ def random_matrix_product(num_matrices=100, n=4, std=1.0, *, seed=None):
     check_int("num_matrices", num_matrices, min_value=0)
     check_int("n", n, min_value=1)
     std = check_number("std", std, min_value=0)
-    generator = _generator(seed)
+    generator = private_generator(seed)
     M = torch.normal(0, std, size=(n, n), generator=generator, dtype=torch.float64)
     first = M.clone()
     for _ in range(num_matrices):
@@ -124,7 +125,7 @@ def activation_variances(init="xavier", num_layers=30, width=256, batch_size=256
     check_int("width", width, min_value=1)
     check_int("batch_size", batch_size, min_value=2)  # a variance needs two numbers
     check_choice("activation", activation, ACTIVATIONS)
-    generator = _generator(seed)
+    generator = private_generator(seed)
     act = {"identity": lambda H: H, "relu": torch.relu, "tanh": torch.tanh}[activation]
     H = torch.randn(batch_size, width, generator=generator, dtype=torch.float64)
     variances = [H.var().item()]
@@ -145,11 +146,3 @@ def _draw_weight(init, width, generator):
     if init == "xavier":
         return nn.init.xavier_normal_(W, generator=generator)
     return nn.init.kaiming_normal_(W, nonlinearity="relu", generator=generator)
-
-
-def _generator(seed):
-    """A private CPU generator seeded with ``seed``, or None (torch's global one)."""
-    if seed is None:
-        return None
-    check_int("seed", seed, min_value=0)
-    return torch.Generator().manual_seed(seed)

@@ -1,11 +1,11 @@
-"""Regularisation (Book: §4.5 weight decay, §4.6 dropout).
+"""Weight decay (Book: §4.5; d2l.ai 1.0: §3.7).
 
 §4.5 fits a linear model with 200 inputs to only 20 examples, so it overfits, and shows that an
 L2 penalty on the weights (``l2_penalty`` in ``train``, or the optimiser's ``weight_decay`` in
 ``train_concise``) shrinks ``‖w‖`` and lowers the test loss. Unlike the book's versions these
 return their per-epoch losses and ``‖w‖`` and plot only when asked (``animate=True``), and
-take a ``seed`` so a run can be repeated. §4.6 zeroes hidden units at random during training
-(``dropout_layer``, ``DropoutMLPScratch``, ``dropout_mlp_concise``).
+take a ``seed`` so a run can be repeated (the data and the training draw from two streams of
+it, see ``_seeding.derived_seed``).
 
 Relies on ``d2lcompute.data`` (``synthetic_data``, ``load_array``), ``d2lcompute.train``
 (``linreg``, ``squared_loss``, ``sgd``, ``evaluate_loss``) and, for ``animate=True`` only,
@@ -16,45 +16,14 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_examples, check_int, check_number, check_probability
+from d2lcompute._checks import check_int, check_lr, check_number
+from d2lcompute._seeding import check_seed, derived_seed, seeded
 from d2lcompute.data import load_array, synthetic_data
-from d2lcompute.mlp import init_weights  # §4.6 reuses §4.3's; d2l.regularization.init_weights
 from d2lcompute.train import evaluate_loss, linreg, sgd, squared_loss
 
-_MAX_SEED = 2**32 - 1  # torch's CPU generator keeps only 32 bits of a seed
-
-
-def _train_seed(seed):
-    """The seed of the training stream: independent of the data stream of the same ``seed``.
-
-    Reusing ``seed`` itself would make ``init_params`` draw ``w`` equal to the first training
-    example (both are the first 200 normal draws), which puts ``w`` in the span of the data
-    and lets plain SGD shrink ``‖w‖`` (3.6 instead of ~14 without weight decay).
-    """
-    if seed is None:
-        return None
-    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
-
-
-@contextlib.contextmanager
-def _seeded(seed):
-    """Run the block on torch's CPU generator seeded with ``seed``; restore it afterwards.
-
-    ``seed=None`` leaves the global generator as it is (the book's behaviour).
-    """
-    if seed is None:
-        yield
-        return
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
-# --- §4.5 Weight decay --------------------------------------------------------------------
 
 class HighDimData(NamedTuple):
     """The data of §4.5's high-dimensional linear regression."""
@@ -86,9 +55,9 @@ def high_dim_data(n_train=20, n_test=100, num_inputs=200, batch_size=5, *, seed=
     check_int("n_test", n_test, min_value=1)
     check_int("num_inputs", num_inputs, min_value=1)
     check_int("batch_size", batch_size, min_value=1)
-    _check_seed(seed)
+    check_seed(seed, optional=True)
     true_w, true_b = torch.ones((num_inputs, 1)) * 0.01, 0.05
-    with _seeded(seed):
+    with seeded(seed):
         train_data = synthetic_data(true_w, true_b, n_train)
         test_data = synthetic_data(true_w, true_b, n_test)
     train_iter = load_array(train_data, batch_size)
@@ -162,7 +131,7 @@ def train(lambd, num_epochs=100, lr=0.003, *, data=None, seed=None, animate=Fals
     """
     check_number("lambd", lambd, min_value=0)
     num_epochs, lr, data = _check_run(num_epochs, lr, data, seed)
-    with _seeded(_train_seed(seed)):
+    with seeded(derived_seed(seed)):
         w, b = init_params(data.true_w.shape[0])
         net, loss = (lambda X: linreg(X, w, b)), squared_loss
 
@@ -194,7 +163,7 @@ def train_concise(wd, num_epochs=100, lr=0.003, *, data=None, seed=None, animate
     """
     check_number("wd", wd, min_value=0)
     num_epochs, lr, data = _check_run(num_epochs, lr, data, seed)
-    with _seeded(_train_seed(seed)):
+    with seeded(derived_seed(seed)):
         net = nn.Sequential(nn.Linear(data.true_w.shape[0], 1))
         for param in net.parameters():
             nn.init.normal_(param)
@@ -237,129 +206,11 @@ def _animator(every, num_epochs):
 
 def _check_run(num_epochs, lr, data, seed):
     num_epochs = check_int("num_epochs", num_epochs, min_value=1)
-    lr = check_number("lr", lr)
-    if lr <= 0:
-        raise ValueError(f"lr must be > 0, got lr={lr!r}")
-    _check_seed(seed)
+    lr = check_lr(lr)
+    check_seed(seed, optional=True)
     if data is None:
         data = high_dim_data(seed=seed)
     elif not isinstance(data, HighDimData):
         raise TypeError(f"data must be a HighDimData from high_dim_data() or None, "
                         f"got {type(data).__name__}")
     return num_epochs, lr, data
-
-
-def _check_seed(seed):
-    if seed is not None:
-        check_int("seed", seed, min_value=0, max_value=_MAX_SEED)
-
-
-# --- §4.6 Dropout ---------------------------------------------------------------------
-
-def dropout_layer(X, dropout):
-    """Zero each element of ``X`` with probability ``dropout``; scale the rest by 1/(1-dropout).
-
-    The scaling keeps the expectation: ``E[dropout_layer(X, p)] = X``. ``dropout=0`` returns
-    ``X`` itself and ``dropout=1`` returns zeros.
-
-    Args:
-        X: a tensor of any shape.
-        dropout: the drop probability p in [0, 1].
-
-    Shape:
-        - X: any shape; output: same shape (floating point).
-
-    Book: §4.6
-
-    Example::
-
-        >>> X = torch.ones(2, 4)
-        >>> set(dropout_layer(X, 0.5).unique().tolist()) <= {0.0, 2.0}
-        True
-    """
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"X must be a torch.Tensor, got {type(X).__name__}")
-    dropout = check_probability("dropout", dropout)
-    if dropout == 1:
-        return torch.zeros_like(X)
-    if dropout == 0:
-        return X
-    mask = torch.rand(X.shape, device=X.device) > dropout  # True with probability 1 - dropout
-    return mask * X / (1.0 - dropout)
-
-
-class DropoutMLPScratch(nn.Module):
-    """§4.6's MLP with two hidden layers, each followed by ``dropout_layer`` in training.
-
-    The book gives its ``Net`` an ``is_training`` flag; here dropout follows the module's own
-    ``self.training``, so ``net.train()`` and ``net.eval()`` switch it on and off like
-    ``nn.Dropout`` (``d2l.train_ch3`` and ``evaluate_accuracy`` call them).
-
-    Args:
-        num_inputs, num_outputs: features per example and number of classes.
-        num_hiddens1, num_hiddens2: widths of the two hidden layers.
-        dropout1, dropout2: drop probabilities after the first and the second hidden layer
-            (lower near the input, as the book advises).
-
-    Shape:
-        - Input: ``(N, *)`` with ``num_inputs`` elements per example.
-        - Output: ``(N, num_outputs)`` logits.
-
-    Book: §4.6
-
-    Example::
-
-        >>> net = DropoutMLPScratch().eval()
-        >>> net(torch.zeros(3, 1, 28, 28)).shape
-        torch.Size([3, 10])
-    """
-
-    def __init__(self, num_inputs=784, num_outputs=10, num_hiddens1=256, num_hiddens2=256,
-                 dropout1=0.2, dropout2=0.5):
-        super().__init__()
-        self.num_inputs = check_int("num_inputs", num_inputs, min_value=1)
-        check_int("num_outputs", num_outputs, min_value=1)
-        check_int("num_hiddens1", num_hiddens1, min_value=1)
-        check_int("num_hiddens2", num_hiddens2, min_value=1)
-        self.dropout1 = check_probability("dropout1", dropout1)
-        self.dropout2 = check_probability("dropout2", dropout2)
-        self.lin1 = nn.Linear(num_inputs, num_hiddens1)
-        self.lin2 = nn.Linear(num_hiddens1, num_hiddens2)
-        self.lin3 = nn.Linear(num_hiddens2, num_outputs)
-        self.relu = nn.ReLU()
-
-    def forward(self, X):
-        check_examples("X", X, self.num_inputs)
-        H1 = self.relu(self.lin1(X.reshape(-1, self.num_inputs)))  # (N, num_hiddens1)
-        if self.training:
-            H1 = dropout_layer(H1, self.dropout1)
-        H2 = self.relu(self.lin2(H1))                               # (N, num_hiddens2)
-        if self.training:
-            H2 = dropout_layer(H2, self.dropout2)
-        return self.lin3(H2)                                        # (N, num_outputs)
-
-    def extra_repr(self):
-        return f"dropout1={self.dropout1}, dropout2={self.dropout2}"
-
-
-def dropout_mlp_concise(dropout1=0.2, dropout2=0.5):
-    """§4.6 concisely: ``nn.Dropout`` after each hidden ReLU; weights from ``init_weights``.
-
-    Shape:
-        - Input: ``(N, *)`` with 784 elements per example.
-        - Output: ``(N, 10)`` logits.
-
-    Book: §4.6
-    """
-    dropout1 = check_probability("dropout1", dropout1)
-    dropout2 = check_probability("dropout2", dropout2)
-    net = nn.Sequential(nn.Flatten(),
-                        nn.Linear(784, 256),
-                        nn.ReLU(),
-                        nn.Dropout(dropout1),
-                        nn.Linear(256, 256),
-                        nn.ReLU(),
-                        nn.Dropout(dropout2),
-                        nn.Linear(256, 10))
-    net.apply(init_weights)
-    return net

@@ -1,4 +1,4 @@
-"""Tests for d2lcompute/stability.py (Book §4.8), against formulas derived independently:
+"""Tests for d2lcompute/numerical_stability.py (Book §4.8), against formulas derived independently:
 sigmoid's derivative by hand, the Lyapunov exponent of Gaussian matrix products, and the
 per-layer variance factor n_in * sigma^2 of a linear layer.
 """
@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from d2lcompute import stability
+from d2lcompute import numerical_stability as stability
 
 EULER_GAMMA = 0.5772156649015329
 

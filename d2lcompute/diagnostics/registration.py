@@ -7,15 +7,11 @@ a tensor into ``self._buffers``. Everything the framework does for you (``parame
 those three dicts. A layer kept in a plain list, or a tensor kept as a plain attribute,
 still works in ``forward`` but is invisible to all of them.
 
-- ``walk_modules``: every submodule with its qualified name, like ``named_modules()`` but
-  with an explicit stack, so a net nested thousands deep does not hit Python's
-  recursion limit (``named_modules()``, ``parameters()`` and ``apply()`` do).
 - ``find_unregistered``: the modules, parameters and tensors a model holds where
   PyTorch cannot see them, each with its fix.
 - ``module_internals``: a readable view of one module's three dicts.
 """
 
-import reprlib
 from dataclasses import dataclass
 
 import torch
@@ -23,50 +19,11 @@ from torch import nn
 from torch.nn.utils.spectral_norm import SpectralNorm
 from torch.nn.utils.weight_norm import WeightNorm
 
+from d2lcompute._checks import check_module
+from d2lcompute._modules import walk_modules
+
 # Attributes every nn.Module carries for its own bookkeeping (the three dicts, hooks, ...).
 _TORCH_ATTRIBUTES = frozenset(vars(nn.Module()))
-
-
-def walk_modules(model, remove_duplicate=True):
-    """Yield ``(qualified_name, module)`` for ``model`` and every submodule, depth first.
-
-    The same order and names as ``model.named_modules()`` (the root is ``""``), but the
-    walk keeps its own stack instead of recursing, so depth is not limited by
-    ``sys.getrecursionlimit()``.
-
-    Args:
-        model: the ``nn.Module`` to walk.
-        remove_duplicate: if ``True``, a module reachable by several paths (a shared
-            layer) is yielded once, under its first name; if ``False``, under every name.
-            A module that contains itself is never entered twice on one path.
-
-    Example::
-
-        >>> [name for name, _ in walk_modules(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))]
-        ['', '0', '1']
-    """
-    _check_module("model", model)
-    seen = set()
-    on_path = set()  # used when duplicates are kept, so that a cycle cannot loop forever
-    stack = [("", model, False)]
-    while stack:
-        prefix, module, leaving = stack.pop()
-        if leaving:
-            on_path.discard(id(module))
-            continue
-        if remove_duplicate:
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-        else:
-            if id(module) in on_path:
-                continue
-            on_path.add(id(module))
-            stack.append((prefix, module, True))
-        yield prefix, module
-        children = [(f"{prefix}.{key}" if prefix else key, child)
-                    for key, child in module._modules.items() if child is not None]
-        stack.extend((name, child, False) for name, child in reversed(children))
 
 
 @dataclass(frozen=True)
@@ -265,15 +222,9 @@ def module_internals(module):
           _buffers: (empty)
           _modules: (empty)
     """
-    _check_module("module", module)
+    check_module("module", module)
     return ModuleInternals(owner=type(module).__name__,
                            parameters=dict(module._parameters),
                            buffers=dict(module._buffers),
                            modules=dict(module._modules),
                            non_persistent=frozenset(module._non_persistent_buffers_set))
-
-
-def _check_module(name, value):
-    if not isinstance(value, nn.Module):
-        raise TypeError(f"{name} must be an nn.Module, got {name}={reprlib.repr(value)} "
-                        f"({type(value).__name__})")

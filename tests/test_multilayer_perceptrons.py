@@ -1,4 +1,4 @@
-"""Tests for d2lcompute/mlp.py (Book §4.1-4.3), against torch's own layers and functions."""
+"""Tests for d2lcompute/multilayer_perceptrons.py (Book §4.1-4.3), against torch's own layers and functions."""
 
 import itertools
 import re
@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 from torch import nn
 
-from d2lcompute import mlp
+from d2lcompute import multilayer_perceptrons as mlp
 
 
 
