@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 import d2lcompute as d2l
-from d2lcompute import distributed, regularization
+from d2lcompute import distributed, dropout
 
 # ---- configuration --------------------------------------------------------------------------
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -58,7 +58,7 @@ def worker(args):
     device = distributed.local_device(args.worker)
     train_iter, _ = d2l.load_data_fashion_mnist(args.batch_size, data_dir=args.data_dir)
     d2l.set_seed(0)
-    net = regularization.dropout_mlp_concise().to(device)
+    net = dropout.dropout_mlp_concise().to(device)
     trainer = torch.optim.SGD(net.parameters(), lr=0.5)
     loss = nn.CrossEntropyLoss(reduction="none")
     seconds = []

@@ -1,9 +1,13 @@
 """Shared fixtures. Real data sets come from ../shared/data when it is there."""
 
+import gzip
 import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -52,3 +56,87 @@ def real_data_dir():
     if not (SHARED_DATA / "kaggle_house_pred_train.csv").is_file():
         pytest.skip(f"real data sets not found in {SHARED_DATA}")
     return SHARED_DATA
+
+
+# ---- a local HTTP server for the download tests (127.0.0.1 only; no test reaches the internet)
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves ``server.files``; paths under /truncated/ promise more bytes than they send."""
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        kind = self.path.split("/")[1]
+        if kind in ("trickle", "gzip", "flaky"):
+            return self._hostile(kind)
+        body = self.server.files.get(self.path.removeprefix("/truncated"))
+        if body is None:
+            self.send_error(404, "File not found")  # an HTML error page, which must not be saved
+            return
+        truncated = self.path.startswith("/truncated/")
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body) * 2 if truncated else len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if truncated else body)
+        self.close_connection = True  # then the socket closes, mid-body for /truncated/
+
+    def _hostile(self, kind):
+        """/trickle/: a byte every 20 ms; /gzip/: 10 MB of zeros gzipped to ~10 kB; /flaky/:
+        HTTP 503 on every odd request, the file (server.files['/flaky']) on every even one."""
+        if kind == "flaky" and len(self.server.requests) % 2:
+            self.send_error(503, "Service Unavailable")
+            return
+        body = (gzip.compress(bytes(10 << 20)) if kind == "gzip"
+                else self.server.files.get("/flaky", b"x" * 1000))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        if kind == "gzip":
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        try:
+            if kind == "trickle":
+                for i in range(250):  # at most 5 s, whatever the client does
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.02)
+            else:
+                self.wfile.write(body)
+        except OSError:  # the client hung up, as it should
+            pass
+        self.close_connection = True
+
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """A ThreadingHTTPServer on 127.0.0.1 (port 0), shut down after the test."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1")  # a student's proxy must not see these requests
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.files, httpd.requests = {}, []
+    httpd.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch):
+    """pooch's waits between attempts, recorded instead of slept (as pooch's own tests do)."""
+    import types
+
+    import pooch.core
+
+    recorded = []
+    monkeypatch.setattr(pooch.core, "time", types.SimpleNamespace(sleep=recorded.append))
+    return recorded
+
+
+@pytest.fixture
+def cache(tmp_path):
+    """The folder conftest points $D2LCOMPUTE_DATA_DIR at."""
+    return tmp_path / "data-cache"

@@ -100,7 +100,7 @@ def test_ddp_needs_registered_parameters_and_says_so():
 
 
 def test_ranks_other_than_0_show_and_write_nothing(monkeypatch, tmp_path, capsys):
-    for name, value in zip(TORCHRUN_ENV, ("1", "1", "2")):
+    for name, value in zip(TORCHRUN_ENV, ("1", "1", "2"), strict=True):
         monkeypatch.setenv(name, value)
     assert live.output_mode() == "off" and not distributed.is_main_process()
     with Animator(xlim=[1, 2], legend=["loss"], save_path=tmp_path / "curve.png") as animator:

@@ -1,125 +1,18 @@
 """Tests for d2lcompute/hub.py: downloads against a local HTTP server, never the network."""
 
-import gzip
 import hashlib
 import io
-import json
 import socket
 import stat
 import sys
-import tarfile
-import threading
 import time
-import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from local_server import PAYLOAD, closed_port, register, serve, sha1
 
 import d2lcompute as d2l
 from d2lcompute import hub
-
-PAYLOAD = b"Id,SalePrice\n1,208500\n2,181500\n" * 50
-
-
-def sha1(data):
-    return hashlib.sha1(data).hexdigest()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Serves ``server.files``; paths under /truncated/ promise more bytes than they send."""
-
-    def do_GET(self):
-        self.server.requests.append(self.path)
-        kind = self.path.split("/")[1]
-        if kind in ("trickle", "gzip", "flaky"):
-            return self._hostile(kind)
-        body = self.server.files.get(self.path.removeprefix("/truncated"))
-        if body is None:
-            self.send_error(404, "File not found")  # an HTML error page, which must not be saved
-            return
-        truncated = self.path.startswith("/truncated/")
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body) * 2 if truncated else len(body)))
-        self.end_headers()
-        self.wfile.write(body[: len(body) // 2] if truncated else body)
-        self.close_connection = True  # then the socket closes, mid-body for /truncated/
-
-    def _hostile(self, kind):
-        """/trickle/: a byte every 20 ms; /gzip/: 10 MB of zeros gzipped to ~10 kB; /flaky/:
-        HTTP 503 on every odd request, the file (server.files['/flaky']) on every even one."""
-        if kind == "flaky" and len(self.server.requests) % 2:
-            self.send_error(503, "Service Unavailable")
-            return
-        body = (gzip.compress(bytes(10 << 20)) if kind == "gzip"
-                else self.server.files.get("/flaky", b"x" * 1000))
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        if kind == "gzip":
-            self.send_header("Content-Encoding", "gzip")
-        self.end_headers()
-        try:
-            if kind == "trickle":
-                for i in range(250):  # at most 5 s, whatever the client does
-                    self.wfile.write(body[i:i + 1])
-                    self.wfile.flush()
-                    time.sleep(0.02)
-            else:
-                self.wfile.write(body)
-        except OSError:  # the client hung up, as it should
-            pass
-        self.close_connection = True
-
-    def log_message(self, *args):  # keep the test output clean
-        pass
-
-
-@pytest.fixture
-def server(monkeypatch):
-    """A ThreadingHTTPServer on 127.0.0.1 (port 0), shut down after the test."""
-    monkeypatch.setenv("no_proxy", "127.0.0.1")  # a student's proxy must not see these requests
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.files, httpd.requests = {}, []
-    httpd.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(autouse=True)
-def waits(monkeypatch):
-    """pooch's waits between attempts, recorded instead of slept (as pooch's own tests do)."""
-    import types
-
-    import pooch.core
-
-    recorded = []
-    monkeypatch.setattr(pooch.core, "time", types.SimpleNamespace(sleep=recorded.append))
-    return recorded
-
-
-@pytest.fixture
-def cache(tmp_path):
-    """The folder conftest points $D2LCOMPUTE_DATA_DIR at."""
-    return tmp_path / "data-cache"
-
-
-def register(monkeypatch, server, name, file_name, body, sha1_hash=None, prefix=""):
-    """Serve ``body`` as ``/file_name`` and register it in DATA_HUB; return the URL."""
-    server.files[f"/{file_name}"] = body
-    url = f"{server.base_url}{prefix}/{file_name}"
-    monkeypatch.setitem(hub.DATA_HUB, name, (url, sha1_hash or sha1(body)))
-    return url
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens there once the socket closes
 
 
 def test_public_names_and_error_type():
@@ -309,8 +202,8 @@ def test_read_only_cache_with_the_right_file_is_not_written(monkeypatch, tmp_pat
     ro.chmod(0o555)
     monkeypatch.setitem(hub.DATA_HUB, "house", (f"http://127.0.0.1:{closed_port()}/house.csv",
                                                 sha1(PAYLOAD)))
-    # chmod does not stop root, so also fail on any attempt to write or connect.
-    monkeypatch.setattr(hub, "atomic_write", lambda *a, **k: pytest.fail("tried to write"))
+    # chmod does not stop root, so also fail on any attempt to download (write or connect).
+    monkeypatch.setattr(hub, "_fetch", lambda *a, **k: pytest.fail("tried to download"))
     try:
         assert hub.download("house", cache_dir=ro) == str(ro / "house.csv")
     finally:
@@ -319,8 +212,7 @@ def test_read_only_cache_with_the_right_file_is_not_written(monkeypatch, tmp_pat
 
 
 def test_real_files_are_used_from_the_read_only_shared_folder(real_data_dir, monkeypatch):
-    monkeypatch.setattr(hub, "_fetch", lambda *a: pytest.fail("tried the network"))
-    monkeypatch.setattr(hub, "atomic_write", lambda *a, **k: pytest.fail("tried to write"))
+    monkeypatch.setattr(hub, "_fetch", lambda *a, **k: pytest.fail("tried the network"))
     for name, file_name in [("kaggle_house_train", "kaggle_house_pred_train.csv"),
                             ("kaggle_house_test", "kaggle_house_pred_test.csv")]:
         path = hub.download(name, cache_dir=real_data_dir)
@@ -348,117 +240,6 @@ def test_progress_bar_only_on_a_terminal(server, monkeypatch, capsys, cache):
     assert "100%" in terminal.getvalue()
 
 
-# --- archives ---------------------------------------------------------------
-
-FILES = {"pkg/a.txt": b"alpha\n", "pkg/sub/b.txt": b"beta\n" * 100}
-
-
-def make_archive(kind, members):
-    """Bytes of a zip or tar(.gz) archive holding ``members`` (name -> bytes)."""
-    buffer = io.BytesIO()
-    if kind == "zip":
-        with zipfile.ZipFile(buffer, "w") as archive:
-            for name, data in members.items():
-                archive.writestr(name, data)
-    else:
-        with tarfile.open(fileobj=buffer, mode="w:gz" if kind == "tar.gz" else "w") as archive:
-            for name, data in members.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-@pytest.mark.parametrize("kind", ["zip", "tar", "tar.gz"])
-def test_download_extract_returns_the_folder_like_the_book(server, monkeypatch, cache, kind):
-    register(monkeypatch, server, "pack", f"pack.{kind}", make_archive(kind, FILES))
-    assert hub.download_extract("pack", "pkg") == str(cache / "pkg")
-    for name, data in FILES.items():
-        assert (cache / name).read_bytes() == data
-    # No folder: the archive's path without its suffix (os.path.splitext in the book).
-    assert hub.download_extract("pack") == str(cache / "pack")
-    assert server.requests == [f"/pack.{kind}"]
-
-
-def test_extract_again_skips_complete_members_and_repairs_cut_ones(server, monkeypatch, cache):
-    register(monkeypatch, server, "pack", "pack.zip", make_archive("zip", FILES))
-    hub.download_extract("pack", "pkg")
-    (cache / "pkg/sub/b.txt").write_bytes(b"beta\n")  # as if an earlier extraction was cut short
-    written = []
-    real_open = open
-
-    def recording_open(file, mode="r", *args, **kwargs):
-        if "w" in mode:
-            written.append(str(file))
-        return real_open(file, mode, *args, **kwargs)
-
-    monkeypatch.setattr("builtins.open", recording_open)
-    hub.download_extract("pack", "pkg")
-    assert written == [str(cache / "pkg/sub/b.txt")]
-    assert (cache / "pkg/sub/b.txt").read_bytes() == FILES["pkg/sub/b.txt"]
-
-
-def test_extract_again_when_the_archive_changes_or_a_member_is_altered(server, monkeypatch, cache):
-    """Deciding by size alone kept same-sized stale or damaged members."""
-    register(monkeypatch, server, "pack", "pack.zip", make_archive("zip", FILES))
-    hub.download_extract("pack")
-    record = json.loads((cache / ".pack.zip.extracted").read_text())
-    assert record["archive_sha1"] == sha1(make_archive("zip", FILES))
-    assert sorted(record["members"]) == sorted(FILES)
-
-    (cache / "pkg/a.txt").write_bytes(b"ALPHA\n")  # damaged, same size
-    hub.download_extract("pack")
-    assert (cache / "pkg/a.txt").read_bytes() == FILES["pkg/a.txt"]
-
-    changed = {"pkg/a.txt": b"gamma\n", "pkg/sub/b.txt": b"delta\n" * 100}  # same sizes
-    server.files.clear()
-    register(monkeypatch, server, "pack", "pack.zip", make_archive("zip", changed))
-    hub.download_extract("pack")
-    for name, data in changed.items():
-        assert (cache / name).read_bytes() == data
-
-
-@pytest.mark.parametrize("kind", ["zip", "tar"])
-@pytest.mark.parametrize("evil", ["../evil.txt", "pkg/../../evil.txt", "/tmp/d2lcompute-evil.txt"])
-def test_malicious_member_is_refused_and_nothing_is_written(server, monkeypatch, cache, tmp_path,
-                                                            kind, evil):
-    members = {"pkg/a.txt": b"fine", evil: b"pwned"}
-    register(monkeypatch, server, "evil", f"evil.{kind}", make_archive(kind, members))
-    with pytest.raises(ValueError, match=rf"refusing to extract .*member '{evil}'"):
-        hub.download_extract("evil")
-    assert sorted(p.name for p in cache.iterdir()) == [f"evil.{kind}"]  # not even pkg/a.txt
-    assert not (tmp_path / "evil.txt").exists()
-
-
-@pytest.mark.parametrize("kind", ["zip", "tar"])
-def test_symlink_member_is_refused(server, monkeypatch, cache, kind):
-    buffer = io.BytesIO()
-    if kind == "zip":
-        with zipfile.ZipFile(buffer, "w") as archive:
-            link = zipfile.ZipInfo("pkg/escape")
-            link.external_attr = (stat.S_IFLNK | 0o777) << 16  # how zip marks a unix symlink
-            archive.writestr(link, "../../outside")
-    else:
-        with tarfile.open(fileobj=buffer, mode="w") as archive:
-            link = tarfile.TarInfo("pkg/escape")
-            link.type, link.linkname = tarfile.SYMTYPE, "../../outside"
-            archive.addfile(link)
-    register(monkeypatch, server, "link", f"link.{kind}", buffer.getvalue())
-    with pytest.raises(ValueError, match="member 'pkg/escape' is a symlink"):
-        hub.download_extract("link")
-    assert sorted(p.name for p in cache.iterdir()) == [f"link.{kind}"]
-
-
-def test_extract_rejects_non_archives_and_broken_archives(server, monkeypatch):
-    register(monkeypatch, server, "csv", "plain.csv", PAYLOAD)
-    with pytest.raises(ValueError,
-                       match=r"download_extract extracts .*plain\.csv.*download\('csv'\)"):
-        hub.download_extract("csv")
-    register(monkeypatch, server, "fake", "fake.zip", PAYLOAD)
-    with pytest.raises(ValueError, match=r"fake\.zip is not a readable zip archive"):
-        hub.download_extract("fake")
-
-
 def test_download_all_tries_every_entry_and_lists_failures(server, monkeypatch, cache):
     for name in list(hub.DATA_HUB):  # keep the real entries off the network
         monkeypatch.delitem(hub.DATA_HUB, name)
@@ -474,12 +255,6 @@ def test_download_all_tries_every_entry_and_lists_failures(server, monkeypatch, 
 
 
 # --- the English edition's download(url, folder, sha1_hash) and extract -------
-
-
-def serve(server, file_name, body):
-    """Serve ``body`` as ``/file_name`` without registering it; return the URL."""
-    server.files[f"/{file_name}"] = body
-    return f"{server.base_url}/{file_name}"
 
 
 def test_download_by_url_fetches_verifies_and_caches(server, tmp_path):
@@ -556,39 +331,6 @@ def test_download_rejects_mixed_up_arguments(server, monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="unknown data set name='kaggle_house_pred_train.csv'"):
         d2l.download("kaggle_house_pred_train.csv")  # not a URL: a DATA_HUB key, as in the book
     assert server.requests == []
-
-
-@pytest.mark.parametrize("kind", ["zip", "tar", "tar.gz"])
-def test_extract_next_to_the_archive_or_into_a_folder(server, tmp_path, kind):
-    url = serve(server, f"pack.{kind}", make_archive(kind, FILES))
-    archive = d2l.download(url, tmp_path / "root")
-    assert d2l.extract(archive) == str(tmp_path / "root")  # the book extracts beside it
-    assert d2l.extract(Path(archive), tmp_path / "elsewhere") == str(tmp_path / "elsewhere")
-    for name, data in FILES.items():
-        assert (tmp_path / "root" / name).read_bytes() == data
-        assert (tmp_path / "elsewhere" / name).read_bytes() == data
-
-
-@pytest.mark.parametrize("evil", ["../evil.txt", "/tmp/d2lcompute-evil.txt"])
-def test_extract_refuses_unsafe_archives_and_writes_nothing(tmp_path, evil):
-    archive = tmp_path / "evil.tar"
-    archive.write_bytes(make_archive("tar", {"pkg/a.txt": b"fine", evil: b"pwned"}))
-    with pytest.raises(ValueError, match=rf"refusing to extract .*member '{evil}'"):
-        d2l.extract(archive, tmp_path / "out")
-    assert not (tmp_path / "out").exists() and not (tmp_path / "evil.txt").exists()
-
-
-def test_extract_rejects_other_files(tmp_path):
-    (tmp_path / "plain.csv").write_bytes(PAYLOAD)
-    (tmp_path / "fake.zip").write_bytes(PAYLOAD)
-    with pytest.raises(ValueError, match=r"extract extracts \.tar\.gz.*filename='.*plain\.csv'"):
-        d2l.extract(tmp_path / "plain.csv")
-    with pytest.raises(ValueError, match=r"fake\.zip is not a readable zip archive"):
-        d2l.extract(tmp_path / "fake.zip")
-    with pytest.raises(TypeError, match="folder must be a path, got folder=1"):
-        d2l.extract(tmp_path / "fake.zip", 1)
-    with pytest.raises(TypeError, match="filename must be a path, got filename=None"):
-        d2l.extract(None)
 
 
 # ---- which folder: argument, variable, the book's ../data, the cache ------------------------

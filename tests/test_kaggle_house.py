@@ -130,5 +130,5 @@ def test_bad_arguments_name_the_argument():
         k_fold_data(object(), 5)
     with pytest.raises(TypeError, match="trainer must be a d2l.Trainer, got trainer=None"):
         k_fold(None, small(6), 2, 0.01)
-    with pytest.raises(ValueError, match="lr must be >= 0, got lr=-1"):
+    with pytest.raises(ValueError, match="lr must be > 0, got lr=-1"):
         k_fold(d2l.Trainer(max_epochs=1), small(6), 2, -1)

@@ -50,8 +50,8 @@ def test_sgd_steps_like_torch_sgd_and_zeroes_gradients():
     torch.testing.assert_close(w.detach(), w_ref.detach())
     ours.zero_grad()
     assert torch.equal(w.grad, torch.zeros(2))
-    with pytest.raises(ValueError, match="lr must be >= 0"):
-        d2l.SGD([w], lr=-1)
+    with pytest.raises(ValueError, match="lr must be > 0, got lr=0"):
+        d2l.SGD([w], lr=0)
 
 
 def test_concise_model_starts_from_the_books_small_weights_and_trains():

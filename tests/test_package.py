@@ -55,3 +55,16 @@ def test_library_aliases_the_book_uses_load_on_first_use():
             "assert 'plt' in dir(d2l)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_earlier_module_names_reach_what_they_held():
+    assert d2l.regularization.train is d2l.weight_decay.train
+    assert d2l.regularization.dropout_layer is d2l.dropout.dropout_layer
+    assert d2l.stability is d2l.numerical_stability
+
+
+def test_the_mlp_module_name_no_longer_hides_behind_the_mlp_block():
+    assert isinstance(d2l.MLP, type)  # §5.1's block
+    with pytest.raises(AttributeError, match=r"'mlp': the §4.1-4.3 module is "
+                                             r"d2l.multilayer_perceptrons \(d2l.MLP is §5.1's"):
+        d2l.mlp

@@ -50,3 +50,18 @@ def test_wheel_carries_the_licence_metadata_and_the_script(wheel):
     entry_points = configparser.ConfigParser()
     entry_points.read_string(wheel.read(f"{dist_info}/entry_points.txt").decode())
     assert entry_points["console_scripts"]["d2lcompute"] == "d2lcompute.cli:main"
+
+
+@pytest.mark.parametrize("code", [
+    ["-c", "import d2lcompute as d2l; print(d2l.FixedHiddenMLP.__name__)"],
+    ["-m", "d2lcompute", "--version"],
+])
+def test_runs_from_the_folder_that_holds_a_clone_named_d2lcompute(tmp_path, code):
+    """With a flat layout, ./d2lcompute (the clone) was imported as an empty namespace package."""
+    if not (PROJECT / "pyproject.toml").is_file():
+        pytest.skip("not run from a checkout")
+    (tmp_path / "d2lcompute").symlink_to(PROJECT, target_is_directory=True)
+    result = subprocess.run([sys.executable, *code], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() in ("FixedHiddenMLP", f"d2lcompute {d2lcompute.__version__}")

@@ -412,7 +412,7 @@ def test_evaluation_follows_the_module_device():
 # ---- real data -------------------------------------------------------------------------------
 
 def test_train_ch3_one_epoch_on_fashion_mnist(real_data_dir):
-    from d2lcompute import mlp
+    from d2lcompute import multilayer_perceptrons as mlp
 
     d2l.set_seed(0)
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
@@ -426,11 +426,11 @@ def test_train_ch3_one_epoch_on_fashion_mnist(real_data_dir):
 
 @pytest.mark.slow
 def test_dropout_mlp_reaches_book_accuracy(real_data_dir):
-    from d2lcompute import regularization
+    from d2lcompute import dropout
 
     d2l.set_seed(0)
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
-    net = regularization.dropout_mlp_concise()
+    net = dropout.dropout_mlp_concise()
     history = d2l.train_ch3(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), 10,
                             torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
     # the book's own bounds (train_ch3 asserted them), tested here instead
@@ -486,3 +486,37 @@ def test_train_ch3_moves_a_terminal_bar_within_the_epoch(monkeypatch):
     d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
                   torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
     assert positions[:2] == [pytest.approx(1 / 3), pytest.approx(2 / 3)]
+
+
+@pytest.mark.parametrize("lr", [0, -0.1, float("inf")])
+def test_sgd_refuses_a_learning_rate_that_is_not_positive_and_finite(lr):
+    w = torch.ones(2, requires_grad=True)
+    w.sum().backward()
+    with pytest.raises(ValueError, match=r"lr must be (> 0|finite), got lr="):
+        d2l.sgd([w], lr, 1)
+
+
+def test_train_ch3_in_a_script_whose_output_is_a_log(tmp_path):
+    """As `python train.py > log 2>&1` runs it: plain lines, a summary, the figure's path."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import torch\nfrom torch import nn\nimport d2lcompute as d2l\n"
+        "torch.manual_seed(0)\n"
+        "X, y = torch.randn(96, 8), torch.randint(0, 3, (96,))\n"
+        "train_iter = d2l.load_array((X, y), 32)\n"
+        "net = nn.Sequential(nn.Linear(8, 3))\n"
+        "d2l.train_ch3(net, train_iter, train_iter, nn.CrossEntropyLoss(), 2,\n"
+        "              torch.optim.SGD(net.parameters(), lr=0.1), device='cpu')\n"
+        "print('next print')\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            env={**os.environ, "D2LCOMPUTE_FIGURE_DIR": str(tmp_path / "figs")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "next print\n" and "\r" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == ["epoch 1/2", "epoch 2/2"]
+    assert lines[2].startswith("figure saved to ") and (tmp_path / "figs").is_dir()
+    assert lines[3].startswith("train_ch3: 2 epochs in ") and "test acc=" in lines[3]

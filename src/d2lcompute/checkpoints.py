@@ -1,0 +1,210 @@
+"""Checkpoints: everything needed to resume training exactly (Book: §5.5, "saving progress").
+
+A checkpoint holds the model's and the optimizer's ``state_dict``, the epoch, the states of
+every random number generator (torch CPU and CUDA, NumPy, Python's ``random``) and extra
+values, written atomically by :func:`d2lcompute.io.save` and read safely. Loading is all or
+nothing: every part is checked (architecture, optimizer type and groups, generator states)
+before the model, the optimizer or a generator changes.
+"""
+
+import random
+
+import numpy as np
+import torch
+
+from d2lcompute import io
+from d2lcompute._checks import check_int, check_module
+from d2lcompute.errors import UserError
+
+
+class CheckpointError(UserError, ValueError):
+    """A checkpoint that does not fit the model or optimizer, or is not a usable checkpoint."""
+
+
+def save_checkpoint(path, model, optimizer=None, epoch=0, **extra):
+    """Save everything needed to resume training exactly: a checkpoint file.
+
+    Stores the model's and optimizer's ``state_dict``, ``epoch``, the states of the random
+    number generators (torch CPU, CUDA when available, numpy, Python's ``random``) and any
+    ``extra`` values, atomically and readable with ``weights_only=True``.
+
+    Args:
+        path: file to write (``str`` or ``os.PathLike``).
+        model: the ``nn.Module`` being trained.
+        optimizer: its ``torch.optim.Optimizer``, or None.
+        epoch: number of epochs completed (the epoch to resume at), an int >= 0.
+        **extra: more values to keep (best accuracy, history...): numbers, strings, tensors
+            and lists/dicts of them.
+
+    Example::
+
+        for epoch in range(num_epochs):
+            ...  # train one epoch
+            save_checkpoint("ckpt.pt", net, trainer, epoch=epoch + 1, best_acc=best_acc)
+    """
+    path = io.checked_path(path)
+    check_module("model", model)
+    _check_optimizer(optimizer)
+    epoch = check_int("epoch", epoch, min_value=0)
+    for name, value in extra.items():
+        io.check_saveable(value, name)
+    checkpoint = {
+        "format": io.CHECKPOINT_FORMAT,
+        "model": model.state_dict(),
+        "optimizer": None if optimizer is None else optimizer.state_dict(),
+        "optimizer_type": None if optimizer is None else type(optimizer).__name__,
+        "epoch": epoch,
+        "rng": _get_rng_states(),
+        "extra": extra,
+    }
+    io.save(checkpoint, path)
+
+
+def load_checkpoint(path, model, optimizer=None, map_location=None):
+    """Restore a :func:`save_checkpoint` file: model and optimizer in place, and the RNGs.
+
+    Args:
+        path: the checkpoint file.
+        model: a model of the saved architecture; its parameters are overwritten.
+        optimizer: an optimizer over ``model``'s parameters, or None to skip its state.
+        map_location: as in :func:`load`.
+
+    Returns:
+        dict: ``{"epoch": epoch, **extra}`` as passed to :func:`save_checkpoint`.
+
+    Raises:
+        CheckpointError: the file is not a checkpoint, was written by another version, or
+            does not fit ``model`` or ``optimizer`` (another architecture, another optimizer
+            type, parameters of another model). Nothing is changed then.
+        DamagedFileError, UnsafeFileError: as for :func:`load`.
+
+    Example::
+
+        net = MLP()  # a fresh model and optimizer, built as before
+        trainer = torch.optim.SGD(net.parameters(), lr=0.1)
+        start = load_checkpoint("ckpt.pt", net, trainer)["epoch"]
+        for epoch in range(start, num_epochs):
+            ...  # continues exactly as the uninterrupted run would
+    """
+    path = io.checked_path(path)
+    check_module("model", model)
+    _check_optimizer(optimizer)
+    checkpoint = io.load(path, map_location=map_location)
+    # everything is checked before anything changes: a refused checkpoint leaves the model,
+    # the optimizer and the random generators as they were
+    _check_checkpoint(path, checkpoint, model, optimizer)
+    if optimizer is not None:
+        optimizer.load_state_dict(checkpoint["optimizer"])
+    model.load_state_dict(checkpoint["model"])
+    _set_rng_states(checkpoint["rng"])
+    return {"epoch": checkpoint["epoch"], **checkpoint["extra"]}
+
+
+def _check_optimizer(optimizer):
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, "
+                        f"got {type(optimizer).__name__}")
+
+
+def _check_checkpoint(path, checkpoint, model, optimizer):
+    """Raise ``CheckpointError`` unless every part of ``checkpoint`` can be restored."""
+    where = repr(str(path))
+    found = checkpoint.get("format") if isinstance(checkpoint, dict) else None
+    if isinstance(found, str) and found.startswith("d2lcompute.checkpoint/") and not (
+            io.is_checkpoint(checkpoint)):
+        raise CheckpointError(f"{where} was written by another version of d2lcompute (format "
+                              f"{found!r}; this version reads {io.CHECKPOINT_FORMAT!r})")
+    if not io.is_checkpoint(checkpoint):
+        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
+        raise CheckpointError(f"{where} is not a checkpoint written by save_checkpoint "
+                              f"(found {found}); for a bare state_dict use "
+                              f"load_state_dict(model, path)")
+    parts = {"model": dict, "epoch": int, "rng": dict, "extra": dict}
+    wrong = [k for k, kind in parts.items() if not isinstance(checkpoint.get(k), kind)]
+    if wrong or checkpoint["epoch"] < 0:
+        raise CheckpointError(f"{where} is damaged: its {', '.join(wrong) or 'epoch'} "
+                              f"{'are' if len(wrong) > 1 else 'is'} not what save_checkpoint writes")
+    try:
+        io.check_state_fits(model, checkpoint["model"])
+    except RuntimeError as e:
+        raise CheckpointError(f"cannot load {where}: {e}") from e
+    if optimizer is not None:
+        _check_optimizer_state(where, checkpoint, optimizer)
+    try:
+        _check_rng_states(checkpoint["rng"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{where} is damaged: its random generator states cannot be "
+                              f"restored ({type(e).__name__}: {e})") from e
+
+
+def _check_optimizer_state(where, checkpoint, optimizer):
+    """The saved state must come from an optimizer of the same type over same-shaped params."""
+    saved, name = checkpoint.get("optimizer"), type(optimizer).__name__
+    if saved is None:
+        raise CheckpointError(f"{where} holds no optimizer state (saved with optimizer=None); "
+                              f"pass optimizer=None to load only the model")
+    if not (isinstance(saved, dict) and isinstance(saved.get("param_groups"), list)
+            and isinstance(saved.get("state"), dict)):
+        raise CheckpointError(f"{where} is damaged: its optimizer state is not a state_dict")
+    own = optimizer.state_dict()
+    saved_type = checkpoint.get("optimizer_type")
+    # older files lack the type; the hyper-parameter names tell SGD (momentum) from Adam (betas)
+    saved_keys = [sorted(set(g) - {"params"}) for g in saved["param_groups"]]
+    own_keys = [sorted(set(g) - {"params"}) for g in own["param_groups"]]
+    if (saved_type not in (None, name)
+            or (saved_type is None and saved_keys[:1] != own_keys[:1])):
+        raise CheckpointError(f"cannot load the optimizer state from {where} into {name}: it "
+                              f"was saved from {saved_type or 'another optimizer type'}; build "
+                              f"the optimizer the run used")
+    sizes = [len(g["params"]) for g in saved["param_groups"]]
+    own_sizes = [len(g["params"]) for g in optimizer.param_groups]
+    if sizes != own_sizes:
+        raise CheckpointError(f"cannot load the optimizer state from {where} into {name}: it "
+                              f"has parameter groups of sizes {sizes}, the optimizer {own_sizes}")
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    ids = [i for g in saved["param_groups"] for i in g["params"]]
+    for i, param in zip(ids, params):
+        for key, value in saved["state"].get(i, {}).items():
+            if (isinstance(value, torch.Tensor) and value.dim() > 0
+                    and value.shape != param.shape):
+                raise CheckpointError(
+                    f"cannot load the optimizer state from {where} into {name}: its {key!r} "
+                    f"has shape {tuple(value.shape)} where the parameter has "
+                    f"{tuple(param.shape)}; was the optimizer built over another model?")
+
+
+def _get_rng_states():
+    """Every generator a training loop draws from, as types a weights_only load accepts."""
+    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
+                  "has_gauss": has_gauss, "cached_gaussian": cached_gaussian},
+        "python": random.getstate(),
+    }
+
+
+def _check_rng_states(states):
+    """Restore ``states`` into throwaway generators: an error here changes nothing."""
+    torch.Generator().set_state(states["torch"].cpu())
+    for state in states["cuda"]:
+        if not (isinstance(state, torch.Tensor) and state.dtype == torch.uint8):
+            raise TypeError("a CUDA state is not a uint8 tensor")
+    np_state = states["numpy"]
+    np.random.RandomState().set_state(
+        (np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32), np_state["pos"],
+         np_state["has_gauss"], np_state["cached_gaussian"]))
+    random.Random().setstate(states["python"])
+
+
+def _set_rng_states(states):
+    torch.set_rng_state(states["torch"].cpu())
+    if states["cuda"] and torch.cuda.is_available():
+        # A machine with fewer GPUs restores the ones it has.
+        for i, state in enumerate(states["cuda"][:torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(state.cpu(), i)
+    np_state = states["numpy"]
+    np.random.set_state((np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32),
+                         np_state["pos"], np_state["has_gauss"], np_state["cached_gaussian"]))
+    random.setstate(states["python"])

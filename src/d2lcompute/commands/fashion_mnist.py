@@ -1,0 +1,311 @@
+"""Train a chapter-4 MLP on Fashion-MNIST (Book: §4.2, §4.3, §4.6).
+
+Models (--model) and the book's settings, which are the defaults:
+  mlp-scratch      §4.2  one hidden layer of 256 from bare parameters      lr 0.1
+  mlp              §4.3  the same with nn.Sequential                       lr 0.1
+  dropout-scratch  §4.6  two hidden layers, the book's dropout_layer       lr 0.5
+  dropout          §4.6  the same with nn.Dropout (the default model)      lr 0.5
+  improved               ours: an MLP trained better, about 0.90           lr 0.003 (peak)
+The book's models train with SGD and cross-entropy for 10 epochs on batches of 256. The
+dropout models drop 0.2 after the first hidden layer and 0.5 after the second; --dropout P
+sets both to P. The improved recipe (d2lcompute.fashion_mnist_improved) is a 512-256 MLP
+with batch normalisation, dropout 0.2 after each hidden layer (--dropout P sets both),
+label smoothing, and AdamW whose learning rate follows a one-cycle schedule over the run:
+--lr sets its peak, --epochs its length.
+
+Each epoch prints a row of the table (epoch, train loss, train acc, test acc, seconds) and
+saves, in --output-dir, checkpoint.pt, the plot fashion_mnist.png and the table so far as
+metrics.csv (each written atomically). A run
+that stopped (Ctrl-C, a closed laptop) continues with --resume to the same result as an
+uninterrupted run; --epochs then gives the total. --resume refuses a checkpoint made with
+another --model, --lr, --batch-size, --dropout or --seed (for the improved model, also
+another --epochs: its schedule spans the run). Without --resume a new run
+starts and replaces the checkpoint. A run whose loss becomes NaN or infinite (too large an
+--lr) stops with exit status 2 and never saves: the checkpoint keeps the last good epoch.
+
+Under torchrun the same command trains data-parallel: each process takes its share of every
+batch of 256, and only rank 0 prints and writes files.
+
+Example:
+  python -m d2lcompute fashion-mnist --model mlp --epochs 2 --data-dir ../shared/data
+  torchrun --nproc-per-node 2 -m d2lcompute fashion-mnist --epochs 10
+"""
+
+import math
+import sys
+from pathlib import Path
+
+from d2lcompute.commands import (
+    CommandError,
+    add_options,
+    check_output,
+    out_of_memory,
+    resolve_device,
+)
+from d2lcompute.errors import DivergenceError, UserError
+
+HELP = "train a chapter-4 MLP (scratch, concise, dropout) or our improved one on Fashion-MNIST"
+
+# name -> (book section, learning rate, has dropout); None: the improved recipe's own
+MODELS = {
+    "mlp-scratch": ("4.2", 0.1, False),
+    "mlp": ("4.3", 0.1, False),
+    "dropout-scratch": ("4.6", 0.5, True),
+    "dropout": ("4.6", 0.5, True),
+    "improved": (None, None, True),
+}
+BOOK_DROPOUT = (0.2, 0.5)
+CHECKPOINT = "checkpoint.pt"
+FIGURE = "fashion_mnist.png"
+METRICS = "metrics.csv"
+# what --resume must match; "epochs" only where options has it (the improved schedule's length)
+_COMPARED = ("model", "lr", "batch_size", "dropout", "seed", "epochs")
+
+
+def add_arguments(parser):
+    parser.add_argument("--model", choices=list(MODELS), default="dropout",
+                        help="which model to train (default: dropout); its learning rate is the "
+                             "default --lr: 0.1 for mlp-scratch and mlp, 0.5 for the dropout ones, "
+                             "a peak of 0.003 for improved")
+    add_options(parser, "--epochs", "--lr", "--batch-size", "--dropout", "--seed", "--device",
+                "--data-dir", "--output-dir", "--threads", epochs=10, batch_size=256,
+                output_dir=Path("runs/fashion-mnist"))
+    parser.add_argument("--resume", action="store_true",
+                        help=f"continue the run saved in --output-dir/{CHECKPOINT}")
+
+
+def run(args):
+    import torch
+    from torch import nn
+
+    from d2lcompute import checkpoints, data, distributed, fashion_mnist_improved, hub, train
+
+    options = _options(args)
+    device = distributed.local_device(resolve_device(args.device))  # torchrun: the rank's GPU
+    main = distributed.is_main_process()  # only it prints and writes files under torchrun
+    data_dir = hub.data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise CommandError(f"--data-dir {data_dir}: no such folder (it should hold "
+                           f"FashionMNIST/raw/; see `python -m d2lcompute info`)")
+    checkpoint = args.output_dir / CHECKPOINT
+    check_output("--output-dir", args.output_dir, folder=True)
+    if checkpoint.is_dir():
+        raise CommandError(f"--output-dir {args.output_dir}: {checkpoint} is a folder; "
+                           f"remove it or choose another --output-dir")
+    if args.resume:
+        _check_resumable(checkpoint, options)
+
+    train.set_seed(options["seed"])
+    net = _build(options).to(device)
+    train_iter, test_iter = data.load_data_fashion_mnist(options["batch_size"], data_dir=data_dir)
+    if options["model"] == "improved":
+        trainer, scheduler = fashion_mnist_improved.make_optimizer(
+            net, options["lr"], num_epochs=options["epochs"], steps_per_epoch=len(train_iter))
+        loss = fashion_mnist_improved.make_loss()
+    else:
+        trainer, scheduler = torch.optim.SGD(net.parameters(), lr=options["lr"]), None
+        loss = nn.CrossEntropyLoss(reduction="none")
+    history = {"epoch": [], "train_loss": [], "train_acc": [], "test_acc": [], "seconds": []}
+    if args.resume:
+        # restores parameters, optimizer, schedule and every RNG, so the next epoch draws the
+        # same shuffle and dropout masks, at the same learning rate, as the
+        # uninterrupted run would have
+        try:
+            state = checkpoints.load_checkpoint(checkpoint, net, trainer, map_location=device)
+        except UserError as e:
+            raise CommandError(f"--resume: {e}") from e
+        history = state["history"]
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+
+    if main:
+        _print_header(options, device)
+    try:
+        _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args,
+             scheduler)
+    except KeyboardInterrupt:
+        if main and checkpoint.is_file():
+            print(f"the last finished epoch is in {checkpoint}: run the same command with "
+                  f"--resume to continue", file=sys.stderr)
+        raise
+    except RuntimeError as e:
+        if not out_of_memory(e):
+            raise
+        raise CommandError(f"--batch-size {options['batch_size']}: out of memory on {device} "
+                           f"({str(e).strip().splitlines()[0]}); try a smaller --batch-size") from e
+    if main:
+        print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
+              f"epoch(s); saved {checkpoint}, {args.output_dir / FIGURE} and "
+              f"{args.output_dir / METRICS}")
+    return 0
+
+
+def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args,
+         scheduler=None):
+    """Train from the end of ``history`` up to ``--epochs``, saving after every epoch.
+
+    ``scheduler`` (None for the book's models) is stepped by ``trainer``; its state is
+    saved in the checkpoint next to the optimizer's.
+    """
+    from d2lcompute import checkpoints, distributed, train
+
+    checkpoint = args.output_dir / CHECKPOINT
+    with _animator(args.epochs, args.output_dir / FIGURE) as animator:
+        for i in range(len(history["epoch"])):  # a resumed run shows what it continues from
+            animator.add(history["epoch"][i], _metrics(history, i))
+            _write(_row(history, i) + "  (from the checkpoint)")
+        if len(history["epoch"]) >= args.epochs:
+            _write(f"nothing to train: the checkpoint already holds {len(history['epoch'])} "
+                   f"epoch(s); raise --epochs to train more")
+        timer = train.Timer()
+        for epoch in range(len(history["epoch"]), args.epochs):
+            timer.start()
+            train_loss, train_acc = train.train_epoch_ch3(net, train_iter, loss, trainer, device)
+            _check_finite(net, train_loss, epoch + 1, history, options, checkpoint)
+            test_acc = train.evaluate_accuracy(net, test_iter, device)
+            for key, value in [("epoch", epoch + 1), ("train_loss", train_loss),
+                               ("train_acc", train_acc), ("test_acc", test_acc),
+                               ("seconds", timer.stop())]:
+                history[key].append(value)
+            schedule = {} if scheduler is None else {"scheduler": scheduler.state_dict()}
+            if distributed.is_main_process():
+                checkpoints.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1,
+                                            options=options, history=history, **schedule)
+                _write_metrics(args.output_dir / METRICS, history)
+            animator.add(epoch + 1, _metrics(history, epoch))  # also rewrites the figure
+            _write(_row(history, epoch))
+
+
+def _check_finite(net, train_loss, epoch, history, options, checkpoint):
+    """Stop a diverged run before its model is evaluated or saved over the last good one."""
+    import torch
+
+    finite = math.isfinite(train_loss) and all(
+        bool(torch.isfinite(p).all()) for p in net.parameters())
+    if not finite:
+        kept = (f"{checkpoint} still holds epoch {history['epoch'][-1]}"
+                if history["epoch"] else "no checkpoint was saved")
+        raise DivergenceError("fashion-mnist training", epoch=epoch,
+                              last_finite_loss=(history["train_loss"] or [None])[-1],
+                              hint=f"Try a smaller --lr (it was {options['lr']}); {kept}.")
+
+
+def _options(args):
+    from d2lcompute import fashion_mnist_improved
+
+    _, default_lr, has_dropout = MODELS[args.model]
+    if args.dropout is not None and not has_dropout:
+        raise CommandError(f"--dropout applies to the dropout and improved models only, not "
+                           f"--model {args.model}")
+    improved = args.model == "improved"
+    dropout = None
+    if has_dropout:
+        default = [fashion_mnist_improved.DROPOUT] * 2 if improved else list(BOOK_DROPOUT)
+        dropout = default if args.dropout is None else [args.dropout, args.dropout]
+    if improved:
+        default_lr = fashion_mnist_improved.LR
+    options = {"model": args.model, "lr": default_lr if args.lr is None else args.lr,
+               "batch_size": args.batch_size, "dropout": dropout, "seed": args.seed}
+    if improved:
+        options["epochs"] = args.epochs  # the length of its learning-rate schedule
+    return options
+
+
+def _build(options):
+    from d2lcompute import dropout as dropout_nets
+    from d2lcompute import fashion_mnist_improved, multilayer_perceptrons
+
+    name, dropout = options["model"], options["dropout"]
+    if name == "improved":
+        return fashion_mnist_improved.ImprovedMLP(dropout=dropout[0])
+    if name == "mlp-scratch":
+        return multilayer_perceptrons.MLPScratch()
+    if name == "mlp":
+        return multilayer_perceptrons.mlp_concise()
+    if name == "dropout-scratch":
+        return dropout_nets.DropoutMLPScratch(dropout1=dropout[0], dropout2=dropout[1])
+    return dropout_nets.dropout_mlp_concise(dropout1=dropout[0], dropout2=dropout[1])
+
+
+def _check_resumable(checkpoint, options):
+    """Refuse, before any work, to resume a run that used other settings."""
+    from d2lcompute import io
+
+    if not checkpoint.is_file():
+        raise CommandError(f"--resume: no checkpoint at {checkpoint}; start a run without "
+                           f"--resume (or point --output-dir at the run's folder)")
+    try:
+        state = io.load(checkpoint, map_location="cpu")
+    except UserError as e:  # truncated, damaged, unsafe, not a file
+        raise CommandError(f"--resume: {e}") from e
+    extra = state.get("extra") if isinstance(state, dict) else None
+    saved = extra.get("options") if isinstance(extra, dict) else None
+    if not isinstance(saved, dict):
+        raise CommandError(f"--resume: {checkpoint} was not written by fashion-mnist")
+    history = extra.get("history")
+    keys = ("epoch", "train_loss", "train_acc", "test_acc", "seconds")
+    if not (isinstance(history, dict) and all(isinstance(history.get(k), list) for k in keys)
+            and len({len(history[k]) for k in keys}) == 1
+            and len(history["epoch"]) == state.get("epoch")):
+        raise CommandError(f"--resume: {checkpoint} is damaged: its training history does not "
+                           f"match its epoch count; start a new run without --resume")
+    changed = [f"--{key.replace('_', '-')} {saved.get(key)} (now {options[key]})"
+               for key in _COMPARED if key in options and saved.get(key) != options[key]]
+    if changed:
+        why = (" (the improved recipe's learning-rate schedule spans --epochs)"
+               if "epochs" in options and saved.get("epochs") != options["epochs"] else "")
+        raise CommandError(f"--resume: {checkpoint} was made with other options: "
+                           f"{', '.join(changed)}{why}; rerun with those, or start a new run "
+                           f"without --resume")
+    if "epochs" in options and not isinstance(extra.get("scheduler"), dict):
+        raise CommandError(f"--resume: {checkpoint} is damaged: it holds no learning-rate "
+                           f"schedule; start a new run without --resume")
+
+
+def _animator(num_epochs, figure):
+    from d2lcompute.plotting import Animator
+
+    return Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
+                    legend=["train loss", "train acc", "test acc"], save_path=figure)
+
+
+def _print_header(options, device):
+    dropout, section = options["dropout"], MODELS[options["model"]][0]
+    source = (f"book §{section}), lr" if section else
+              f"AdamW, one-cycle schedule over {options.get('epochs')} epochs), peak lr")
+    print(f"fashion-mnist: model {options['model']} ({source} {options['lr']}, "
+          f"batch size {options['batch_size']}, "
+          + (f"dropout {dropout[0]}/{dropout[1]}, " if dropout else "")
+          + f"seed {options['seed']}, device {device}")
+    print(f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  {'test acc':>8}  {'seconds':>7}")
+
+
+def _write(line):
+    from tqdm import tqdm
+
+    from d2lcompute.distributed import is_main_process
+
+    if is_main_process():
+        tqdm.write(line)  # above a terminal's progress bar, not through it
+
+
+def _write_metrics(path, history):
+    """The per-epoch table as CSV (epoch, train_loss, train_acc, test_acc, seconds)."""
+    import csv
+
+    from d2lcompute._files import atomic_write
+
+    with atomic_write(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(history))
+        writer.writerows(zip(*history.values()))
+
+
+def _metrics(history, i):
+    return history["train_loss"][i], history["train_acc"][i], history["test_acc"][i]
+
+
+def _row(history, i):
+    return (f"{history['epoch'][i]:>5}  {history['train_loss'][i]:>10.4f}  "
+            f"{history['train_acc'][i]:>9.4f}  {history['test_acc'][i]:>8.4f}  "
+            f"{history['seconds'][i]:>7.2f}")

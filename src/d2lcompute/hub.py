@@ -1,0 +1,386 @@
+"""Where data sets live, and the book's data hub (Book: §4.10, "Downloading and Caching Datasets").
+
+One folder holds the data, chosen in this order: an explicit ``data_dir`` argument,
+the environment variable ``D2LCOMPUTE_DATA_DIR``, the book's ``../data`` when it already
+holds the files asked for (the book's notebooks keep their data there), then the
+project's ``data/`` cache (the user cache folder when the package is installed rather
+than run from a checkout).
+
+``DATA_HUB`` maps a name to ``(url, sha1)``. ``download`` keeps the book's name and
+both editions' signatures (the Chinese edition's ``download(name, cache_dir)``, the
+English edition's ``download(url, folder, sha1_hash)``) but trusts neither the network
+nor the cache: it uses a cached file only if its sha1 matches, checks the HTTP status,
+writes to a temporary file that becomes the real one only after the sha1 check, and
+says which URL failed and where to put the file by hand. A transfer has an overall
+deadline and a size limit, and transient failures are retried with pooch's own
+``retry_if_failed`` (waits of 1 s, 2 s...). Archives
+(``download_extract``, ``extract``) are in :mod:`d2lcompute.archives`. pooch (requests,
+tqdm) does the HTTP.
+"""
+
+import contextlib
+import functools
+import hashlib
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from d2lcompute.errors import UserError
+
+ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
+BOOK_DATA_DIR = Path("..", "data")  # the book's folder, relative to the notebook or script
+
+# why choose_data_dir chose a folder
+GIVEN, ENVIRONMENT, BOOK_LAYOUT, CACHE = "given", "environment", "book layout", "cache"
+
+
+def data_dir(data_dir=None, needs=()):
+    """The folder that holds (or will hold) the data sets, as a ``Path``.
+
+    Args:
+        data_dir: an explicit folder; wins over everything else.
+        needs: paths, relative to the folder, of the files the caller will read: the
+            book's ``../data`` is chosen when it holds all of them (``[""]``: when it exists).
+    """
+    return choose_data_dir(data_dir, needs)[0]
+
+
+def choose_data_dir(data_dir=None, needs=()):
+    """The data folder and why it was chosen: ``(path, reason)``.
+
+    ``reason`` is ``GIVEN`` (the ``data_dir`` argument), ``ENVIRONMENT``
+    (``$D2LCOMPUTE_DATA_DIR``), ``BOOK_LAYOUT`` (``../data`` holds every file in ``needs``)
+    or ``CACHE`` (the project's ``data/`` folder, or the user cache when installed).
+    """
+    if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)):
+            raise TypeError(f"data_dir must be a path, got data_dir={data_dir!r}")
+        return Path(data_dir).expanduser(), GIVEN
+    if os.environ.get(ENV_DATA_DIR):
+        return Path(os.environ[ENV_DATA_DIR]).expanduser(), ENVIRONMENT
+    if needs and all(_holds(BOOK_DATA_DIR, name) for name in needs):
+        return BOOK_DATA_DIR.resolve(), BOOK_LAYOUT
+    return Path(_default_cache()), CACHE
+
+
+def _holds(folder, name):
+    """True if ``folder / name`` is a file, or (for ``name=""``) if ``folder`` exists."""
+    return (folder / name).is_file() if name else folder.is_dir()
+
+
+def file_sha1(path):
+    """The sha1 hex digest of the file at ``path``, read in 1 MiB chunks."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# (real path, size, mtime_ns) -> sha1: a file is hashed again only when it changes
+_SHA1_MEMO = {}
+
+
+def known_sha1(path):
+    """``file_sha1(path)``, remembered for the process by the file's size and modification
+    time, so that loading a data set again does not re-read it to check it."""
+    info = os.stat(path)
+    key = (os.path.realpath(path), info.st_size, info.st_mtime_ns)
+    if key not in _SHA1_MEMO:
+        _SHA1_MEMO[key] = file_sha1(path)
+    return _SHA1_MEMO[key]
+
+
+def _default_cache():
+    checkout = Path(__file__).resolve().parents[2]  # src/d2lcompute/hub.py -> the checkout
+    if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
+        return checkout / "data"
+    import pooch  # lazy: only needed to find the platform's cache folder
+
+    return Path(pooch.os_cache("d2lcompute"))
+
+
+DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
+# name -> (url, sha1), as in the book; book cells may register more entries.
+DATA_HUB = {
+    "kaggle_house_train": (DATA_URL + "kaggle_house_pred_train.csv",
+                           "585e9cc93e70b39160e7921475f9bcd7d31219ce"),
+    "kaggle_house_test": (DATA_URL + "kaggle_house_pred_test.csv",
+                          "fa19780a7b011d9b009e8bff8e99922a8ee2eb90"),
+}
+
+# Fashion-MNIST as torchvision lays it out (uncompressed IDX files), with their sha1s.
+FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"  # *.gz there
+FASHION_MNIST_SHA1 = {
+    "FashionMNIST/raw/train-images-idx3-ubyte": "b9bd999c0106c9b8b4b0cefce58c9a6060f27095",
+    "FashionMNIST/raw/train-labels-idx1-ubyte": "4bccf37222e01638381eaa326bf730337a597267",
+    "FashionMNIST/raw/t10k-images-idx3-ubyte": "880056926db704f9f713097915f99da346f5b1d1",
+    "FashionMNIST/raw/t10k-labels-idx1-ubyte": "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9",
+}
+
+# Seconds to wait for the connection and then for each next piece of data (not for the
+# whole file): long enough for a slow link, short enough that a dead one fails visibly.
+DOWNLOAD_TIMEOUT = 30
+# Seconds for a whole transfer: a server trickling a byte at a time is cut off.
+DOWNLOAD_DEADLINE = 30 * 60
+# Bytes a download may have (after decompression: a gzip bomb is cut off too). The book's
+# files for chapters 4-5 are under 1 MB; raise it for the large archives of later chapters.
+DOWNLOAD_MAX_BYTES = 256 << 20
+# Further attempts after a transient failure (dropped connection, timeout, 5xx, wrong sha1).
+DOWNLOAD_RETRIES = 2
+
+
+class DownloadError(UserError, OSError):
+    """A file could not be fetched, or what arrived failed its sha1 check.
+
+    An ``OSError``, so ``except OSError`` catches it, and a ``UserError``, so the command
+    line prints the message without a traceback. The message names the URL, the reason,
+    and the full path where the file can be put by hand.
+    """
+
+
+def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
+    """Download a file into ``folder`` and return its local path; by ``DATA_HUB`` name or by URL.
+
+    Both editions' calls work: the Chinese edition's ``download(name, cache_dir)`` with
+    a ``DATA_HUB`` key, and the English edition's ``download(url, folder, sha1_hash)``.
+    As in the English book, a first argument starting with ``http://`` or ``https://``
+    is a URL and anything else a ``DATA_HUB`` key.
+
+    A file already there whose sha1 matches is used as it is: no network and no write,
+    so a read-only folder holding the right files works. Otherwise the file is fetched
+    over HTTP(S) into a temporary file next to the target, its sha1 is checked, and
+    only then is it renamed into place: an error page, a dropped connection or a corrupt
+    transfer leaves nothing behind (a cached file with the wrong sha1 is replaced only
+    by a verified one). A URL given without ``sha1_hash`` is trusted as it comes, and a
+    file already there is used without fetching it again (the book fetches it every
+    time). A progress bar is drawn on stderr when stderr is a terminal (not in notebooks
+    or logs, where tqdm's text bar would only add noise).
+
+    Args:
+        name: a key of ``DATA_HUB``, whose value is ``(url, sha1)``; or (English
+            edition) the file's http(s) URL.
+        folder: the folder for the file. ``None`` resolves like :func:`data_dir`:
+            ``$D2LCOMPUTE_DATA_DIR``, else the project's ``data/`` cache (the books
+            use ``../data``, which works when passed).
+        sha1_hash: the file's sha1 as 40 hex digits, for a URL only (a ``DATA_HUB``
+            entry holds its own).
+        cache_dir: the Chinese edition's name for ``folder``.
+
+    Returns:
+        The file's path as a ``str``, as in the book (``pd.read_csv`` takes it).
+
+    Raises:
+        ValueError: ``name`` is neither a URL nor in ``DATA_HUB``, its entry is not
+            ``(url, sha1)``, or ``sha1_hash`` is malformed or given with a ``DATA_HUB`` key.
+        DownloadError: the transfer failed (HTTP error, refused, timed out, cut short),
+            the file could not be written, or its sha1 is not the expected one.
+
+    Example::
+
+        train_data = pd.read_csv(d2l.download('kaggle_house_train'))  # Chinese edition
+        raw_train = pd.read_csv(d2l.download(d2l.DATA_URL + 'kaggle_house_pred_train.csv',
+                                             self.root, sha1_hash='585e9cc9...'))  # English
+
+    Book: §4.10; d2l.ai 1.0: §5.7
+    """
+    url, sha1_hash, file_name, expected_by = _source(name, sha1_hash)
+    fname = data_dir(_one_folder(folder, cache_dir), needs=[file_name]) / file_name
+    if fname.is_file() and (sha1_hash is None or file_sha1(fname) == sha1_hash):
+        return str(fname)  # hit cache
+    new_folders = _missing_folders(fname.parent)
+    try:
+        _fetch(url, fname, sha1_hash)
+    except BaseException as e:
+        for folder in new_folders:  # deepest first; only the ones this call created, if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(e, DownloadError):
+            raise
+        if isinstance(e, ValueError):  # pooch: the sha1 did not match, attempt after attempt
+            raise DownloadError(f"the file downloaded from {url} does not match "
+                                f"{expected_by}: {e} " + _by_hand(url, fname, sha1_hash)) from e
+        if isinstance(e, OSError):  # requests' errors are OSErrors: refused, timeout, cut short
+            raise _failed(url, fname, sha1_hash, e) from e
+        raise
+    return str(fname)
+
+
+def download_all():
+    """Download every file in ``DATA_HUB`` into the data folder; return ``{name: path}``.
+
+    Unlike the book's loop, one failure does not stop the rest: every file is tried,
+    then a single ``DownloadError`` lists each one that failed.
+
+    Book: §4.10
+    """
+    paths, failures = {}, []
+    for name in list(DATA_HUB):  # a copy: book cells may register entries meanwhile
+        try:
+            paths[name] = download(name)
+        except DownloadError as e:
+            failures.append(f"{name}: {e}")
+    if failures:
+        raise DownloadError(f"{len(failures)} of {len(paths) + len(failures)} downloads "
+                            "failed:\n" + "\n".join(failures))
+    return paths
+
+
+def _hub_entry(name):
+    """``DATA_HUB[name]`` checked: (url, lowercase sha1, file name in the cache)."""
+    if name not in DATA_HUB:
+        known = ", ".join(repr(n) for n in DATA_HUB)
+        raise ValueError(f"unknown data set name={name!r}; DATA_HUB holds {known}. "
+                         "Register a file first: DATA_HUB[name] = (url, sha1)")
+    entry = DATA_HUB[name]
+    url, sha1_hash = entry if isinstance(entry, (tuple, list)) and len(entry) == 2 else (None, None)
+    if not (isinstance(url, str) and isinstance(sha1_hash, str)
+            and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
+        raise ValueError(f"DATA_HUB[{name!r}] must be (url, sha1) with a 40-digit hex sha1, "
+                         f"got {entry!r}")
+    return url, sha1_hash.lower(), _url_file_name(url, f"DATA_HUB[{name!r}] url")
+
+
+def _source(name, sha1_hash):
+    """``(url, sha1 or None, file name, what the sha1 comes from)`` for either edition's call."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a DATA_HUB key or a URL (a string), got name={name!r}")
+    if urlsplit(name).scheme not in ("http", "https"):
+        if sha1_hash is not None:
+            raise ValueError(f"sha1_hash goes with a URL; DATA_HUB[{name!r}] holds its own sha1, "
+                             f"got sha1_hash={sha1_hash!r}")
+        url, sha1_hash, file_name = _hub_entry(name)
+        return url, sha1_hash, file_name, f"DATA_HUB[{name!r}]"
+    if sha1_hash is not None and not (isinstance(sha1_hash, str)
+                                      and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
+        raise ValueError(f"sha1_hash must be a sha1 of 40 hex digits or None, "
+                         f"got sha1_hash={sha1_hash!r}")
+    return name, sha1_hash and sha1_hash.lower(), _url_file_name(name, "url"), "the sha1_hash argument"
+
+
+def _url_file_name(url, what):
+    """The book's ``url.split('/')[-1]``, without a ?query or #fragment."""
+    file_name = urlsplit(url).path.rsplit("/", 1)[-1]
+    if file_name in ("", ".", ".."):
+        raise ValueError(f"{what} must end with a file name, got {url!r}")
+    return file_name
+
+
+def _one_folder(folder, cache_dir):
+    if folder is not None and cache_dir is not None:
+        raise TypeError(f"download got folder={folder!r} and cache_dir={cache_dir!r}: both "
+                        "name the file's folder (English and Chinese edition); give one")
+    return cache_dir if folder is None else folder
+
+
+def _fetch(url, fname, sha1_hash):
+    """Download ``url`` to ``fname`` through ``pooch.Pooch.fetch``: its temporary file, sha1
+    check and ``retry_if_failed``, with our guarded downloader doing each attempt."""
+    import pooch  # lazy: pulls in requests
+
+    registry = pooch.create(path=fname.parent, base_url="", retry_if_failed=DOWNLOAD_RETRIES,
+                            registry={fname.name: sha1_hash and f"sha1:{sha1_hash}"}, urls={fname.name: url})
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # pooch logs every download and retry at INFO on stderr
+    try:
+        registry.fetch(fname.name, downloader=functools.partial(_guarded_download, fname=fname,
+                                                                sha1_hash=sha1_hash))
+    finally:
+        logger.setLevel(level)
+
+
+def _guarded_download(url, output_file, pooch_instance, *, fname, sha1_hash):
+    """One attempt, as a pooch downloader: pooch's ``HTTPDownloader`` under a deadline and a
+    size limit. Raises ``DownloadError`` (which pooch does not retry) for what retrying cannot
+    fix: too large, too slow overall, or an HTTP 4xx answer."""
+    import pooch
+    import requests
+
+    # pooch's temporary file is private (0600); a new one gets the mode open() gives
+    os.remove(output_file)
+    responses, expired = [], threading.Event()
+
+    def on_response(response, **_):
+        responses.append(response)
+        size = int(response.headers.get("content-length") or 0)
+        if size > DOWNLOAD_MAX_BYTES:
+            raise _too_large(url, fname, sha1_hash, f"the server announces {size} bytes")
+
+    def cut_off():
+        expired.set()
+        for response in responses:
+            response.raw.shutdown()  # wakes a read blocked in another thread
+
+    timer = threading.Timer(DOWNLOAD_DEADLINE, cut_off)
+    downloader = pooch.HTTPDownloader(
+        progressbar=sys.stderr is not None and sys.stderr.isatty(), chunk_size=1 << 16,
+        timeout=DOWNLOAD_TIMEOUT, hooks={"response": on_response})
+    timer.start()
+    try:
+        with open(output_file, "w+b") as f:
+            downloader(url, _Limited(f, url, fname, sha1_hash, expired), pooch_instance)
+    except requests.RequestException as e:
+        status = getattr(e.response, "status_code", None)
+        if expired.is_set():
+            raise DownloadError(f"could not download {url}: it took longer than "
+                                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). "
+                                + _by_hand(url, fname, sha1_hash)) from e
+        if status is not None and 400 <= status < 500 and status not in (408, 429):
+            raise _failed(url, fname, sha1_hash, e) from e
+        raise  # transient: pooch tries again
+    finally:
+        timer.cancel()
+        for response in responses:  # pooch never closes its response
+            response.close()
+
+
+class _Limited:
+    """The file a download writes to, refusing more than ``DOWNLOAD_MAX_BYTES`` (counted after
+    requests decompresses, so a gzip bomb stops too) and anything after the deadline."""
+
+    def __init__(self, f, url, fname, sha1_hash, expired):
+        self.f, self.expired, self.written = f, expired, 0
+        self.context = (url, fname, sha1_hash)
+
+    def write(self, chunk):
+        self.written += len(chunk)
+        if self.written > DOWNLOAD_MAX_BYTES:
+            raise _too_large(*self.context, f"more than {DOWNLOAD_MAX_BYTES} bytes arrived")
+        if self.expired.is_set():
+            raise DownloadError(f"could not download {self.context[0]}: it took longer than "
+                                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). "
+                                + _by_hand(*self.context))
+        return self.f.write(chunk)
+
+    def flush(self):
+        self.f.flush()
+
+
+def _too_large(url, fname, sha1_hash, what):
+    return DownloadError(f"refused to download {url}: {what}, over the limit of "
+                         f"{DOWNLOAD_MAX_BYTES} bytes (hub.DOWNLOAD_MAX_BYTES); nothing was "
+                         f"kept. " + _by_hand(url, fname, sha1_hash))
+
+
+def _failed(url, fname, sha1_hash, error):
+    return DownloadError(f"could not download {url}: {error}. " + _by_hand(url, fname, sha1_hash))
+
+
+def _missing_folders(folder):
+    """The folders that creating ``folder`` would add, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _by_hand(url, fname, sha1_hash):
+    sha1 = f" (sha1 {sha1_hash})" if sha1_hash else ""
+    return (f"To work offline, fetch {url} yourself and save it as {fname}{sha1}, "
+            f"or point ${ENV_DATA_DIR} (--data-dir on the command line) at a folder "
+            f"that holds {fname.name}.")

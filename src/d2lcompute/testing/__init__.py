@@ -1,0 +1,51 @@
+"""Coursework checks: assertions that teach, exercise checks against the package's own
+implementations, a pytest plugin and ``python -m d2lcompute check FILE.py``.
+
+Names load on first use, like the package's: ``import d2lcompute.testing`` imports neither
+torch nor Hypothesis, so the pytest plugin (which imports this package) costs nothing in a
+test run that does not use it.
+
+Example::
+
+    import d2lcompute.testing as dt
+    from solution import MyLinear
+
+    def test_my_linear():
+        dt.check_exercise("MyLinear", MyLinear).assert_passed()
+"""
+
+import importlib
+
+_EXPORTS = {
+    "failures": ["CheckFailed"],
+    "assertions": [
+        "assert_gradients_flow",
+        "assert_registered",
+        "assert_param_count",
+        "assert_tied",
+    ],
+    "behaviour": [
+        "assert_output_shape",
+        "assert_train_eval_differ",
+        "assert_eval_deterministic",
+        "assert_can_overfit",
+        "assert_same_result",
+    ],
+    "exercises": ["check_exercise", "ExerciseReport", "CheckResult", "EXERCISES"],
+    "runner": ["check_file"],
+}
+_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = [name for names in _EXPORTS.values() for name in names]
+
+
+def __getattr__(name):
+    if name in _NAME_TO_MODULE:
+        value = getattr(importlib.import_module(f"{__name__}.{_NAME_TO_MODULE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,150 @@
+"""Check a student's version of a build-it-yourself piece against the package's own.
+
+:func:`check_exercise` runs the exercise's checks (property-based, seeded Hypothesis runs
+comparing shapes, values, gradients and edge cases with the reference implementation) and
+returns an :class:`ExerciseReport`: one line per check, and for each failure a message
+that says what was expected, what was found and the likely cause.
+
+Book: §4.5-4.6, §4.10, §5.1-5.2, §5.4-5.5.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from d2lcompute.testing import _function_checks, _init_checks, _module_checks
+from d2lcompute.testing.failures import CheckFailed
+
+EXERCISES = {
+    exercise.name: exercise
+    for exercise in (
+        *_module_checks.EXERCISES,
+        *_function_checks.EXERCISES,
+        *_init_checks.EXERCISES,
+    )
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: its title, whether it passed, and the teaching message if it did not."""
+
+    check: str
+    passed: bool
+    message: str = ""
+
+
+class ExerciseReport:
+    """The results of :func:`check_exercise`; ``str()`` gives one line per check.
+
+    Attributes:
+        exercise: the exercise name.
+        results: the :class:`CheckResult` s, in order.
+        book: the book section of the exercise, e.g. ``"§5.1.2"``.
+    """
+
+    def __init__(self, exercise, results, book=""):
+        self.exercise, self.results, self.book = exercise, list(results), book
+
+    @property
+    def passed(self):
+        """True when every check passed."""
+        return all(result.passed for result in self.results)
+
+    @property
+    def num_passed(self):
+        return sum(result.passed for result in self.results)
+
+    @property
+    def failures(self):
+        return [result for result in self.results if not result.passed]
+
+    def assert_passed(self):
+        """Raise :class:`CheckFailed` with the whole report unless every check passed."""
+        if not self.passed:
+            raise CheckFailed(str(self))
+
+    def to_dict(self):
+        """A JSON-ready dict: exercise, passed, num_passed, total and every check."""
+        return {
+            "exercise": self.exercise,
+            "book": self.book,
+            "passed": self.passed,
+            "num_passed": self.num_passed,
+            "total": len(self.results),
+            "checks": [vars(result) for result in self.results],
+        }
+
+    def __str__(self):
+        book = f" (book {self.book})" if self.book else ""
+        lines = [f"{self.exercise}: {self.num_passed}/{len(self.results)} checks passed{book}"]
+        for result in self.results:
+            lines.append(f"  {'ok  ' if result.passed else 'FAIL'} {result.check}")
+            lines += [f"       {line}" for line in result.message.splitlines()]
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"<ExerciseReport {self.exercise}: {self.num_passed}/{len(self.results)} passed>"
+
+
+def check_exercise(name, student_obj):
+    """Check a student's ``student_obj`` for the exercise ``name`` against the reference.
+
+    Args:
+        name: one of :data:`EXERCISES`, e.g. ``"MySequential"``, ``"Parallel"``,
+            ``"CenteredLayer"``, ``"MyLinear"``, ``"dropout_layer"``, ``"l2_penalty"``,
+            ``"get_k_fold_data"``, ``"init_weights"`` (and the other initialisers of §5.2),
+            ``"save_load"``.
+        student_obj: the student's class (not an instance) or function; for
+            ``"save_load"`` the pair ``(save, load)``.
+
+    Returns:
+        An :class:`ExerciseReport`; ``report.passed`` is True when every check passed,
+        and ``report.assert_passed()`` fails a test with the whole report.
+
+    Example::
+
+        >>> from d2lcompute.dropout import dropout_layer
+        >>> check_exercise("dropout_layer", dropout_layer).passed
+        True
+    """
+    exercise = _exercise(name)
+    _check_student_obj(exercise, student_obj)
+    results = [_run(title, check, student_obj) for title, check in exercise.checks]
+    return ExerciseReport(name, results, exercise.book)
+
+
+def _exercise(name):
+    if name not in EXERCISES:
+        raise ValueError(f"name must be one of {', '.join(EXERCISES)}; got name={name!r}")
+    return EXERCISES[name]
+
+
+def _check_student_obj(exercise, obj):
+    name = exercise.name
+    if exercise.kind == "pair":
+        if not (isinstance(obj, tuple) and len(obj) == 2 and all(map(callable, obj))):
+            raise TypeError(
+                f"student_obj for {name!r} must be the pair of functions "
+                f"({', '.join(exercise.needs)}), got {obj!r}"
+            )
+    elif exercise.kind == "class" and not isinstance(obj, type):
+        raise TypeError(
+            f"student_obj for {name!r} must be the class itself "
+            f"({name}, not {name}(...)), got {type(obj).__name__}"
+        )
+    elif not callable(obj):
+        raise TypeError(f"student_obj for {name!r} must be a function, got {type(obj).__name__}")
+
+
+def _run(title, check, student_obj):
+    """Run one check from a fixed seed; any exception is a failure with a message."""
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            check(student_obj)
+    except AssertionError as e:
+        return CheckResult(title, False, str(e))
+    except Exception as e:  # noqa: BLE001 - the student's code, or Hypothesis about it
+        return CheckResult(title, False, f"raised {type(e).__name__}: {e}")
+    return CheckResult(title, True)

@@ -1,0 +1,60 @@
+"""How a teaching check fails: :class:`CheckFailed` and one layout for its message.
+
+A message names what was expected, what was found, the likely cause and the book section.
+Student code is called through :func:`call`, so that an exception in it becomes a failure
+that shows the call instead of a traceback into the checker.
+"""
+
+import reprlib
+
+import torch
+
+
+class CheckFailed(AssertionError):
+    """A teaching check failed; the message says what was expected, found, and why."""
+
+
+def fail(summary, *, expected=None, found=None, cause=None, book=None):
+    """Raise :class:`CheckFailed` with the message laid out the same way everywhere."""
+    lines = [summary]
+    if expected is not None:
+        lines.append(f"  expected: {expected}")
+    if found is not None:
+        found = str(found)
+        gap = "" if found.startswith("\n") else "    "  # a multi-line value starts below
+        lines.append(f"  found:{gap}{found}")
+    if cause:
+        lines.append(f"  likely cause: {cause}")
+    if book:
+        lines.append(f"  book: {book}")
+    raise CheckFailed("\n".join(lines))
+
+
+def describe(value):
+    """A short text for a value: small tensors in full, big ones by shape and dtype."""
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        if value.numel() <= 12:
+            return f"tensor({_rounded(value.detach().cpu().tolist())}, dtype={dtype})"
+        return f"tensor of shape {tuple(value.shape)}, dtype={dtype}"
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    return reprlib.repr(value)
+
+
+def call(what, fn, *args):
+    """``fn(*args)``; an exception in it becomes a failure that names the call ``what``."""
+    try:
+        return fn(*args)
+    except CheckFailed:
+        raise
+    except Exception as e:  # any error in student code is a failure to show
+        raise CheckFailed(f"{what} raised {type(e).__name__}: {e}") from e
+
+
+def _rounded(values):
+    """Nested lists of numbers with floats cut to 4 significant digits, for reading."""
+    if isinstance(values, list):
+        return [_rounded(v) for v in values]
+    return float(f"{values:.4g}") if isinstance(values, float) else values

@@ -1,0 +1,135 @@
+"""The pytest plugin (entry point ``pytest11``, active whenever d2lcompute is installed).
+
+- Fixtures: ``d2l_seed`` (seeds random, NumPy and torch; restores them afterwards),
+  ``fashion_mnist_tiny`` (a small in-memory slice of the real Fashion-MNIST) and
+  ``synthetic_regression`` (the §3.2 linear-regression data).
+- The marker ``@pytest.mark.exercise("MySequential")`` labels a coursework test; the run
+  ends with a table of passed tests per exercise.
+- A :class:`~d2lcompute.testing.failures.CheckFailed` is reported by its teaching message
+  and the test line, not by a traceback into the checker full of tensor reprs
+  (``--tb=long`` or ``--tb=native`` still show the traceback).
+
+Nothing heavy is imported until a fixture is used: every pytest run in an environment
+with d2lcompute loads this module.
+"""
+
+import random
+import sys
+from typing import NamedTuple
+
+import pytest
+
+_RESULTS = pytest.StashKey()
+
+
+class FashionMNISTTiny(NamedTuple):
+    """The first 512 training and 256 test images of Fashion-MNIST, in memory.
+
+    Shape:
+        ``X_train`` ``(512, 1, 28, 28)`` and ``X_test`` ``(256, 1, 28, 28)``, float32 in
+        [0, 1]; ``y_train`` ``(512,)`` and ``y_test`` ``(256,)``, int64 class indices.
+    """
+
+    X_train: object
+    y_train: object
+    X_test: object
+    y_test: object
+
+
+class SyntheticRegression(NamedTuple):
+    """§3.2's data: ``y = X @ true_w + true_b + noise``, 1,000 examples, 2 features."""
+
+    features: object
+    labels: object
+    true_w: object
+    true_b: float
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "exercise(name): a coursework test for the book exercise `name` "
+        "(d2lcompute lists the results per exercise at the end)",
+    )
+    config.stash[_RESULTS] = {}
+
+
+@pytest.fixture
+def d2l_seed():
+    """Seed ``random``, NumPy and torch with 0 for the test; restore all three afterwards."""
+    import numpy as np
+    import torch
+
+    from d2lcompute.train import set_seed
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=range(torch.cuda.device_count())):
+        set_seed(0)
+        yield 0
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
+
+
+@pytest.fixture
+def fashion_mnist_tiny():
+    """:class:`FashionMNISTTiny` from the data folder (``$D2LCOMPUTE_DATA_DIR``).
+
+    Read from the files already there; downloaded (once) only when they are missing.
+    """
+    import torch
+
+    from d2lcompute.data import load_data_fashion_mnist
+
+    train_iter, test_iter = load_data_fashion_mnist(batch_size=256)  # decoded once per process
+    X_train, y_train = train_iter.dataset.batch(torch.arange(512))
+    X_test, y_test = test_iter.dataset.batch(torch.arange(256))
+    return FashionMNISTTiny(X_train, y_train, X_test, y_test)
+
+
+@pytest.fixture
+def synthetic_regression():
+    """:class:`SyntheticRegression` with the book's ``true_w = [2, -3.4]``, ``true_b = 4.2``.
+
+    The same 1,000 examples in every test; the global random state is left alone.
+    """
+    import torch
+
+    from d2lcompute.data import synthetic_data
+
+    true_w, true_b = torch.tensor([2, -3.4]), 4.2
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        features, labels = synthetic_data(true_w, true_b, 1000)
+    return SyntheticRegression(features, labels, true_w, true_b)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    marker = item.get_closest_marker("exercise")
+    if marker and (report.when == "call" or report.outcome != "passed"):
+        name = marker.args[0] if marker.args else item.name
+        item.config.stash[_RESULTS].setdefault(name, {})[item.nodeid] = report.outcome
+    failures = sys.modules.get("d2lcompute.testing.failures")
+    if (
+        failures is None
+        or not report.failed  # an xfail keeps pytest's own report
+        or call.excinfo is None
+        or not call.excinfo.errisinstance(failures.CheckFailed)
+        or item.config.getoption("tbstyle") in ("long", "native")
+    ):
+        return
+    entries = [e for e in call.excinfo.traceback if str(e.path) == str(item.path)]
+    where = f"{item.path.name}:{entries[-1].lineno + 1}" if entries else item.nodeid
+    report.longrepr = f"{where}: {call.excinfo.value}"
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    results = config.stash.get(_RESULTS, {})
+    if not results:
+        return
+    terminalreporter.section("d2lcompute exercises")
+    width = max(map(len, results))
+    for name, outcomes in results.items():
+        passed = sum(outcome == "passed" for outcome in outcomes.values())
+        terminalreporter.line(f"{name:<{width}}  {passed}/{len(outcomes)} tests passed")
