@@ -60,6 +60,7 @@ def real_data_dir():
 
 # ---- a local HTTP server for the download tests (127.0.0.1 only; no test reaches the internet)
 
+
 class _Handler(BaseHTTPRequestHandler):
     """Serves ``server.files``; paths under /truncated/ promise more bytes than they send."""
 
@@ -85,8 +86,11 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "flaky" and len(self.server.requests) % 2:
             self.send_error(503, "Service Unavailable")
             return
-        body = (gzip.compress(bytes(10 << 20)) if kind == "gzip"
-                else self.server.files.get("/flaky", b"x" * 1000))
+        body = (
+            gzip.compress(bytes(10 << 20))
+            if kind == "gzip"
+            else self.server.files.get("/flaky", b"x" * 1000)
+        )
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         if kind == "gzip":
@@ -95,7 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if kind == "trickle":
                 for i in range(250):  # at most 5 s, whatever the client does
-                    self.wfile.write(body[i:i + 1])
+                    self.wfile.write(body[i : i + 1])
                     self.wfile.flush()
                     time.sleep(0.02)
             else:

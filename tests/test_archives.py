@@ -83,8 +83,9 @@ def test_extract_again_when_the_archive_changes_or_a_member_is_altered(server, m
 
 @pytest.mark.parametrize("kind", ["zip", "tar"])
 @pytest.mark.parametrize("evil", ["../evil.txt", "pkg/../../evil.txt", "/tmp/d2lcompute-evil.txt"])
-def test_malicious_member_is_refused_and_nothing_is_written(server, monkeypatch, cache, tmp_path,
-                                                            kind, evil):
+def test_malicious_member_is_refused_and_nothing_is_written(
+    server, monkeypatch, cache, tmp_path, kind, evil
+):
     members = {"pkg/a.txt": b"fine", evil: b"pwned"}
     register(monkeypatch, server, "evil", f"evil.{kind}", make_archive(kind, members))
     with pytest.raises(ValueError, match=rf"refusing to extract .*member '{evil}'"):
@@ -114,8 +115,9 @@ def test_symlink_member_is_refused(server, monkeypatch, cache, kind):
 
 def test_extract_rejects_non_archives_and_broken_archives(server, monkeypatch):
     register(monkeypatch, server, "csv", "plain.csv", PAYLOAD)
-    with pytest.raises(ValueError,
-                       match=r"download_extract extracts .*plain\.csv.*download\('csv'\)"):
+    with pytest.raises(
+        ValueError, match=r"download_extract extracts .*plain\.csv.*download\('csv'\)"
+    ):
         archives.download_extract("csv")
     register(monkeypatch, server, "fake", "fake.zip", PAYLOAD)
     with pytest.raises(ValueError, match=r"fake\.zip is not a readable zip archive"):

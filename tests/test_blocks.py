@@ -9,8 +9,16 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
-from d2lcompute.blocks import (MLP, FixedHiddenMLP, ListMLP, MySequential, NestMLP, Parallel,
-                               chimera, repeat_block)
+from d2lcompute.blocks import (
+    MLP,
+    FixedHiddenMLP,
+    ListMLP,
+    MySequential,
+    NestMLP,
+    Parallel,
+    chimera,
+    repeat_block,
+)
 
 
 def n_params(net):
@@ -28,10 +36,12 @@ def book_layers():
 
 # ----------------------------------------------------------------------------- MLP
 
+
 def test_mlp_matches_hand_computation():
     net, X = MLP(), torch.rand(2, 20)
-    expected = F.linear(torch.relu(F.linear(X, net.hidden.weight, net.hidden.bias)),
-                        net.out.weight, net.out.bias)
+    expected = F.linear(
+        torch.relu(F.linear(X, net.hidden.weight, net.hidden.bias)), net.out.weight, net.out.bias
+    )
     torch.testing.assert_close(net(X), expected)
     assert net(X).shape == (2, 10)
     assert n_params(net) == 20 * 256 + 256 + 256 * 10 + 10
@@ -39,14 +49,18 @@ def test_mlp_matches_hand_computation():
 
 # -------------------------------------------------------------------- MySequential
 
+
 def test_mysequential_keys_are_strings_and_output_matches_nn_sequential():
     layers = book_layers()
     net, ref = MySequential(*layers), nn.Sequential(*layers)
     assert list(net._modules) == ["0", "1", "2"]
     X = torch.rand(4, 20)
     torch.testing.assert_close(net(X), ref(X))
-    assert list(net.state_dict()) == list(ref.state_dict()) == [
-        "0.weight", "0.bias", "2.weight", "2.bias"]
+    assert (
+        list(net.state_dict())
+        == list(ref.state_dict())
+        == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    )
 
 
 def test_mysequential_prints_like_nn_sequential():
@@ -88,12 +102,16 @@ def test_mysequential_index_out_of_range(idx):
 def test_mysequential_bad_index_type_and_bad_block():
     with pytest.raises(TypeError, match="idx must be an integer, got idx='0'"):
         MySequential(*book_layers())["0"]
-    with pytest.raises(TypeError, match=r"MySequential takes nn.Module blocks, got argument 1 "
-                                        r"= 'relu' \(str\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"MySequential takes nn.Module blocks, got argument 1 "
+        r"= 'relu' \(str\)",
+    ):
         MySequential(nn.Linear(2, 2), "relu")
 
 
 # ------------------------------------------------------------------ FixedHiddenMLP
+
 
 def test_fixed_hidden_mlp_matches_book_forward():
     net, X = FixedHiddenMLP(), torch.rand(2, 20)
@@ -146,6 +164,7 @@ def test_fixed_hidden_mlp_rejects_infinite_input_instead_of_looping_forever():
 
 # ------------------------------------------------------------ NestMLP and chimera
 
+
 def test_nest_mlp_and_chimera():
     nest = NestMLP()
     X = torch.rand(2, 20)
@@ -161,6 +180,7 @@ def test_nest_mlp_and_chimera():
 
 
 # ------------------------------------------------------------------------ ListMLP
+
 
 def test_list_mlp_works_but_nn_module_cannot_see_its_layers():
     net = ListMLP()
@@ -183,6 +203,7 @@ def test_list_mlp_fixed_with_module_list_is_seen():
 
 
 # ----------------------------------------------------------------------- Parallel
+
 
 @settings(deadline=None, max_examples=25)
 @given(n=st.integers(1, 4), q1=st.integers(1, 6), q2=st.integers(1, 6))
@@ -215,15 +236,21 @@ def test_parallel_registers_both_nets_and_is_not_a_chain():
 def test_parallel_error_names_shapes():
     # Outputs (2, 3) and (2, 4, 1): different numbers of dimensions.
     net = Parallel(nn.Linear(5, 3), nn.Sequential(nn.Linear(5, 4), nn.Unflatten(1, (4, 1))))
-    with pytest.raises(ValueError, match=r"net1 gave shape \(2, 3\), net2 gave shape "
-                                         r"\(2, 4, 1\); .*different numbers of dimensions"):
+    with pytest.raises(
+        ValueError,
+        match=r"net1 gave shape \(2, 3\), net2 gave shape "
+        r"\(2, 4, 1\); .*different numbers of dimensions",
+    ):
         net(torch.rand(2, 5))
 
 
 def test_parallel_errors():
     X = torch.rand(2, 5)
-    with pytest.raises(ValueError, match=r"along dim=0: net1 gave shape \(2, 3\), net2 gave "
-                                         r"shape \(2, 4\); all dimensions except dim=0 must"):
+    with pytest.raises(
+        ValueError,
+        match=r"along dim=0: net1 gave shape \(2, 3\), net2 gave "
+        r"shape \(2, 4\); all dimensions except dim=0 must",
+    ):
         Parallel(nn.Linear(5, 3), nn.Linear(5, 4), dim=0)(X)
     with pytest.raises(ValueError, match=r"along dim=2: .*only 2 dimensions"):
         Parallel(nn.Linear(5, 3), nn.Linear(5, 4), dim=2)(X)
@@ -236,6 +263,7 @@ def test_parallel_errors():
 
 
 # ------------------------------------------------------------------- repeat_block
+
 
 def linear8():
     return nn.Linear(8, 8)
@@ -272,16 +300,26 @@ def test_repeat_block_works_with_a_class_and_nests():
     assert n_params(net) == 2 * 7946
 
 
-@pytest.mark.parametrize("args, error, message", [
-    ((linear8, 0), ValueError, "n must be >= 1, got n=0"),
-    ((linear8, 2.0), TypeError, "n must be an integer, got n=2.0"),
-    ((linear8, True), TypeError, "n must be an integer, got n=True"),
-    ((None, 2), TypeError, "block_factory must be a callable returning an nn.Module, got "
-                           "block_factory=None"),
-    ((nn.Linear(8, 8), 2), TypeError, r"block_factory must build a new block when called, .*"
-                                      r"got the module Linear\(in_features=8"),
-    ((lambda: "layer", 2), TypeError, "block_factory must return an nn.Module, got 'layer'"),
-])
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((linear8, 0), ValueError, "n must be >= 1, got n=0"),
+        ((linear8, 2.0), TypeError, "n must be an integer, got n=2.0"),
+        ((linear8, True), TypeError, "n must be an integer, got n=True"),
+        (
+            (None, 2),
+            TypeError,
+            "block_factory must be a callable returning an nn.Module, got block_factory=None",
+        ),
+        (
+            (nn.Linear(8, 8), 2),
+            TypeError,
+            r"block_factory must build a new block when called, .*"
+            r"got the module Linear\(in_features=8",
+        ),
+        ((lambda: "layer", 2), TypeError, "block_factory must return an nn.Module, got 'layer'"),
+    ],
+)
 def test_repeat_block_bad_input(args, error, message):
     with pytest.raises(error, match=message):
         repeat_block(*args)

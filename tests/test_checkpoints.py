@@ -89,8 +89,16 @@ def test_checkpoint_restores_in_place_and_is_safe_to_load(tmp_path):
     net, trainer = _make_model()
     _train_epoch(net, trainer, _data_loader())
     path = tmp_path / "ckpt.pt"
-    d2l.save_checkpoint(path, net, trainer, epoch=1, best_acc=0.5, note="warm-up",
-                        curve=[0.9, 0.7], lr=torch.tensor(0.01))
+    d2l.save_checkpoint(
+        path,
+        net,
+        trainer,
+        epoch=1,
+        best_acc=0.5,
+        note="warm-up",
+        curve=[0.9, 0.7],
+        lr=torch.tensor(0.01),
+    )
     after_save = (torch.rand(3), np.random.rand(3), random.random())
     raw = torch.load(path, weights_only=True)  # plain torch, safe mode: no custom types inside
     assert raw["epoch"] == 1 and raw["optimizer"]["state"]
@@ -127,8 +135,11 @@ def test_checkpoint_into_another_architecture_changes_nothing(tmp_path):
     d2l.save_checkpoint(tmp_path / "ckpt.pt", net, trainer, epoch=3)
     wider = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 1))
     wider_trainer = torch.optim.Adam(wider.parameters())
-    with pytest.raises(checkpoints.CheckpointError, match=r"shape mismatch for 0.weight: file \(16, 4\) "
-                                                 r"vs model \(32, 4\)"):
+    with pytest.raises(
+        checkpoints.CheckpointError,
+        match=r"shape mismatch for 0.weight: file \(16, 4\) "
+        r"vs model \(32, 4\)",
+    ):
         d2l.load_checkpoint(tmp_path / "ckpt.pt", wider, wider_trainer)
     assert wider_trainer.state_dict()["param_groups"][0]["lr"] == 0.001  # untouched
 
@@ -145,8 +156,11 @@ def test_checkpoint_with_a_mismatched_optimizer(tmp_path):
 def test_a_plain_state_dict_is_not_a_checkpoint(tmp_path):
     net, trainer = _make_model()
     io.save(net.state_dict(), tmp_path / "net.params")
-    with pytest.raises(ValueError, match=r"is not a checkpoint written by save_checkpoint "
-                                         r"\(found \['0.bias', .*load_state_dict\(model, path\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"is not a checkpoint written by save_checkpoint "
+        r"\(found \['0.bias', .*load_state_dict\(model, path\)",
+    ):
         d2l.load_checkpoint(tmp_path / "net.params", net, trainer)
 
 
@@ -167,26 +181,56 @@ def test_cuda_rng_states_are_saved_and_restored(tmp_path, monkeypatch):
     assert len(restored) == 1
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda p, net, opt: d2l.save_checkpoint(p, net, opt, epoch=-1), ValueError,
-     "epoch must be >= 0, got epoch=-1"),
-    (lambda p, net, opt: d2l.save_checkpoint(p, net, opt, epoch="2"), TypeError,
-     "epoch must be an integer, got epoch='2'"),
-    (lambda p, net, opt: d2l.save_checkpoint(p, net.state_dict(), opt), TypeError,
-     r"model must be an nn.Module, got model=OrderedDict\(.*\) \(OrderedDict\)"),
-    (lambda p, net, opt: d2l.save_checkpoint(p, net, "adam"), TypeError,
-     "optimizer must be a torch.optim.Optimizer or None, got str"),
-    (lambda p, net, opt: d2l.save_checkpoint(p, net, opt, acc=np.float32(0.5)), TypeError,
-     r"acc is a numpy.float32, which a safe load"),
-    (lambda p, net, opt: d2l.save_checkpoint(1, net, opt), TypeError,
-     "path must be a str or os.PathLike, got path=1"),
-    (lambda p, net, opt: d2l.load_checkpoint(p, [net], opt), TypeError,
-     r"(?s)model must be an nn.Module, got model=\[.*\] \(list\)"),
-    (lambda p, net, opt: d2l.load_checkpoint(p, net, net), TypeError,
-     "optimizer must be a torch.optim.Optimizer or None, got Sequential"),
-    (lambda p, net, opt: d2l.load_checkpoint(p.with_name("none.pt"), net, opt), FileNotFoundError,
-     "none.pt': no such file"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda p, net, opt: d2l.save_checkpoint(p, net, opt, epoch=-1),
+            ValueError,
+            "epoch must be >= 0, got epoch=-1",
+        ),
+        (
+            lambda p, net, opt: d2l.save_checkpoint(p, net, opt, epoch="2"),
+            TypeError,
+            "epoch must be an integer, got epoch='2'",
+        ),
+        (
+            lambda p, net, opt: d2l.save_checkpoint(p, net.state_dict(), opt),
+            TypeError,
+            r"model must be an nn.Module, got model=OrderedDict\(.*\) \(OrderedDict\)",
+        ),
+        (
+            lambda p, net, opt: d2l.save_checkpoint(p, net, "adam"),
+            TypeError,
+            "optimizer must be a torch.optim.Optimizer or None, got str",
+        ),
+        (
+            lambda p, net, opt: d2l.save_checkpoint(p, net, opt, acc=np.float32(0.5)),
+            TypeError,
+            r"acc is a numpy.float32, which a safe load",
+        ),
+        (
+            lambda p, net, opt: d2l.save_checkpoint(1, net, opt),
+            TypeError,
+            "path must be a str or os.PathLike, got path=1",
+        ),
+        (
+            lambda p, net, opt: d2l.load_checkpoint(p, [net], opt),
+            TypeError,
+            r"(?s)model must be an nn.Module, got model=\[.*\] \(list\)",
+        ),
+        (
+            lambda p, net, opt: d2l.load_checkpoint(p, net, net),
+            TypeError,
+            "optimizer must be a torch.optim.Optimizer or None, got Sequential",
+        ),
+        (
+            lambda p, net, opt: d2l.load_checkpoint(p.with_name("none.pt"), net, opt),
+            FileNotFoundError,
+            "none.pt': no such file",
+        ),
+    ],
+)
 def test_checkpoint_rejects_bad_input(tmp_path, call, error, message):
     net, trainer = _make_model()
     path = tmp_path / "ckpt.pt"
@@ -196,14 +240,20 @@ def test_checkpoint_rejects_bad_input(tmp_path, call, error, message):
 
 
 def _snapshot(net, trainer):
-    return ({k: v.clone() for k, v in net.state_dict().items()}, repr(trainer.state_dict()),
-            torch.get_rng_state().clone())
+    return (
+        {k: v.clone() for k, v in net.state_dict().items()},
+        repr(trainer.state_dict()),
+        torch.get_rng_state().clone(),
+    )
 
 
 def _unchanged(before, net, trainer):
     weights, optimizer, rng = before
-    return (all(torch.equal(weights[k], v) for k, v in net.state_dict().items())
-            and repr(trainer.state_dict()) == optimizer and torch.equal(torch.get_rng_state(), rng))
+    return (
+        all(torch.equal(weights[k], v) for k, v in net.state_dict().items())
+        and repr(trainer.state_dict()) == optimizer
+        and torch.equal(torch.get_rng_state(), rng)
+    )
 
 
 def test_an_sgd_checkpoint_is_refused_by_adam_and_nothing_changes(tmp_path):
@@ -226,22 +276,32 @@ def test_an_optimizer_over_another_models_parameters_is_refused(tmp_path):
     other = nn.Sequential(nn.Linear(16, 4), nn.ReLU(), nn.Dropout(0.3), nn.Linear(1, 16))
     wrong = torch.optim.Adam(other.parameters(), lr=0.01)  # same sizes, other shapes
     before = _snapshot(fresh, wrong)
-    with pytest.raises(checkpoints.CheckpointError, match=r"its 'exp_avg' has shape \(16, 4\) where the "
-                                                 r"parameter has \(4, 16\); was the optimizer "
-                                                 r"built over another model\?"):
+    with pytest.raises(
+        checkpoints.CheckpointError,
+        match=r"its 'exp_avg' has shape \(16, 4\) where the "
+        r"parameter has \(4, 16\); was the optimizer "
+        r"built over another model\?",
+    ):
         d2l.load_checkpoint(tmp_path / "ckpt.pt", fresh, wrong)
     assert _unchanged(before, fresh, wrong)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda c: c["rng"].update(torch=torch.zeros(3, dtype=torch.uint8)),
-     "its random generator states cannot be restored"),
-    (lambda c: c["rng"].pop("python"), "its random generator states cannot be restored"),
-    (lambda c: c.update(epoch="three"), "is damaged: its epoch is not what save_checkpoint"),
-    (lambda c: c.update(extra=[1]), "is damaged: its extra is not what save_checkpoint"),
-    (lambda c: c.update(format="d2lcompute.checkpoint/2"),
-     r"written by another version of d2lcompute \(format 'd2lcompute.checkpoint/2'"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (
+            lambda c: c["rng"].update(torch=torch.zeros(3, dtype=torch.uint8)),
+            "its random generator states cannot be restored",
+        ),
+        (lambda c: c["rng"].pop("python"), "its random generator states cannot be restored"),
+        (lambda c: c.update(epoch="three"), "is damaged: its epoch is not what save_checkpoint"),
+        (lambda c: c.update(extra=[1]), "is damaged: its extra is not what save_checkpoint"),
+        (
+            lambda c: c.update(format="d2lcompute.checkpoint/2"),
+            r"written by another version of d2lcompute \(format 'd2lcompute.checkpoint/2'",
+        ),
+    ],
+)
 def test_a_damaged_checkpoint_is_refused_before_anything_changes(tmp_path, damage, message):
     """The RNG states used to be restored last: a bad one failed after the model had changed."""
     net, trainer = _make_model()
@@ -270,13 +330,13 @@ def test_a_checkpoint_cut_or_garbled_anywhere_fails_with_a_user_error(tmp_path):
     for trial in range(300):
         data = bytearray(good)
         if trial % 3 == 0:
-            data = data[:rng.randrange(len(data))]
+            data = data[: rng.randrange(len(data))]
         elif trial % 3 == 1:
             for _ in range(rng.randint(1, 4)):
                 data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
         else:
             i = rng.randrange(len(data))
-            data[i:i + 8] = bytes(rng.randrange(256) for _ in range(8))
+            data[i : i + 8] = bytes(rng.randrange(256) for _ in range(8))
         (tmp_path / "bad.pt").write_bytes(data)
         try:
             d2l.load_checkpoint(tmp_path / "bad.pt", fresh, fresh_trainer)

@@ -17,25 +17,37 @@ from d2lcompute._checks import (
 )
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: check_int("n", True), TypeError, r"n must be an integer, got n=True \(bool\)"),
-    (lambda: check_int("n", 2.0), TypeError, r"n must be an integer, got n=2.0 \(float\)"),
-    (lambda: check_int("n", 0, min_value=1), ValueError, "n must be >= 1, got n=0"),
-    (lambda: check_int("n", 9, max_value=8), ValueError, "n must be <= 8, got n=9"),
-    (lambda: check_number("x", "1"), TypeError, r"x must be a number, got x='1' \(str\)"),
-    (lambda: check_number("x", math.nan), ValueError, "x must be a number, got x=nan"),
-    (lambda: check_number("x", 0, above=0), ValueError, "x must be > 0, got x=0"),
-    (lambda: check_lr(0), ValueError, "lr must be > 0, got lr=0"),
-    (lambda: check_lr(-0.5), ValueError, "lr must be > 0, got lr=-0.5"),
-    (lambda: check_lr(math.inf), ValueError, "lr must be finite, got lr=inf"),
-    (lambda: check_probability("p", 1.5), ValueError, r"p must be a probability in \[0, 1\]"),
-    (lambda: check_choice("init", "he", ("xavier", "normal")), ValueError,
-     "init must be one of 'xavier', 'normal'; got init='he'"),
-    (lambda: check_module("net", [nn.Linear(1, 1)]), TypeError,
-     r"net must be an nn.Module, got net=\[Linear\(.*\)\] \(list\)"),
-    (lambda: check_examples("X", torch.ones(2, 3), 4), ValueError,
-     r"X must have shape \(N, \*\) with 4 elements per example .*got shape \(2, 3\)"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: check_int("n", True), TypeError, r"n must be an integer, got n=True \(bool\)"),
+        (lambda: check_int("n", 2.0), TypeError, r"n must be an integer, got n=2.0 \(float\)"),
+        (lambda: check_int("n", 0, min_value=1), ValueError, "n must be >= 1, got n=0"),
+        (lambda: check_int("n", 9, max_value=8), ValueError, "n must be <= 8, got n=9"),
+        (lambda: check_number("x", "1"), TypeError, r"x must be a number, got x='1' \(str\)"),
+        (lambda: check_number("x", math.nan), ValueError, "x must be a number, got x=nan"),
+        (lambda: check_number("x", 0, above=0), ValueError, "x must be > 0, got x=0"),
+        (lambda: check_lr(0), ValueError, "lr must be > 0, got lr=0"),
+        (lambda: check_lr(-0.5), ValueError, "lr must be > 0, got lr=-0.5"),
+        (lambda: check_lr(math.inf), ValueError, "lr must be finite, got lr=inf"),
+        (lambda: check_probability("p", 1.5), ValueError, r"p must be a probability in \[0, 1\]"),
+        (
+            lambda: check_choice("init", "he", ("xavier", "normal")),
+            ValueError,
+            "init must be one of 'xavier', 'normal'; got init='he'",
+        ),
+        (
+            lambda: check_module("net", [nn.Linear(1, 1)]),
+            TypeError,
+            r"net must be an nn.Module, got net=\[Linear\(.*\)\] \(list\)",
+        ),
+        (
+            lambda: check_examples("X", torch.ones(2, 3), 4),
+            ValueError,
+            r"X must have shape \(N, \*\) with 4 elements per example .*got shape \(2, 3\)",
+        ),
+    ],
+)
 def test_bad_values_are_named_with_what_is_allowed(call, error, message):
     with pytest.raises(error, match=message):
         call()

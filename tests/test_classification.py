@@ -15,7 +15,9 @@ def test_classifier_accuracy_and_loss_by_hand():
     assert model.accuracy(Y_hat, Y, averaged=False).tolist() == [1.0, 0.0, 1.0]
     torch.testing.assert_close(model.loss(Y_hat, Y), F.cross_entropy(Y_hat, Y))
     assert model.loss(Y_hat, Y, averaged=False).shape == (3,)
-    with pytest.raises(ValueError, match=r"Y must hold one label per row of Y_hat: Y_hat has 3 rows"):
+    with pytest.raises(
+        ValueError, match=r"Y must hold one label per row of Y_hat: Y_hat has 3 rows"
+    ):
         model.accuracy(Y_hat, torch.tensor([1, 1]))
 
 
@@ -25,7 +27,8 @@ def test_layer_summary_prints_each_output_shape(capsys):
     model.layer_summary((2, 1, 28, 28))
     assert capsys.readouterr().out.splitlines() == [
         "Flatten output shape:\t torch.Size([2, 784])",
-        "Linear output shape:\t torch.Size([2, 10])"]
+        "Linear output shape:\t torch.Size([2, 10])",
+    ]
 
 
 def test_fashion_mnist_serves_the_same_batches_as_the_chinese_edition(real_data_dir):

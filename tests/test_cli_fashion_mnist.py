@@ -17,10 +17,19 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ROW = re.compile(r"^\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)(?:  \(.*\))?$", re.M)
 
 
-
 def _run(data_dir, output_dir, *extra):
-    return main(["fashion-mnist", "--data-dir", str(data_dir), "--output-dir", str(output_dir),
-                 "--device", "cpu", *extra])
+    return main(
+        [
+            "fashion-mnist",
+            "--data-dir",
+            str(data_dir),
+            "--output-dir",
+            str(output_dir),
+            "--device",
+            "cpu",
+            *extra,
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +46,9 @@ def _copy(folder, tmp_path):
     return shutil.copytree(folder, tmp_path / "run")
 
 
-def test_resume_reaches_the_same_result_as_an_uninterrupted_run(one_epoch_run, real_data_dir,
-                                                                  tmp_path, capsys):
+def test_resume_reaches_the_same_result_as_an_uninterrupted_run(
+    one_epoch_run, real_data_dir, tmp_path, capsys
+):
     straight = tmp_path / "straight"
     assert _run(real_data_dir, straight, "--epochs", "2") == 0
     straight_out = capsys.readouterr().out
@@ -57,24 +67,35 @@ def test_resume_reaches_the_same_result_as_an_uninterrupted_run(one_epoch_run, r
     # the printed table agrees with the checkpoint (seconds aside)
     rows = [tuple(map(float, r[:4])) for r in ROW.findall(straight_out)]
     history = a["extra"]["history"]
-    assert rows == [(e, round(loss, 4), round(tr, 4), round(te, 4)) for e, loss, tr, te
-                    in zip(history["epoch"], history["train_loss"], history["train_acc"],
-                           history["test_acc"])]
+    assert rows == [
+        (e, round(loss, 4), round(tr, 4), round(te, 4))
+        for e, loss, tr, te in zip(
+            history["epoch"], history["train_loss"], history["train_acc"], history["test_acc"]
+        )
+    ]
     # the resumed run shows epoch 1 from its checkpoint, then trains epoch 2
     assert [r[:4] for r in ROW.findall(resumed_out)] == [r[:4] for r in ROW.findall(straight_out)]
 
 
 def test_a_run_writes_table_checkpoint_and_figure_only(one_epoch_run, capsys):
-    assert sorted(p.name for p in one_epoch_run.iterdir()) == ["checkpoint.pt",
-                                                               "fashion_mnist.png", "metrics.csv"]
+    assert sorted(p.name for p in one_epoch_run.iterdir()) == [
+        "checkpoint.pt",
+        "fashion_mnist.png",
+        "metrics.csv",
+    ]
     lines = (one_epoch_run / "metrics.csv").read_text().splitlines()
     assert lines[0] == "epoch,train_loss,train_acc,test_acc,seconds"  # as --help promises
     assert len(lines) == 2 and lines[1].startswith("1,")
     assert (one_epoch_run / "fashion_mnist.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     state = io.load(one_epoch_run / "checkpoint.pt")
     # the default is the book's 4.6 setting
-    assert state["extra"]["options"] == {"model": "dropout", "lr": 0.5, "batch_size": 256,
-                                         "dropout": [0.2, 0.5], "seed": 0}
+    assert state["extra"]["options"] == {
+        "model": "dropout",
+        "lr": 0.5,
+        "batch_size": 256,
+        "dropout": [0.2, 0.5],
+        "seed": 0,
+    }
     assert 0.6 < state["extra"]["history"]["test_acc"][0] < 0.9
 
 
@@ -86,15 +107,19 @@ def test_resume_with_nothing_left_to_train(one_epoch_run, real_data_dir, tmp_pat
     assert (folder / "checkpoint.pt").read_bytes() == before
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--lr", "0.3"], "--lr 0.5 (now 0.3)"),
-    (["--seed", "1"], "--seed 0 (now 1)"),
-    (["--batch-size", "128"], "--batch-size 256 (now 128)"),
-    (["--model", "dropout-scratch"], "--model dropout (now dropout-scratch)"),
-    (["--dropout", "0.3"], r"--dropout [0.2, 0.5] (now [0.3, 0.3])"),
-])
-def test_resume_refuses_a_checkpoint_made_with_other_options(one_epoch_run, real_data_dir,
-                                                             tmp_path, capsys, extra, message):
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--lr", "0.3"], "--lr 0.5 (now 0.3)"),
+        (["--seed", "1"], "--seed 0 (now 1)"),
+        (["--batch-size", "128"], "--batch-size 256 (now 128)"),
+        (["--model", "dropout-scratch"], "--model dropout (now dropout-scratch)"),
+        (["--dropout", "0.3"], r"--dropout [0.2, 0.5] (now [0.3, 0.3])"),
+    ],
+)
+def test_resume_refuses_a_checkpoint_made_with_other_options(
+    one_epoch_run, real_data_dir, tmp_path, capsys, extra, message
+):
     folder = _copy(one_epoch_run, tmp_path)
     before = (folder / "checkpoint.pt").read_bytes()
     assert _run(real_data_dir, folder, "--epochs", "2", "--resume", *extra) == 2
@@ -125,16 +150,20 @@ def test_resume_refuses_a_corrupted_checkpoint(real_data_dir, tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys,
-                                                                     monkeypatch):
+def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
     # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
     from d2lcompute import data, train
 
     g = torch.Generator().manual_seed(0)
-    batches = [(torch.rand(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g))
-               for _ in range(2)]
-    monkeypatch.setattr(data, "load_data_fashion_mnist",
-                        lambda batch_size, resize=None, *, data_dir=None: (batches, batches))
+    batches = [
+        (torch.rand(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g))
+        for _ in range(2)
+    ]
+    monkeypatch.setattr(
+        data,
+        "load_data_fashion_mnist",
+        lambda batch_size, resize=None, *, data_dir=None: (batches, batches),
+    )
     real_epoch, calls = train.train_epoch_ch3, []
 
     def epoch_then_interrupt(*args, **kwargs):
@@ -150,13 +179,16 @@ def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, c
     assert io.load(tmp_path / "out" / "checkpoint.pt")["epoch"] == 1
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--model", "resnet"], "invalid choice: 'resnet'"),
-    (["--epochs", "-1"], "expected a positive integer, got '-1'"),
-    (["--epochs", "0"], "expected a positive integer, got '0'"),
-    (["--lr", "-0.1"], "expected a positive number, got '-0.1'"),
-    (["--dropout", "1.5"], "expected a probability in [0, 1), got '1.5'"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--model", "resnet"], "invalid choice: 'resnet'"),
+        (["--epochs", "-1"], "expected a positive integer, got '-1'"),
+        (["--epochs", "0"], "expected a positive integer, got '0'"),
+        (["--lr", "-0.1"], "expected a positive number, got '-0.1'"),
+        (["--dropout", "1.5"], "expected a probability in [0, 1), got '1.5'"),
+    ],
+)
 def test_bad_option_values_exit_with_status_2(tmp_path, capsys, extra, message):
     with pytest.raises(SystemExit) as exit_info:
         main(["fashion-mnist", "--output-dir", str(tmp_path), *extra])
@@ -164,13 +196,18 @@ def test_bad_option_values_exit_with_status_2(tmp_path, capsys, extra, message):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--data-dir", "no/such/folder"], "--data-dir no/such/folder: no such folder"),
-    (["--device", "cuda:3"], "--device cuda:3: no such device on this machine"),
-    (["--device", "gpu"], "--device must be cpu, cuda, cuda:N or mps, got 'gpu'"),
-    (["--model", "mlp", "--dropout", "0.3"],
-     "--dropout applies to the dropout and improved models only"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--data-dir", "no/such/folder"], "--data-dir no/such/folder: no such folder"),
+        (["--device", "cuda:3"], "--device cuda:3: no such device on this machine"),
+        (["--device", "gpu"], "--device must be cpu, cuda, cuda:N or mps, got 'gpu'"),
+        (
+            ["--model", "mlp", "--dropout", "0.3"],
+            "--dropout applies to the dropout and improved models only",
+        ),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, monkeypatch, extra, message):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert main(["fashion-mnist", "--output-dir", str(tmp_path / "out"), *extra]) == 2
@@ -181,19 +218,34 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, monkeypatch, extra
 
 
 def test_bad_device_in_a_subprocess(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "d2lcompute", "fashion-mnist", "--device", "tpu",
-                             "--output-dir", str(tmp_path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "d2lcompute",
+            "fashion-mnist",
+            "--device",
+            "tpu",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert "d2lcompute fashion-mnist: error: --device" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
-@pytest.mark.parametrize("model, lr, dropout, kind", [
-    ("mlp-scratch", 0.1, None, mlp.MLPScratch),
-    ("mlp", 0.1, None, torch.nn.Sequential),
-    ("dropout-scratch", 0.5, [0.2, 0.5], dropout.DropoutMLPScratch),
-    ("dropout", 0.5, [0.2, 0.5], torch.nn.Sequential),
-])
+@pytest.mark.parametrize(
+    "model, lr, dropout, kind",
+    [
+        ("mlp-scratch", 0.1, None, mlp.MLPScratch),
+        ("mlp", 0.1, None, torch.nn.Sequential),
+        ("dropout-scratch", 0.5, [0.2, 0.5], dropout.DropoutMLPScratch),
+        ("dropout", 0.5, [0.2, 0.5], torch.nn.Sequential),
+    ],
+)
 def test_each_model_gets_the_books_settings(model, lr, dropout, kind):
     args = build_parser().parse_args(["fashion-mnist", "--model", model])
     options = fashion_mnist._options(args)
@@ -204,8 +256,11 @@ def test_each_model_gets_the_books_settings(model, lr, dropout, kind):
     assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     hidden = 256 if model.startswith("mlp") else 2
     n_params = sum(p.numel() for p in net.parameters())
-    expected = (784 * 256 + 256 + 256 * 10 + 10 if hidden == 256
-                else 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10)
+    expected = (
+        784 * 256 + 256 + 256 * 10 + 10
+        if hidden == 256
+        else 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10
+    )
     assert n_params == expected
 
 
@@ -213,8 +268,9 @@ def test_dropout_option_sets_both_layers():
     args = build_parser().parse_args(["fashion-mnist", "--model", "dropout", "--dropout", "0.3"])
     net = fashion_mnist._build(fashion_mnist._options(args))
     assert [m.p for m in net if isinstance(m, torch.nn.Dropout)] == [0.3, 0.3]
-    args = build_parser().parse_args(["fashion-mnist", "--model", "dropout-scratch",
-                                      "--dropout", "0.3"])
+    args = build_parser().parse_args(
+        ["fashion-mnist", "--model", "dropout-scratch", "--dropout", "0.3"]
+    )
     net = fashion_mnist._build(fashion_mnist._options(args))
     assert (net.dropout1, net.dropout2) == (0.3, 0.3)
 
@@ -231,14 +287,20 @@ def _stand_in_data(monkeypatch):
     from d2lcompute import data
 
     g = torch.Generator().manual_seed(0)
-    batches = [(torch.rand(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g))
-               for _ in range(2)]
-    monkeypatch.setattr(data, "load_data_fashion_mnist",
-                        lambda batch_size, resize=None, *, data_dir=None: (batches, batches))
+    batches = [
+        (torch.rand(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g))
+        for _ in range(2)
+    ]
+    monkeypatch.setattr(
+        data,
+        "load_data_fashion_mnist",
+        lambda batch_size, resize=None, *, data_dir=None: (batches, batches),
+    )
 
 
-def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(tmp_path, capsys,
-                                                                       monkeypatch):
+def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(
+    tmp_path, capsys, monkeypatch
+):
     """Before: --lr 1e6 saved a checkpoint full of NaN and exited 0."""
     from d2lcompute import train
 
@@ -257,10 +319,13 @@ def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(tmp_path,
     monkeypatch.setattr(train, "train_epoch_ch3", diverging_second_epoch)
     assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 2
     err = capsys.readouterr().err
-    assert re.search(r"\nd2lcompute fashion-mnist: error: fashion-mnist training diverged at "
-                     r"epoch 2: the loss is not finite; the last finite loss was [\d.]+\. "
-                     r"Try a smaller --lr \(it was 0.5\); .*checkpoint.pt still holds "
-                     r"epoch 1\.\n$", err)
+    assert re.search(
+        r"\nd2lcompute fashion-mnist: error: fashion-mnist training diverged at "
+        r"epoch 2: the loss is not finite; the last finite loss was [\d.]+\. "
+        r"Try a smaller --lr \(it was 0.5\); .*checkpoint.pt still holds "
+        r"epoch 1\.\n$",
+        err,
+    )
     assert "Traceback" not in err
     saved = io.load(tmp_path / "out" / "checkpoint.pt")
     assert saved["epoch"] == 1
@@ -274,15 +339,24 @@ def test_output_dir_that_is_a_file_is_refused_before_training(tmp_path, capsys, 
     assert f"--output-dir {tmp_path / 'out'} is a file; give a folder" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda path: path.write_bytes(path.read_bytes().replace(b"\x00\x00\x80\x3f",
-                                                            b"\x00\x00\x80\x7f", 1)),
-     "fails its CRC-32 checksum"),
-    (lambda path: torch.save({**io.load(path), "format": "d2lcompute.checkpoint/9"}, path),
-     "written by another version of d2lcompute"),
-])
-def test_resume_from_a_damaged_or_newer_checkpoint_is_one_line(tmp_path, capsys, monkeypatch,
-                                                               damage, message):
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (
+            lambda path: path.write_bytes(
+                path.read_bytes().replace(b"\x00\x00\x80\x3f", b"\x00\x00\x80\x7f", 1)
+            ),
+            "fails its CRC-32 checksum",
+        ),
+        (
+            lambda path: torch.save({**io.load(path), "format": "d2lcompute.checkpoint/9"}, path),
+            "written by another version of d2lcompute",
+        ),
+    ],
+)
+def test_resume_from_a_damaged_or_newer_checkpoint_is_one_line(
+    tmp_path, capsys, monkeypatch, damage, message
+):
     _stand_in_data(monkeypatch)
     assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 0
     ckpt = tmp_path / "out" / "checkpoint.pt"
@@ -318,19 +392,25 @@ def test_resume_refuses_a_checkpoint_with_garbled_extras(tmp_path, capsys, monke
 
 
 def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
-        tmp_path, capsys, monkeypatch):
+    tmp_path, capsys, monkeypatch
+):
     from d2lcompute import train
 
     _stand_in_data(monkeypatch)
 
     def out_of_memory(*args, **kwargs):
-        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't "
-                           "allocate memory: you tried to allocate 824633720832 bytes.")
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't "
+            "allocate memory: you tried to allocate 824633720832 bytes."
+        )
 
     monkeypatch.setattr(train, "train_epoch_ch3", out_of_memory)
     assert _run(tmp_path, tmp_path / "out", "--batch-size", "100000000") == 2
-    assert re.search(r"error: --batch-size 100000000: out of memory on cpu \(.*can't allocate "
-                     r"memory.*\); try a smaller --batch-size\n$", capsys.readouterr().err)
+    assert re.search(
+        r"error: --batch-size 100000000: out of memory on cpu \(.*can't allocate "
+        r"memory.*\); try a smaller --batch-size\n$",
+        capsys.readouterr().err,
+    )
 
     def bug(*args, **kwargs):
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
@@ -367,12 +447,16 @@ def test_a_full_disk_during_the_checkpoint_save_is_one_line(tmp_path, capsys, mo
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
     assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 2
     err = capsys.readouterr().err
-    assert re.search(r"(^|\n)d2lcompute fashion-mnist: error: cannot write .*checkpoint.pt: No space "
-                     r"left on device; free some space or choose another folder\n$", err)
+    assert re.search(
+        r"(^|\n)d2lcompute fashion-mnist: error: cannot write .*checkpoint.pt: No space "
+        r"left on device; free some space or choose another folder\n$",
+        err,
+    )
     assert "Traceback" not in err and not (tmp_path / "out" / "checkpoint.pt").exists()
 
 
 # ---- the improved recipe (--model improved) -------------------------------------------------
+
 
 def _real_subset(monkeypatch, real_data_dir, n_train=1024, n_test=512):
     """The first images of the real Fashion-MNIST, so that a few epochs take seconds."""
@@ -382,10 +466,14 @@ def _real_subset(monkeypatch, real_data_dir, n_train=1024, n_test=512):
 
     def subset(batch_size, resize=None, *, data_dir=None):
         train_iter, test_iter = full(batch_size, resize, data_dir=real_data_dir)
-        return tuple(data.BatchLoader(data.ImageTensorDataset(it.dataset.images[:n],
-                                                              it.dataset.labels[:n]),
-                                      batch_size, shuffle=it.shuffle)
-                     for it, n in [(train_iter, n_train), (test_iter, n_test)])
+        return tuple(
+            data.BatchLoader(
+                data.ImageTensorDataset(it.dataset.images[:n], it.dataset.labels[:n]),
+                batch_size,
+                shuffle=it.shuffle,
+            )
+            for it, n in [(train_iter, n_train), (test_iter, n_test)]
+        )
 
     monkeypatch.setattr(data, "load_data_fashion_mnist", subset)
 
@@ -393,11 +481,18 @@ def _real_subset(monkeypatch, real_data_dir, n_train=1024, n_test=512):
 def test_improved_gets_its_recipe_and_dropout_sets_both_layers():
     args = build_parser().parse_args(["fashion-mnist", "--model", "improved", "--epochs", "7"])
     options = fashion_mnist._options(args)
-    assert options == {"model": "improved", "lr": 0.003, "batch_size": 256,
-                       "dropout": [0.2, 0.2], "seed": 0, "epochs": 7}
+    assert options == {
+        "model": "improved",
+        "lr": 0.003,
+        "batch_size": 256,
+        "dropout": [0.2, 0.2],
+        "seed": 0,
+        "epochs": 7,
+    }
     assert isinstance(fashion_mnist._build(options), fashion_mnist_improved.ImprovedMLP)
-    args = build_parser().parse_args(["fashion-mnist", "--model", "improved", "--dropout", "0.3",
-                                      "--lr", "0.01"])
+    args = build_parser().parse_args(
+        ["fashion-mnist", "--model", "improved", "--dropout", "0.3", "--lr", "0.01"]
+    )
     options = fashion_mnist._options(args)
     assert (options["lr"], options["dropout"]) == (0.01, [0.3, 0.3])
     net = fashion_mnist._build(options)
@@ -407,8 +502,10 @@ def test_improved_gets_its_recipe_and_dropout_sets_both_layers():
 def test_improved_one_epoch_on_real_data(real_data_dir, tmp_path, capsys):
     assert _run(real_data_dir, tmp_path, "--model", "improved", "--epochs", "1") == 0
     out = capsys.readouterr().out
-    assert ("model improved (AdamW, one-cycle schedule over 1 epochs), peak lr 0.003, batch "
-            "size 256, dropout 0.2/0.2, seed 0") in out
+    assert (
+        "model improved (AdamW, one-cycle schedule over 1 epochs), peak lr 0.003, batch "
+        "size 256, dropout 0.2/0.2, seed 0"
+    ) in out
     state = io.load(tmp_path / "checkpoint.pt")
     assert state["optimizer_type"] == "AdamW"
     # 235 steps (60,000 / 256): the schedule has reached its last rate, step 234
@@ -416,8 +513,9 @@ def test_improved_one_epoch_on_real_data(real_data_dir, tmp_path, capsys):
     assert state["extra"]["history"]["test_acc"][0] > 0.83  # the book's model: about 0.77
 
 
-def test_improved_resume_reaches_the_same_result_and_schedule(real_data_dir, tmp_path, capsys,
-                                                              monkeypatch):
+def test_improved_resume_reaches_the_same_result_and_schedule(
+    real_data_dir, tmp_path, capsys, monkeypatch
+):
     from d2lcompute import train
 
     _real_subset(monkeypatch, real_data_dir)
@@ -452,8 +550,10 @@ def test_improved_resume_refuses_another_epochs(real_data_dir, tmp_path, capsys,
     before = (tmp_path / "checkpoint.pt").read_bytes()
     assert _run(real_data_dir, tmp_path, "--model", "improved", "--epochs", "2", "--resume") == 2
     err = capsys.readouterr().err
-    assert ("made with other options: --epochs 1 (now 2) (the improved recipe's learning-rate "
-            "schedule spans --epochs)") in err
+    assert (
+        "made with other options: --epochs 1 (now 2) (the improved recipe's learning-rate "
+        "schedule spans --epochs)"
+    ) in err
     assert (tmp_path / "checkpoint.pt").read_bytes() == before
     state = io.load(tmp_path / "checkpoint.pt")  # a checkpoint that lost its schedule
     del state["extra"]["scheduler"]

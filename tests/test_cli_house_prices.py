@@ -13,10 +13,12 @@ from d2lcompute.cli import main
 @pytest.fixture
 def small_csvs(real_data_dir, tmp_path):
     """The first 80 training and 30 test rows of the real data, as CSVs in tmp_path."""
-    train = pd.read_csv(real_data_dir / "kaggle_house_pred_train.csv", nrows=80, dtype=str,
-                        keep_default_na=False)
-    test = pd.read_csv(real_data_dir / "kaggle_house_pred_test.csv", nrows=30, dtype=str,
-                       keep_default_na=False)
+    train = pd.read_csv(
+        real_data_dir / "kaggle_house_pred_train.csv", nrows=80, dtype=str, keep_default_na=False
+    )
+    test = pd.read_csv(
+        real_data_dir / "kaggle_house_pred_test.csv", nrows=30, dtype=str, keep_default_na=False
+    )
     return train, test
 
 
@@ -32,7 +34,7 @@ def _table(out):
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.split()[:1] == ["fold"])
     rows = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         fields = line.split()
         if len(fields) != 3:
             break
@@ -41,12 +43,27 @@ def _table(out):
 
 
 @pytest.mark.parametrize("recipe, epochs, folds", [("book", 5, 5), ("improved", 3, 3)])
-def test_house_prices_prints_the_table_and_writes_the_submission(real_data_dir, tmp_path, capsys,
-                                                                 recipe, epochs, folds):
+def test_house_prices_prints_the_table_and_writes_the_submission(
+    real_data_dir, tmp_path, capsys, recipe, epochs, folds
+):
     output = tmp_path / "sub" / "submission.csv"
-    status = main(["house-prices", "--recipe", recipe, "--epochs", str(epochs), "--folds",
-                   str(folds), "--data-dir", str(real_data_dir), "--output", str(output),
-                   "--device", "cpu"])
+    status = main(
+        [
+            "house-prices",
+            "--recipe",
+            recipe,
+            "--epochs",
+            str(epochs),
+            "--folds",
+            str(folds),
+            "--data-dir",
+            str(real_data_dir),
+            "--output",
+            str(output),
+            "--device",
+            "cpu",
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 0, captured.err
     rows = _table(captured.out)
@@ -56,7 +73,8 @@ def test_house_prices_prints_the_table_and_writes_the_submission(real_data_dir, 
     assert f"recipe {recipe}: {folds} folds, {epochs} epochs" in captured.out
     # in a log, progress while it cross-validates: a line as each fold starts
     assert [f"k-fold fold {i}/{folds}: training..." for i in range(1, folds + 1)] == [
-        line for line in captured.err.splitlines() if line.startswith("k-fold")]
+        line for line in captured.err.splitlines() if line.startswith("k-fold")
+    ]
     submission = pd.read_csv(output)
     assert list(submission.columns) == ["Id", "SalePrice"] and len(submission) == 1459
     assert "1459 houses" in captured.out
@@ -65,20 +83,51 @@ def test_house_prices_prints_the_table_and_writes_the_submission(real_data_dir, 
 def test_house_prices_runs_as_a_module(small_csvs, tmp_path):
     output = tmp_path / "submission.csv"
     result = subprocess.run(
-        [sys.executable, "-m", "d2lcompute", "house-prices", "--recipe", "book", "--epochs", "2",
-         "--folds", "2", "--device", "cpu", "--output", str(output),
-         *_write(tmp_path, *small_csvs)],
-        capture_output=True, text=True, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "d2lcompute",
+            "house-prices",
+            "--recipe",
+            "book",
+            "--epochs",
+            "2",
+            "--folds",
+            "2",
+            "--device",
+            "cpu",
+            "--output",
+            str(output),
+            *_write(tmp_path, *small_csvs),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "mean" in result.stdout and "Traceback" not in result.stderr
     assert len(pd.read_csv(output)) == 30
 
 
-def test_house_prices_defaults_to_submission_csv_in_the_working_folder(small_csvs, tmp_path,
-                                                                       monkeypatch, capsys):
+def test_house_prices_defaults_to_submission_csv_in_the_working_folder(
+    small_csvs, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
-    assert main(["house-prices", "--epochs", "2", "--folds", "2", "--device", "cpu",
-                 *_write(tmp_path, *small_csvs)]) == 0
+    assert (
+        main(
+            [
+                "house-prices",
+                "--epochs",
+                "2",
+                "--folds",
+                "2",
+                "--device",
+                "cpu",
+                *_write(tmp_path, *small_csvs),
+            ]
+        )
+        == 0
+    )
     assert "recipe improved" in capsys.readouterr().out
     assert len(pd.read_csv(tmp_path / "submission.csv")) == 30
 
@@ -98,25 +147,38 @@ def test_missing_data_files_say_where_to_put_them(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(hub, "DOWNLOAD_RETRIES", 0)  # each retry would wait a second or two
     for name in ("kaggle_house_train", "kaggle_house_test"):
         url, sha1 = hub.DATA_HUB[name]
-        monkeypatch.setitem(hub.DATA_HUB, name, ("http://127.0.0.1:9/" + url.rsplit("/", 1)[1],
-                                                 sha1))
+        monkeypatch.setitem(
+            hub.DATA_HUB, name, ("http://127.0.0.1:9/" + url.rsplit("/", 1)[1], sha1)
+        )
     err = _fails(["--data-dir", str(tmp_path / "empty")], capsys)
     assert "kaggle_house_pred_train.csv" in err and str(tmp_path / "empty") in err
     assert "--data-dir" in err
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda tr, te: (tr.drop(columns="SalePrice"), te), "training data has no column 'SalePrice'"),
-    (lambda tr, te: (tr, te.drop(columns="Id")), "test data has no column 'Id'"),
-    (lambda tr, te: (tr, te.assign(Garden="yes")), "only in the test data: 'Garden'"),
-    (lambda tr, te: (tr.drop(columns="Street"), te), "only in the test data: 'Street'"),
-    (lambda tr, te: (tr.assign(LotArea=tr["LotArea"].where(tr.index != 7, "huge")), te),
-     r"column 'LotArea' of the training data holds numbers but also 'huge' \(Id 8\)"),
-    (lambda tr, te: (tr, te.assign(GrLivArea=te["GrLivArea"].where(te.index != 3, "1,200"))),
-     r"column 'GrLivArea' of the test data holds numbers but also '1,200' \(Id 1464\)"),
-    (lambda tr, te: (tr.assign(SalePrice=tr["SalePrice"].where(tr.index != 0, "0")), te),
-     r"SalePrice must be a positive number .* 0 \(Id 1\)"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda tr, te: (tr.drop(columns="SalePrice"), te),
+            "training data has no column 'SalePrice'",
+        ),
+        (lambda tr, te: (tr, te.drop(columns="Id")), "test data has no column 'Id'"),
+        (lambda tr, te: (tr, te.assign(Garden="yes")), "only in the test data: 'Garden'"),
+        (lambda tr, te: (tr.drop(columns="Street"), te), "only in the test data: 'Street'"),
+        (
+            lambda tr, te: (tr.assign(LotArea=tr["LotArea"].where(tr.index != 7, "huge")), te),
+            r"column 'LotArea' of the training data holds numbers but also 'huge' \(Id 8\)",
+        ),
+        (
+            lambda tr, te: (tr, te.assign(GrLivArea=te["GrLivArea"].where(te.index != 3, "1,200"))),
+            r"column 'GrLivArea' of the test data holds numbers but also '1,200' \(Id 1464\)",
+        ),
+        (
+            lambda tr, te: (tr.assign(SalePrice=tr["SalePrice"].where(tr.index != 0, "0")), te),
+            r"SalePrice must be a positive number .* 0 \(Id 1\)",
+        ),
+    ],
+)
 def test_broken_csvs_are_named_with_their_problem(small_csvs, tmp_path, capsys, change, message):
     import re
 
@@ -137,20 +199,24 @@ def test_unreadable_and_missing_csvs(small_csvs, tmp_path, capsys):
 def test_bad_option_values_in_the_command(small_csvs, tmp_path, capsys):
     argv = _write(tmp_path, *small_csvs)
     assert "--folds must be at least 2, got 1" in _fails([*argv, "--folds", "1"], capsys)
-    assert "--folds 81 is more than the 80 training rows" in _fails([*argv, "--folds", "81"],
-                                                                      capsys)
+    assert "--folds 81 is more than the 80 training rows" in _fails(
+        [*argv, "--folds", "81"], capsys
+    )
     assert "is a folder" in _fails([*argv, "--output", str(tmp_path)], capsys)
     assert "--device" in _fails([*argv, "--device", "cuda:99"], capsys)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
-    (["--lr", "-1"], "argument --lr: expected a positive number, got '-1'"),
-    (["--weight-decay", "x"], "argument --weight-decay: expected a number >= 0, got 'x'"),
-    (["--batch-size", "2.5"], "argument --batch-size: expected a positive integer"),
-    (["--recipe", "fancy"], "argument --recipe: invalid choice: 'fancy'"),
-    (["--seed", "-3"], "argument --seed: expected an integer seed"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
+        (["--lr", "-1"], "argument --lr: expected a positive number, got '-1'"),
+        (["--weight-decay", "x"], "argument --weight-decay: expected a number >= 0, got 'x'"),
+        (["--batch-size", "2.5"], "argument --batch-size: expected a positive integer"),
+        (["--recipe", "fancy"], "argument --recipe: invalid choice: 'fancy'"),
+        (["--seed", "-3"], "argument --seed: expected an integer seed"),
+    ],
+)
 def test_bad_option_values_stop_argparse(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["house-prices", *argv])
@@ -159,20 +225,33 @@ def test_bad_option_values_stop_argparse(argv, message, capsys):
 
 
 @pytest.mark.parametrize("recipe, lr", [("book", "1e6"), ("improved", "1e4")])
-def test_a_diverged_run_exits_2_and_writes_no_submission(small_csvs, tmp_path, capsys, recipe,
-                                                         lr):
+def test_a_diverged_run_exits_2_and_writes_no_submission(small_csvs, tmp_path, capsys, recipe, lr):
     """Before: "mean inf inf", 1459 prices of -1.0 (or hundreds of negative ones), exit 0."""
     output = tmp_path / "submission.csv"
-    err = _fails([*_write(tmp_path, *small_csvs), "--recipe", recipe, "--lr", lr,
-                  "--epochs", "3", "--output", str(output)], capsys)
+    err = _fails(
+        [
+            *_write(tmp_path, *small_csvs),
+            "--recipe",
+            recipe,
+            "--lr",
+            lr,
+            "--epochs",
+            "3",
+            "--output",
+            str(output),
+        ],
+        capsys,
+    )
     assert "diverged at epoch" in err or "predicted prices are not finite positive" in err
     assert len(err.splitlines()) == 1 and not output.exists()
 
 
-def test_an_output_path_that_cannot_be_written_is_refused_before_training(small_csvs, tmp_path,
-                                                                         capsys):
+def test_an_output_path_that_cannot_be_written_is_refused_before_training(
+    small_csvs, tmp_path, capsys
+):
     (tmp_path / "afile").write_text("")
-    err = _fails([*_write(tmp_path, *small_csvs), "--output", str(tmp_path / "afile" / "s.csv")],
-                 capsys)
+    err = _fails(
+        [*_write(tmp_path, *small_csvs), "--output", str(tmp_path / "afile" / "s.csv")], capsys
+    )
     assert f"--output {tmp_path / 'afile' / 's.csv'}: {tmp_path / 'afile'} is a file" in err
     assert "recipe" not in capsys.readouterr().out  # refused before the run started

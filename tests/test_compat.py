@@ -6,12 +6,29 @@ from d2lcompute import compat
 
 # Names the book's d2l/torch.py binds straight to torch ("Alias defined in config.ini").
 TORCH_ALIASES = {
-    "ones": torch.ones, "zeros": torch.zeros, "tensor": torch.tensor, "arange": torch.arange,
-    "sin": torch.sin, "sinh": torch.sinh, "cos": torch.cos, "cosh": torch.cosh,
-    "tanh": torch.tanh, "linspace": torch.linspace, "exp": torch.exp, "log": torch.log,
-    "normal": torch.normal, "rand": torch.rand, "randn": torch.randn, "matmul": torch.matmul,
-    "int32": torch.int32, "float32": torch.float32, "concat": torch.cat, "stack": torch.stack,
-    "abs": torch.abs, "eye": torch.eye, "nn_Module": torch.nn.Module,
+    "ones": torch.ones,
+    "zeros": torch.zeros,
+    "tensor": torch.tensor,
+    "arange": torch.arange,
+    "sin": torch.sin,
+    "sinh": torch.sinh,
+    "cos": torch.cos,
+    "cosh": torch.cosh,
+    "tanh": torch.tanh,
+    "linspace": torch.linspace,
+    "exp": torch.exp,
+    "log": torch.log,
+    "normal": torch.normal,
+    "rand": torch.rand,
+    "randn": torch.randn,
+    "matmul": torch.matmul,
+    "int32": torch.int32,
+    "float32": torch.float32,
+    "concat": torch.cat,
+    "stack": torch.stack,
+    "abs": torch.abs,
+    "eye": torch.eye,
+    "nn_Module": torch.nn.Module,
 }
 
 
@@ -21,8 +38,18 @@ def test_alias_is_the_torch_object(name):
 
 
 def test_every_book_alias_is_exported():
-    book = set(TORCH_ALIASES) | {"meshgrid", "numpy", "size", "reshape", "to", "reduce_sum",
-                                 "argmax", "astype", "transpose", "reduce_mean"}
+    book = set(TORCH_ALIASES) | {
+        "meshgrid",
+        "numpy",
+        "size",
+        "reshape",
+        "to",
+        "reduce_sum",
+        "argmax",
+        "astype",
+        "transpose",
+        "reduce_mean",
+    }
     assert book <= set(d2l._EXPORTS["compat"])
     assert set(d2l._EXPORTS["compat"]) <= set(vars(compat))
 

@@ -20,6 +20,7 @@ data_module = __import__("d2lcompute.data", fromlist=["_cache"])
 
 # ---- synthetic_data, load_array ----------------------------------------------------------
 
+
 def test_synthetic_data_draws_like_the_book():
     w, b = torch.tensor([2, -3.4]), 4.2
     torch.manual_seed(0)
@@ -73,9 +74,17 @@ def test_load_array_rejects_bad_input():
 
 # ---- small helpers ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("method, cpus, expected", [
-    ("fork", 8, 4), ("fork", 3, 2), ("fork", 1, 0), ("spawn", 8, 0), ("forkserver", 8, 0),
-])
+
+@pytest.mark.parametrize(
+    "method, cpus, expected",
+    [
+        ("fork", 8, 4),
+        ("fork", 3, 2),
+        ("fork", 1, 0),
+        ("spawn", 8, 0),
+        ("forkserver", 8, 0),
+    ],
+)
 def test_get_dataloader_workers(monkeypatch, method, cpus, expected):
     import multiprocessing
 
@@ -91,7 +100,10 @@ def test_get_dataloader_workers_default_is_usable():
 
 def test_get_fashion_mnist_labels():
     assert d2l.get_fashion_mnist_labels(torch.tensor([0, 9, 5])) == [
-        "t-shirt", "ankle boot", "sandal"]
+        "t-shirt",
+        "ankle boot",
+        "sandal",
+    ]
     assert len(set(d2l.get_fashion_mnist_labels(range(10)))) == 10
     with pytest.raises(ValueError, match="class indices 0-9, got 10"):
         d2l.get_fashion_mnist_labels([10])
@@ -100,6 +112,7 @@ def test_get_fashion_mnist_labels():
 
 
 # ---- Fashion-MNIST from small fake files (no real data, no network) ----------------------
+
 
 def write_idx(path, array):
     """Write a uint8 array in the IDX format of the Fashion-MNIST files."""
@@ -116,12 +129,16 @@ def fake_root(tmp_path, monkeypatch):
     raw.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for prefix, n in (("train", 50), ("t10k", 20)):
-        write_idx(raw / f"{prefix}-images-idx3-ubyte",
-                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(
+            raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        )
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
     # the look-alikes' own hashes stand in for the real files' known ones
-    monkeypatch.setattr(hub, "FASHION_MNIST_SHA1",
-                        {name: hub.file_sha1(tmp_path / name) for name in hub.FASHION_MNIST_SHA1})
+    monkeypatch.setattr(
+        hub,
+        "FASHION_MNIST_SHA1",
+        {name: hub.file_sha1(tmp_path / name) for name in hub.FASHION_MNIST_SHA1},
+    )
     return tmp_path
 
 
@@ -183,9 +200,9 @@ def test_resize_batch_by_batch_equals_resize_once(fake_root, monkeypatch):
     lazy, _ = d2l.load_data_fashion_mnist(50, resize=(32, 40), data_dir=fake_root)
     assert lazy.dataset.size == (32, 40) and once.dataset.size is None
     torch.manual_seed(0)
-    (X_once, y_once), = list(once)
+    ((X_once, y_once),) = list(once)
     torch.manual_seed(0)
-    (X_lazy, y_lazy), = list(lazy)
+    ((X_lazy, y_lazy),) = list(lazy)
     assert X_once.shape == (50, 1, 32, 40)
     assert torch.equal(X_once, X_lazy) and torch.equal(y_once, y_lazy)
 
@@ -194,20 +211,27 @@ def _offline(self):
     raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: no route to host")
 
 
-@pytest.mark.parametrize("damage", [
-    lambda data: b"\x00\x00",  # truncated
-    lambda data: data[:16] + bytes(len(data) - 16),  # every image zeroed: trained "fine" before
-])
-def test_a_damaged_file_is_named_and_kept_when_it_cannot_be_downloaded_again(fake_root,
-                                                                          monkeypatch, damage):
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"\x00\x00",  # truncated
+        lambda data: data[:16] + bytes(len(data) - 16),  # every image zeroed: trained "fine" before
+    ],
+)
+def test_a_damaged_file_is_named_and_kept_when_it_cannot_be_downloaded_again(
+    fake_root, monkeypatch, damage
+):
     monkeypatch.setattr("torchvision.datasets.FashionMNIST.download", _offline)
     path = fake_root / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte"
     path.write_bytes(damage(path.read_bytes()))
     damaged = path.read_bytes()
-    with pytest.raises(DamagedFileError, match=rf"do not match their known sha1, and downloading "
-                                               rf"fresh copies failed \(.*no route to host\):\n  "
-                                               rf"{re.escape(str(path))}: sha1 [0-9a-f]{{40}}, "
-                                               rf"expected [0-9a-f]{{40}}\nDelete them"):
+    with pytest.raises(
+        DamagedFileError,
+        match=rf"do not match their known sha1, and downloading "
+        rf"fresh copies failed \(.*no route to host\):\n  "
+        rf"{re.escape(str(path))}: sha1 [0-9a-f]{{40}}, "
+        rf"expected [0-9a-f]{{40}}\nDelete them",
+    ):
         d2l.load_data_fashion_mnist(10, data_dir=fake_root)
     assert path.read_bytes() == damaged  # set aside during the attempt, then put back
     assert not list(path.parent.glob("*.damaged"))
@@ -262,8 +286,12 @@ def test_missing_data_without_network_says_where_to_put_it(tmp_path, monkeypatch
     message = str(info.value)
     assert f"Fashion-MNIST is not in {folder}" in message
     assert "no route to host" in message
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         assert str(folder / "FashionMNIST" / "raw" / name) in message
     assert "$D2LCOMPUTE_DATA_DIR" in message and "data_dir=" in message
     assert "fashion-mnist.s3-website" in message
@@ -273,29 +301,35 @@ def test_missing_data_without_network_says_where_to_put_it(tmp_path, monkeypatch
 
 
 def test_missing_data_uses_env_folder(monkeypatch):
-    monkeypatch.setattr("torchvision.datasets.FashionMNIST.download",
-                        lambda self: (_ for _ in ()).throw(URLError("offline")))
+    monkeypatch.setattr(
+        "torchvision.datasets.FashionMNIST.download",
+        lambda self: (_ for _ in ()).throw(URLError("offline")),
+    )
     with pytest.raises(FileNotFoundError, match=r"data-cache.*offline"):
         d2l.load_data_fashion_mnist(256)  # conftest points $D2LCOMPUTE_DATA_DIR at tmp
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got batch_size=0"),
-    ({"batch_size": -5}, ValueError, "batch_size must be >= 1"),
-    ({"batch_size": 2.5}, TypeError, "batch_size must be an integer, got batch_size=2.5"),
-    ({"batch_size": True}, TypeError, "batch_size must be an integer"),
-    ({"batch_size": 8, "resize": 0}, ValueError, "resize must be >= 1, got resize=0"),
-    ({"batch_size": 8, "resize": -64}, ValueError, "resize must be >= 1"),
-    ({"batch_size": 8, "resize": "64"}, TypeError, "resize must be an integer"),
-    ({"batch_size": 8, "resize": (64,)}, ValueError, r"int or \(height, width\)"),
-    ({"batch_size": 8, "resize": (64, 0)}, ValueError, "resize must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got batch_size=0"),
+        ({"batch_size": -5}, ValueError, "batch_size must be >= 1"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be an integer, got batch_size=2.5"),
+        ({"batch_size": True}, TypeError, "batch_size must be an integer"),
+        ({"batch_size": 8, "resize": 0}, ValueError, "resize must be >= 1, got resize=0"),
+        ({"batch_size": 8, "resize": -64}, ValueError, "resize must be >= 1"),
+        ({"batch_size": 8, "resize": "64"}, TypeError, "resize must be an integer"),
+        ({"batch_size": 8, "resize": (64,)}, ValueError, r"int or \(height, width\)"),
+        ({"batch_size": 8, "resize": (64, 0)}, ValueError, "resize must be >= 1"),
+    ],
+)
 def test_load_data_fashion_mnist_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):  # checked before any file is touched
         d2l.load_data_fashion_mnist(**kwargs)
 
 
 # ---- the real Fashion-MNIST (../shared/data) ----------------------------------------------
+
 
 def test_real_fashion_mnist(real_data_dir):
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
@@ -319,10 +353,14 @@ def test_real_fashion_mnist_matches_the_books_pipeline(real_data_dir):
     from torchvision import transforms
 
     book_test = torchvision.datasets.FashionMNIST(
-        root=real_data_dir, train=False, transform=transforms.ToTensor(), download=False)
+        root=real_data_dir, train=False, transform=transforms.ToTensor(), download=False
+    )
     book_resized = torchvision.datasets.FashionMNIST(
-        root=real_data_dir, train=False, download=False,
-        transform=transforms.Compose([transforms.Resize(64), transforms.ToTensor()]))
+        root=real_data_dir,
+        train=False,
+        download=False,
+        transform=transforms.Compose([transforms.Resize(64), transforms.ToTensor()]),
+    )
     _, test_iter = d2l.load_data_fashion_mnist(8, data_dir=real_data_dir)
     X, y = next(iter(test_iter))
     assert torch.equal(X, torch.stack([book_test[i][0] for i in range(8)]))
@@ -359,12 +397,16 @@ def test_loader_reads_the_books_data_folder_when_it_holds_the_files(fake_root, m
     assert len(train_iter.dataset) == 50  # the fake files, not a download into the cache
 
 
-@pytest.mark.parametrize("w", [torch.ones(1, 3), torch.ones(3, 2), torch.tensor(2.0),
-                               torch.ones(0)])
+@pytest.mark.parametrize(
+    "w", [torch.ones(1, 3), torch.ones(3, 2), torch.tensor(2.0), torch.ones(0)]
+)
 def test_synthetic_data_refuses_a_w_that_is_not_a_vector(w):
     """A (1, 3) w gave X of shape (n, 1) and y of n * 3 rows, without complaint."""
-    with pytest.raises(ValueError, match=rf"w must be a vector of shape \(d,\) or \(d, 1\), got "
-                                         rf"shape {re.escape(str(tuple(w.shape)))}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"w must be a vector of shape \(d,\) or \(d, 1\), got "
+        rf"shape {re.escape(str(tuple(w.shape)))}",
+    ):
         d2l.synthetic_data(w, 4.2, 10)
     X, y = d2l.synthetic_data(torch.ones(3, 1), 4.2, 10)  # the column §4.5 passes is fine
     assert X.shape == (10, 3) and y.shape == (10, 1)
@@ -372,9 +414,12 @@ def test_synthetic_data_refuses_a_w_that_is_not_a_vector(w):
 
 def test_load_array_refuses_a_bare_tensor():
     """load_array(X, 2) made one dataset column per row of X."""
-    with pytest.raises(TypeError, match=r"data_arrays must be a tuple of tensors, e\.g\. "
-                                        r"\(features, labels\), got a bare tensor of shape "
-                                        r"\(4, 3\); for one tensor write \(X,\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"data_arrays must be a tuple of tensors, e\.g\. "
+        r"\(features, labels\), got a bare tensor of shape "
+        r"\(4, 3\); for one tensor write \(X,\)",
+    ):
         d2l.load_array(torch.ones(4, 3), 2)
     with pytest.raises(TypeError, match="got 'ab'"):
         d2l.load_array("ab", 2)

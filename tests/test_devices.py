@@ -72,13 +72,16 @@ def test_numpy_integer_index_is_accepted(machine):
     assert try_gpu(np.int64(1)) == torch.device("cuda:1")
 
 
-@pytest.mark.parametrize("i, error, match", [
-    (-1, ValueError, "i must be >= 0, got i=-1"),
-    (1.0, TypeError, r"i must be an integer, got i=1\.0 \(float\)"),
-    ("0", TypeError, r"i must be an integer, got i='0' \(str\)"),
-    (True, TypeError, r"i must be an integer, got i=True \(bool\)"),
-    (None, TypeError, r"i must be an integer, got i=None"),
-])
+@pytest.mark.parametrize(
+    "i, error, match",
+    [
+        (-1, ValueError, "i must be >= 0, got i=-1"),
+        (1.0, TypeError, r"i must be an integer, got i=1\.0 \(float\)"),
+        ("0", TypeError, r"i must be an integer, got i='0' \(str\)"),
+        (True, TypeError, r"i must be an integer, got i=True \(bool\)"),
+        (None, TypeError, r"i must be an integer, got i=None"),
+    ],
+)
 def test_bad_index_is_rejected(machine, i, error, match):
     machine(cuda=2)  # the check comes first, whatever the machine
     with pytest.raises(error, match=match):
@@ -99,6 +102,7 @@ def test_device_agnostic_code_runs_where_try_gpu_says():
 
 
 # ---- the English edition's cpu(), gpu(i), num_gpus() (d2l.ai 1.0, §6.7) -----------------------
+
 
 def test_cpu_and_gpu_name_devices_like_the_book(machine):
     machine(cuda=2)

@@ -27,7 +27,6 @@ def test_public_name():
     assert d2l.check_gradients is check_gradients is d2l.diagnostics.check_gradients
 
 
-
 def test_healthy_model_gives_an_empty_report():
     torch.manual_seed(0)
     net = nn.Sequential(MyLinear(4, 8), MyLinear(8, 2))
@@ -41,7 +40,9 @@ def test_catches_the_books_data_mistake():
     net = nn.Sequential(nn.Linear(4, 5), DataLinear(5, 3))
     report = check_gradients(net, torch.rand(2, 4))
     assert [(i.name, i.shape, i.problem) for i in report] == [
-        ("1.weight", (5, 3), "detached"), ("1.bias", (3,), "detached")]
+        ("1.weight", (5, 3), "detached"),
+        ("1.bias", (3,), "detached"),
+    ]
     assert ".data" in report[0].cause
     assert "2 of 4 parameters got no useful gradient" in str(report)
     assert "1.weight (5, 3): detached" in str(report)
@@ -66,7 +67,10 @@ def test_reports_unused_and_frozen_parameters():
     net.used.bias.requires_grad_(False)
     report = check_gradients(net, torch.rand(2, 3))
     assert {(i.name, i.problem) for i in report} == {
-        ("used.bias", "frozen"), ("spare.weight", "unused"), ("spare.bias", "unused")}
+        ("used.bias", "frozen"),
+        ("spare.weight", "unused"),
+        ("spare.bias", "unused"),
+    }
     assert "requires_grad=False" in str(report) and "unused in forward" in str(report)
     relaxed = check_gradients(net, torch.rand(2, 3), allow_frozen=True)
     assert {i.name for i in relaxed} == {"spare.weight", "spare.bias"}
@@ -79,12 +83,11 @@ def test_zero_and_non_finite_gradients():
     report = check_gradients(net, torch.rand(4, 8))
     assert [i.problem for i in report] == ["zero", "zero"] and "loss_fn=" in report[0].cause
     # ...while a loss that depends on the parameters shows healthy gradients.
-    assert not check_gradients(net, torch.rand(4, 8), loss_fn=lambda Y: (Y ** 2).sum())
+    assert not check_gradients(net, torch.rand(4, 8), loss_fn=lambda Y: (Y**2).sum())
     lin = nn.Linear(2, 1)
     with torch.no_grad():
         lin.weight[0, 0] = float("inf")
-    report = check_gradients(lin, torch.tensor([[1.0, -1.0]]),
-                             loss_fn=lambda y: (y ** 2).sum())
+    report = check_gradients(lin, torch.tensor([[1.0, -1.0]]), loss_fn=lambda y: (y**2).sum())
     assert "non-finite" in {i.problem for i in report}
 
 
@@ -122,22 +125,40 @@ def test_leaves_grads_and_buffers_as_they_were():
 @lazy_ok
 def test_works_on_a_lazy_model():
     net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(1))
-    assert not check_gradients(net, torch.rand(4, 3), loss_fn=lambda y: (y ** 2).sum())
+    assert not check_gradients(net, torch.rand(4, 3), loss_fn=lambda y: (y**2).sum())
     assert is_initialized(net)
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: check_gradients([nn.Linear(2, 2)], torch.rand(1, 2)), TypeError,
-     r"model must be an nn.Module, got model=\[.*\] \(list\)"),
-    (lambda: check_gradients(nn.Linear(2, 2), torch.rand(1, 2), loss_fn="mse"), TypeError,
-     "loss_fn must be callable or None, got str"),
-    (lambda: check_gradients(nn.Linear(2, 2), torch.rand(3, 2), loss_fn=lambda y: y), ValueError,
-     r"loss_fn must return a scalar tensor, got \(3, 2\)"),
-    (lambda: check_gradients(nn.Linear(2, 2), torch.rand(3, 2), loss_fn=lambda y: 1.0),
-     ValueError, "loss_fn must return a scalar tensor, got float"),
-    (lambda: check_gradients(nn.Flatten(), torch.ones(2, 2, dtype=torch.long)), ValueError,
-     "holds no floating-point tensor"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: check_gradients([nn.Linear(2, 2)], torch.rand(1, 2)),
+            TypeError,
+            r"model must be an nn.Module, got model=\[.*\] \(list\)",
+        ),
+        (
+            lambda: check_gradients(nn.Linear(2, 2), torch.rand(1, 2), loss_fn="mse"),
+            TypeError,
+            "loss_fn must be callable or None, got str",
+        ),
+        (
+            lambda: check_gradients(nn.Linear(2, 2), torch.rand(3, 2), loss_fn=lambda y: y),
+            ValueError,
+            r"loss_fn must return a scalar tensor, got \(3, 2\)",
+        ),
+        (
+            lambda: check_gradients(nn.Linear(2, 2), torch.rand(3, 2), loss_fn=lambda y: 1.0),
+            ValueError,
+            "loss_fn must return a scalar tensor, got float",
+        ),
+        (
+            lambda: check_gradients(nn.Flatten(), torch.ones(2, 2, dtype=torch.long)),
+            ValueError,
+            "holds no floating-point tensor",
+        ),
+    ],
+)
 def test_check_gradients_rejects_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()

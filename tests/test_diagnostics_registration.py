@@ -22,6 +22,7 @@ def deep_net(depth, inner=None):
 
 # ---------------------------------------------------------------- find_unregistered
 
+
 class Holder(nn.Module):
     """A module that stores whatever it is given as plain attributes (via __dict__ too)."""
 
@@ -35,16 +36,27 @@ class Holder(nn.Module):
         return self.linear(X)
 
 
-@pytest.mark.parametrize("make", [MLP, chimera, shared_net, FixedHiddenMLP,
-                                  lambda: nn.LSTM(4, 8, 2), lambda: nn.MultiheadAttention(8, 2),
-                                  lambda: nn.BatchNorm2d(3), lambda: nn.LazyLinear(3),
-                                  lambda: MySequential(nn.Linear(2, 2), nn.ReLU())])
+@pytest.mark.parametrize(
+    "make",
+    [
+        MLP,
+        chimera,
+        shared_net,
+        FixedHiddenMLP,
+        lambda: nn.LSTM(4, 8, 2),
+        lambda: nn.MultiheadAttention(8, 2),
+        lambda: nn.BatchNorm2d(3),
+        lambda: nn.LazyLinear(3),
+        lambda: MySequential(nn.Linear(2, 2), nn.ReLU()),
+    ],
+)
 def test_clean_models_report_nothing(make):
     report = find_unregistered(make())
     assert isinstance(report, UnregisteredReport) and isinstance(report, list)
     assert report == [] and not report
-    assert str(report) == ("No unregistered modules, parameters or tensors: "
-                           "nn.Module sees everything.")
+    assert str(report) == (
+        "No unregistered modules, parameters or tensors: nn.Module sees everything."
+    )
 
 
 @pytest.mark.filterwarnings("ignore:.*torch.nn.utils.weight_norm:FutureWarning")
@@ -66,8 +78,9 @@ def test_list_mlp_is_flagged_with_the_module_list_fix():
     assert [item.name for item in report] == ["layers[0]", "layers[1]", "layers[2]"]
     assert {item.kind for item in report} == {"module"}
     assert all("nn.ModuleList" in item.fix for item in report)
-    assert str(report).splitlines()[0].startswith("layers[0] (module): make `layers` an "
-                                                  "nn.ModuleList")
+    assert (
+        str(report).splitlines()[0].startswith("layers[0] (module): make `layers` an nn.ModuleList")
+    )
     assert len(str(report).splitlines()) == 3
 
 
@@ -80,14 +93,28 @@ def test_applying_the_suggested_fix_makes_everything_visible():
 
 def test_dicts_tuples_and_plain_tensors():
     w = nn.Parameter(torch.ones(2))
-    net = Holder(cache={"w": w, "t": torch.zeros(2), "m": nn.ReLU()},
-                 pair=(nn.Linear(2, 2), torch.ones(1)),
-                 const=torch.eye(2))
+    net = Holder(
+        cache={"w": w, "t": torch.zeros(2), "m": nn.ReLU()},
+        pair=(nn.Linear(2, 2), torch.ones(1)),
+        const=torch.eye(2),
+    )
     by_name = {item.name: item for item in find_unregistered(net)}
-    assert list(by_name) == ["cache['w']", "cache['t']", "cache['m']", "pair[0]", "pair[1]",
-                             "const"]
-    assert [by_name[n].kind for n in by_name] == ["parameter", "tensor", "module", "module",
-                                                 "tensor", "tensor"]
+    assert list(by_name) == [
+        "cache['w']",
+        "cache['t']",
+        "cache['m']",
+        "pair[0]",
+        "pair[1]",
+        "const",
+    ]
+    assert [by_name[n].kind for n in by_name] == [
+        "parameter",
+        "tensor",
+        "module",
+        "module",
+        "tensor",
+        "tensor",
+    ]
     assert "nn.ParameterDict" in by_name["cache['w']"].fix
     assert "register_buffer" in by_name["cache['t']"].fix
     assert "nn.ModuleDict" in by_name["cache['m']"].fix
@@ -98,12 +125,17 @@ def test_dicts_tuples_and_plain_tensors():
 
 
 def test_parameters_in_a_list_and_nested_containers():
-    net = Holder(params=[nn.Parameter(torch.ones(2))],
-                 stages=[[nn.Linear(2, 2), nn.ReLU()], {"head": nn.Linear(2, 1)}])
+    net = Holder(
+        params=[nn.Parameter(torch.ones(2))],
+        stages=[[nn.Linear(2, 2), nn.ReLU()], {"head": nn.Linear(2, 1)}],
+    )
     report = find_unregistered(net)
     assert [(i.name, i.kind) for i in report] == [
-        ("params[0]", "parameter"), ("stages[0][0]", "module"), ("stages[0][1]", "module"),
-        ("stages[1]['head']", "module")]
+        ("params[0]", "parameter"),
+        ("stages[0][0]", "module"),
+        ("stages[0][1]", "module"),
+        ("stages[1]['head']", "module"),
+    ]
     assert "nn.ParameterList" in report[0].fix
     assert "make `stages` an nn.ModuleList" in report[1].fix and "nest" in report[1].fix
 
@@ -145,6 +177,7 @@ def test_find_unregistered_rejects_non_module():
 
 # ----------------------------------------------------------------- module_internals
 
+
 def test_module_internals_of_linear():
     layer = nn.Linear(20, 256)
     internals = module_internals(layer)
@@ -157,7 +190,8 @@ def test_module_internals_of_linear():
         "    weight  Parameter [256, 20] float32 requires_grad=True\n"
         "    bias    Parameter [256] float32 requires_grad=True\n"
         "  _buffers: (empty)\n"
-        "  _modules: (empty)")
+        "  _modules: (empty)"
+    )
 
 
 def test_module_internals_shows_where_setattr_files_things():

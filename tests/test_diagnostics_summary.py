@@ -151,8 +151,11 @@ class PairOut(nn.Module):
 def test_tuple_and_dict_outputs():
     result = summary(TupleAndDict(), (2, 4))
     outputs = {cells[0]: cells[1] for cells in table_rows(str(result))}
-    assert outputs == {"TupleAndDict": "{y: [2, 3], z: [2, 1]}",
-                       "pair (PairOut)": "([2, 4], [2, 1])", "linear (Linear)": "[2, 3]"}
+    assert outputs == {
+        "TupleAndDict": "{y: [2, 3], z: [2, 1]}",
+        "pair (PairOut)": "([2, 4], [2, 1])",
+        "linear (Linear)": "[2, 3]",
+    }
     with pytest.raises(AttributeError, match="'dict' object has no attribute 'size'"):
         torchsummary_text(nn.Sequential(TupleAndDict()), (4,))
 
@@ -177,8 +180,9 @@ def test_plain_list_layers_are_shown_and_reported(make, counts):
     result = summary(net, (2, n_in))
     text = str(result)
     assert result.total_params == count_parameters(net) == 0
-    assert [cells[-1] for cells in table_rows(text) if "unregistered" in cells[-1]] == \
-        [f"({n:,} unregistered)" for n in counts]
+    assert [cells[-1] for cells in table_rows(text) if "unregistered" in cells[-1]] == [
+        f"({n:,} unregistered)" for n in counts
+    ]
     report = find_unregistered(net)
     assert report and result.unregistered == report
     assert "WARNING" in text and "nn.ModuleList" in text
@@ -267,7 +271,7 @@ class IndexedList(nn.Module):
         self.rest = rest
 
     def forward(self, X):
-        for layer in self.first[:self.n]:
+        for layer in self.first[: self.n]:
             X = layer(X)
         return self.rest(X)
 
@@ -276,8 +280,12 @@ def test_modulelist_layers_are_named_and_unused_ones_get_rows():
     net = IndexedList([nn.Linear(4, 4), nn.ReLU()], nn.Linear(4, 2), unused=True)
     rows = table_rows(str(summary(net, (2, 4))))
     assert [cells[0].strip() for cells in rows] == [
-        "IndexedList", "first.0 (Linear)", "first.1 (ReLU)", "rest (Linear)",
-        "first.2 (Linear)"]
+        "IndexedList",
+        "first.0 (Linear)",
+        "first.1 (ReLU)",
+        "rest (Linear)",
+        "first.2 (Linear)",
+    ]
     assert rows[-1][1:] == ["(not called)", "20"]  # the list itself gets no row
     assert check_column_adds_up(str(summary(net, (2, 4)))) == count_parameters(net) == 20 + 10 + 20
 
@@ -343,8 +351,9 @@ class TwoInputs(nn.Module):
 
 def test_several_inputs_with_dtypes_and_input_data():
     from_size = summary(TwoInputs(), [(2, 5), (2, 3)], dtypes=[torch.long, torch.float32])
-    from_data = summary(TwoInputs(), input_data=(torch.zeros(2, 5, dtype=torch.long),
-                                                 torch.rand(2, 3)))
+    from_data = summary(
+        TwoInputs(), input_data=(torch.zeros(2, 5, dtype=torch.long), torch.rand(2, 3))
+    )
     assert str(from_size) == str(from_data)
     assert from_size.input_bytes == 2 * 5 * 8 + 2 * 3 * 4
 
@@ -353,8 +362,11 @@ def test_input_data_tensor_and_result_object():
     result = summary(d2l.MLP(), input_data=torch.rand(3, 20))
     assert repr(result) == str(result)  # a notebook cell shows the table
     assert table_rows(str(result))[0] == ["MLP", "[3, 10]", "--"]
-    assert (result.total_params, result.trainable_params, result.non_trainable_params) == \
-        (7946, 7946, 0)
+    assert (result.total_params, result.trainable_params, result.non_trainable_params) == (
+        7946,
+        7946,
+        0,
+    )
 
 
 def test_frozen_parameters_are_non_trainable():
@@ -390,31 +402,54 @@ class Boom(nn.Module):
 
 def test_failure_in_forward_names_the_layers_that_ran():
     hooks_before = len(torch.nn.modules.module._global_forward_hooks)
-    with pytest.raises(RuntimeError, match=r"raised in layer 'b\.1' \(Boom\)\. Layers that ran "
-                                           r"before it: a \(Linear\), b\.0 \(Linear\)") as info:
+    with pytest.raises(
+        RuntimeError,
+        match=r"raised in layer 'b\.1' \(Boom\)\. Layers that ran "
+        r"before it: a \(Linear\), b\.0 \(Linear\)",
+    ) as info:
         summary(FailsAfterTwoLayers(), input_data=torch.rand(2, 4))
     assert isinstance(info.value.__cause__, ValueError)
     assert "input_size" not in str(info.value)  # input_data: no convention to explain
     assert len(torch.nn.modules.module._global_forward_hooks) == hooks_before
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({}, ValueError, "exactly one of input_size .* neither was given"),
-    ({"input_size": (2, 20), "input_data": torch.rand(2, 20)}, ValueError, "both were given"),
-    ({"input_size": (2, "20")}, TypeError, r"input_size must be a shape .* got input_size=\(2, '20'\)"),
-    ({"input_size": ()}, TypeError, "input_size must be a shape"),
-    ({"input_size": (2, 0)}, ValueError, r"positive sizes, got input_size=\(2, 0\)"),
-    ({"input_data": {"X": 1}}, TypeError, "input_data must be a tensor .* dict"),
-    ({"input_size": (2, 20), "depth": -1}, ValueError, "depth must be >= 0, got depth=-1"),
-    ({"input_size": (2, 20), "depth": 1.5}, TypeError, "depth must be an integer"),
-    ({"input_size": (2, 20), "dtypes": [torch.float32] * 2}, ValueError,
-     "dtypes must be a list of 1 torch.dtype"),
-    ({"input_data": torch.rand(2, 20), "dtypes": [torch.float32]}, ValueError,
-     "dtypes goes with input_size only"),
-    ({"input_size": (2, 20), "device": "nonsense"}, ValueError, "device must be a torch.device"),
-    ({"input_size": (2, 20), "device": "meta"}, ValueError,
-     r"the model is on cpu, but device='meta'.*model\.to\('meta'\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({}, ValueError, "exactly one of input_size .* neither was given"),
+        ({"input_size": (2, 20), "input_data": torch.rand(2, 20)}, ValueError, "both were given"),
+        (
+            {"input_size": (2, "20")},
+            TypeError,
+            r"input_size must be a shape .* got input_size=\(2, '20'\)",
+        ),
+        ({"input_size": ()}, TypeError, "input_size must be a shape"),
+        ({"input_size": (2, 0)}, ValueError, r"positive sizes, got input_size=\(2, 0\)"),
+        ({"input_data": {"X": 1}}, TypeError, "input_data must be a tensor .* dict"),
+        ({"input_size": (2, 20), "depth": -1}, ValueError, "depth must be >= 0, got depth=-1"),
+        ({"input_size": (2, 20), "depth": 1.5}, TypeError, "depth must be an integer"),
+        (
+            {"input_size": (2, 20), "dtypes": [torch.float32] * 2},
+            ValueError,
+            "dtypes must be a list of 1 torch.dtype",
+        ),
+        (
+            {"input_data": torch.rand(2, 20), "dtypes": [torch.float32]},
+            ValueError,
+            "dtypes goes with input_size only",
+        ),
+        (
+            {"input_size": (2, 20), "device": "nonsense"},
+            ValueError,
+            "device must be a torch.device",
+        ),
+        (
+            {"input_size": (2, 20), "device": "meta"},
+            ValueError,
+            r"the model is on cpu, but device='meta'.*model\.to\('meta'\)",
+        ),
+    ],
+)
 def test_bad_arguments_are_rejected_before_any_work(kwargs, error, match):
     net = d2l.MLP()
     calls = []
@@ -425,7 +460,9 @@ def test_bad_arguments_are_rejected_before_any_work(kwargs, error, match):
 
 
 def test_model_must_be_a_module():
-    with pytest.raises(TypeError, match=r"model must be an nn.Module, got model=<function .*> \(function\)"):
+    with pytest.raises(
+        TypeError, match=r"model must be an nn.Module, got model=<function .*> \(function\)"
+    ):
         summary(lambda X: X, (2, 3))
 
 
@@ -453,22 +490,28 @@ def test_summary_leaves_the_model_and_the_rng_as_they_were():
     modes = {name: m.training for name, m in net.named_modules()}
     stats = net.norm.running_mean.clone()
     rng = torch.get_rng_state()
-    hooks = (len(torch.nn.modules.module._global_forward_pre_hooks),
-             len(torch.nn.modules.module._global_forward_hooks))
+    hooks = (
+        len(torch.nn.modules.module._global_forward_pre_hooks),
+        len(torch.nn.modules.module._global_forward_hooks),
+    )
     summary(net, (2, 4))
     assert torch.equal(torch.get_rng_state(), rng)
     assert {name: m.training for name, m in net.named_modules()} == modes
     assert torch.equal(net.norm.running_mean, stats)
     assert all(p.grad is None for p in net.parameters())
-    assert hooks == (len(torch.nn.modules.module._global_forward_pre_hooks),
-                     len(torch.nn.modules.module._global_forward_hooks))
-
+    assert hooks == (
+        len(torch.nn.modules.module._global_forward_pre_hooks),
+        len(torch.nn.modules.module._global_forward_hooks),
+    )
 
 
 def test_an_input_too_large_to_allocate_gets_a_clear_message():
     """Before: RuntimeError "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: can't allocate"."""
     net = nn.Sequential(nn.Linear(2**20, 1))
-    with pytest.raises(ValueError, match=r"input_size=\(1099511627776, 1048576\) needs 4\.29e\+09 "
-                                         r"GiB of random input, which could not be allocated on "
-                                         r"cpu; .* e\.g\. input_size=\(2, 1048576\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"input_size=\(1099511627776, 1048576\) needs 4\.29e\+09 "
+        r"GiB of random input, which could not be allocated on "
+        r"cpu; .* e\.g\. input_size=\(2, 1048576\)",
+    ):
         d2l.summary(net, input_size=(2**40, 2**20))

@@ -12,6 +12,7 @@ from d2lcompute import dropout as reg
 
 # --- dropout_layer ---------------------------------------------------------------------------
 
+
 def test_dropout_zero_returns_x_and_one_returns_zeros():
     X = torch.arange(16, dtype=torch.float32).reshape(2, 8)
     assert reg.dropout_layer(X, 0) is X
@@ -21,9 +22,10 @@ def test_dropout_zero_returns_x_and_one_returns_zeros():
 
 
 @settings(max_examples=30, deadline=None)
-@given(values=st.lists(st.floats(-1e3, 1e3, allow_nan=False, width=32), min_size=1,
-                       max_size=40),
-       dropout=st.floats(0.01, 0.99))
+@given(
+    values=st.lists(st.floats(-1e3, 1e3, allow_nan=False, width=32), min_size=1, max_size=40),
+    dropout=st.floats(0.01, 0.99),
+)
 def test_each_element_is_dropped_or_scaled(values, dropout):
     X = torch.tensor(values)
     out = reg.dropout_layer(X, dropout)
@@ -74,13 +76,16 @@ def test_dropout_keeps_floating_dtype():
     assert reg.dropout_layer(X, 0.3).dtype == torch.float64
 
 
-@pytest.mark.parametrize("dropout, error, message", [
-    (1.5, ValueError, r"dropout must be a probability in \[0, 1\], got dropout=1.5"),
-    (-0.1, ValueError, r"dropout must be a probability in \[0, 1\], got dropout=-0.1"),
-    (float("nan"), ValueError, "dropout must be a number, got dropout=nan"),
-    ("0.5", TypeError, "dropout must be a number, got dropout='0.5'"),
-    (None, TypeError, "dropout must be a number, got dropout=None"),
-])
+@pytest.mark.parametrize(
+    "dropout, error, message",
+    [
+        (1.5, ValueError, r"dropout must be a probability in \[0, 1\], got dropout=1.5"),
+        (-0.1, ValueError, r"dropout must be a probability in \[0, 1\], got dropout=-0.1"),
+        (float("nan"), ValueError, "dropout must be a number, got dropout=nan"),
+        ("0.5", TypeError, "dropout must be a number, got dropout='0.5'"),
+        (None, TypeError, "dropout must be a number, got dropout=None"),
+    ],
+)
 def test_dropout_rejects_bad_probabilities(dropout, error, message):
     with pytest.raises(error, match=message):
         reg.dropout_layer(torch.ones(3), dropout)
@@ -92,6 +97,7 @@ def test_dropout_rejects_a_non_tensor():
 
 
 # --- the dropout networks --------------------------------------------------------------------
+
 
 def _concise_copy_of(scratch):
     """dropout_mlp_concise() holding the same weights as a DropoutMLPScratch."""
@@ -113,8 +119,9 @@ def test_eval_mode_is_deterministic_and_the_same_for_both_nets():
     torch.testing.assert_close(out, scratch(X))
     torch.testing.assert_close(out, concise(X))
     # and equal to the network without any dropout
-    plain = nn.Sequential(nn.Flatten(), scratch.lin1, nn.ReLU(), scratch.lin2, nn.ReLU(),
-                          scratch.lin3)
+    plain = nn.Sequential(
+        nn.Flatten(), scratch.lin1, nn.ReLU(), scratch.lin2, nn.ReLU(), scratch.lin3
+    )
     torch.testing.assert_close(out, plain(X))
 
 
@@ -146,8 +153,16 @@ def test_scratch_with_zero_dropout_is_the_same_in_both_modes():
 
 def test_concise_has_the_book_layers_and_probabilities():
     net = reg.dropout_mlp_concise(0.3, 0.6)
-    assert [type(m) for m in net] == [nn.Flatten, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear,
-                                      nn.ReLU, nn.Dropout, nn.Linear]
+    assert [type(m) for m in net] == [
+        nn.Flatten,
+        nn.Linear,
+        nn.ReLU,
+        nn.Dropout,
+        nn.Linear,
+        nn.ReLU,
+        nn.Dropout,
+        nn.Linear,
+    ]
     assert (net[3].p, net[6].p) == (0.3, 0.6)
     assert "dropout1=0.2, dropout2=0.5" in repr(reg.DropoutMLPScratch())
 
@@ -159,14 +174,25 @@ def test_init_weights_is_the_book_normal_001():
     assert reg.init_weights(nn.ReLU()) is None  # other modules are left alone
 
 
-@pytest.mark.parametrize("make, kwargs, error, message", [
-    (reg.DropoutMLPScratch, {"dropout1": 2}, ValueError,
-     r"dropout1 must be a probability in \[0, 1\], got dropout1=2"),
-    (reg.DropoutMLPScratch, {"dropout2": "0.5"}, TypeError, "dropout2 must be a number"),
-    (reg.DropoutMLPScratch, {"num_hiddens1": 0}, ValueError, "num_hiddens1 must be >= 1"),
-    (reg.dropout_mlp_concise, {"dropout1": -1}, ValueError,
-     r"dropout1 must be a probability in \[0, 1\], got dropout1=-1"),
-])
+@pytest.mark.parametrize(
+    "make, kwargs, error, message",
+    [
+        (
+            reg.DropoutMLPScratch,
+            {"dropout1": 2},
+            ValueError,
+            r"dropout1 must be a probability in \[0, 1\], got dropout1=2",
+        ),
+        (reg.DropoutMLPScratch, {"dropout2": "0.5"}, TypeError, "dropout2 must be a number"),
+        (reg.DropoutMLPScratch, {"num_hiddens1": 0}, ValueError, "num_hiddens1 must be >= 1"),
+        (
+            reg.dropout_mlp_concise,
+            {"dropout1": -1},
+            ValueError,
+            r"dropout1 must be a probability in \[0, 1\], got dropout1=-1",
+        ),
+    ],
+)
 def test_networks_reject_bad_arguments(make, kwargs, error, message):
     with pytest.raises(error, match=message):
         make(**kwargs)

@@ -72,6 +72,7 @@ def test_a_symlink_stays_a_link_and_its_target_gets_the_data(tmp_path):
 
 def test_the_umask_is_never_changed(tmp_path, monkeypatch):
     """Setting the umask, even briefly, gives another thread's new files the wrong mode."""
+
     def no_umask(mask):
         raise AssertionError(f"os.umask({mask:#o}) called")
 
@@ -107,7 +108,8 @@ def test_a_later_save_removes_temporary_files_of_killed_saves(tmp_path):
         f.write(b"x")
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [".notes.txt.tmp", alive, "ckpt.pt", "other.pt"])
+        [".notes.txt.tmp", alive, "ckpt.pt", "other.pt"]
+    )
 
 
 def test_a_full_disk_is_a_user_error_naming_the_file(tmp_path, monkeypatch):

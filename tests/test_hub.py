@@ -90,8 +90,9 @@ def test_corrupt_payload_names_both_hashes_and_leaves_no_file(server, monkeypatc
     assert not cache.exists()
 
 
-def test_interrupted_transfer_is_retried_and_leaves_no_file_or_folder(server, monkeypatch, cache,
-                                                                     waits):
+def test_interrupted_transfer_is_retried_and_leaves_no_file_or_folder(
+    server, monkeypatch, cache, waits
+):
     url = register(monkeypatch, server, "cut", "cut.csv", PAYLOAD, prefix="/truncated")
     with pytest.raises(hub.DownloadError, match=f"could not download {url}"):
         hub.download("cut")
@@ -106,8 +107,13 @@ def test_connection_refused_says_where_to_put_the_file(monkeypatch, cache):
     with pytest.raises(hub.DownloadError) as excinfo:
         hub.download("house")
     message = str(excinfo.value)
-    for part in (f"could not download {url}", str(cache / "house.csv"), sha1(PAYLOAD),
-                 "$D2LCOMPUTE_DATA_DIR", "--data-dir"):
+    for part in (
+        f"could not download {url}",
+        str(cache / "house.csv"),
+        sha1(PAYLOAD),
+        "$D2LCOMPUTE_DATA_DIR",
+        "--data-dir",
+    ):
         assert part in message
     assert not (cache / "house.csv").exists()
 
@@ -135,24 +141,37 @@ def test_a_trickling_server_is_cut_off_at_the_deadline(server, monkeypatch, cach
     monkeypatch.setitem(hub.DATA_HUB, "slow", (f"{server.base_url}/trickle/slow.csv", "0" * 40))
     monkeypatch.setattr(hub, "DOWNLOAD_DEADLINE", 0.3)
     start = time.perf_counter()
-    with pytest.raises(hub.DownloadError, match=r"could not download .*/trickle/slow.csv: it "
-                                                r"took longer than 0.3 s"):
+    with pytest.raises(
+        hub.DownloadError,
+        match=r"could not download .*/trickle/slow.csv: it "
+        r"took longer than 0.3 s",
+    ):
         hub.download("slow")
     assert time.perf_counter() - start < 3
     assert server.requests == ["/trickle/slow.csv"]  # not retried: it would be as slow again
     assert not cache.exists()
 
 
-@pytest.mark.parametrize("path, limit, what", [
-    ("/big.csv", 1000, "the server announces 2000 bytes"),  # refused before the body
-    ("/gzip/bomb.csv", 100_000, "more than 100000 bytes arrived"),  # 10 kB that inflate to 10 MB
-])
+@pytest.mark.parametrize(
+    "path, limit, what",
+    [
+        ("/big.csv", 1000, "the server announces 2000 bytes"),  # refused before the body
+        (
+            "/gzip/bomb.csv",
+            100_000,
+            "more than 100000 bytes arrived",
+        ),  # 10 kB that inflate to 10 MB
+    ],
+)
 def test_a_download_over_the_size_limit_is_refused(server, monkeypatch, cache, path, limit, what):
     server.files["/big.csv"] = b"x" * 2000
     monkeypatch.setitem(hub.DATA_HUB, "big", (server.base_url + path, "0" * 40))
     monkeypatch.setattr(hub, "DOWNLOAD_MAX_BYTES", limit)
-    with pytest.raises(hub.DownloadError, match=rf"refused to download .*: {what}, over the "
-                                                rf"limit of {limit} bytes"):
+    with pytest.raises(
+        hub.DownloadError,
+        match=rf"refused to download .*: {what}, over the "
+        rf"limit of {limit} bytes",
+    ):
         hub.download("big")
     assert len(server.requests) == 1 and not cache.exists()
 
@@ -165,7 +184,8 @@ def test_a_transient_error_is_retried_after_a_wait(server, monkeypatch, cache, w
     with open(cache.parent / "reference", "w"):
         pass  # pooch's temporary file is 0600; the data file gets open()'s mode instead
     assert stat.S_IMODE((cache / "f.csv").stat().st_mode) == stat.S_IMODE(
-        (cache.parent / "reference").stat().st_mode)
+        (cache.parent / "reference").stat().st_mode
+    )
 
 
 def test_a_failed_download_leaves_no_new_folders(server, monkeypatch, tmp_path):
@@ -178,17 +198,21 @@ def test_a_failed_download_leaves_no_new_folders(server, monkeypatch, tmp_path):
 
 
 def test_unknown_name_lists_the_known_ones():
-    with pytest.raises(ValueError,
-                       match=r"unknown data set name='no_such_set'.*'kaggle_house_train'"):
+    with pytest.raises(
+        ValueError, match=r"unknown data set name='no_such_set'.*'kaggle_house_train'"
+    ):
         hub.download("no_such_set")
 
 
-@pytest.mark.parametrize("entry", [
-    ("http://x/a.csv",),
-    ("http://x/a.csv", "d41d8cd98f00b204e9800998ecf8427e"),  # an md5, not a sha1
-    ("http://x/", "0" * 40),  # no file name to cache it under
-    "http://x/a.csv",
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        ("http://x/a.csv",),
+        ("http://x/a.csv", "d41d8cd98f00b204e9800998ecf8427e"),  # an md5, not a sha1
+        ("http://x/", "0" * 40),  # no file name to cache it under
+        "http://x/a.csv",
+    ],
+)
 def test_malformed_hub_entry_is_rejected(monkeypatch, entry):
     monkeypatch.setitem(hub.DATA_HUB, "bad", entry)
     with pytest.raises(ValueError, match=r"DATA_HUB\['bad'\]"):
@@ -200,8 +224,9 @@ def test_read_only_cache_with_the_right_file_is_not_written(monkeypatch, tmp_pat
     ro.mkdir()
     (ro / "house.csv").write_bytes(PAYLOAD)
     ro.chmod(0o555)
-    monkeypatch.setitem(hub.DATA_HUB, "house", (f"http://127.0.0.1:{closed_port()}/house.csv",
-                                                sha1(PAYLOAD)))
+    monkeypatch.setitem(
+        hub.DATA_HUB, "house", (f"http://127.0.0.1:{closed_port()}/house.csv", sha1(PAYLOAD))
+    )
     # chmod does not stop root, so also fail on any attempt to download (write or connect).
     monkeypatch.setattr(hub, "_fetch", lambda *a, **k: pytest.fail("tried to download"))
     try:
@@ -213,8 +238,10 @@ def test_read_only_cache_with_the_right_file_is_not_written(monkeypatch, tmp_pat
 
 def test_real_files_are_used_from_the_read_only_shared_folder(real_data_dir, monkeypatch):
     monkeypatch.setattr(hub, "_fetch", lambda *a, **k: pytest.fail("tried the network"))
-    for name, file_name in [("kaggle_house_train", "kaggle_house_pred_train.csv"),
-                            ("kaggle_house_test", "kaggle_house_pred_test.csv")]:
+    for name, file_name in [
+        ("kaggle_house_train", "kaggle_house_pred_train.csv"),
+        ("kaggle_house_test", "kaggle_house_pred_test.csv"),
+    ]:
         path = hub.download(name, cache_dir=real_data_dir)
         assert path == str(real_data_dir / file_name)
         assert hub.file_sha1(path) == hub.DATA_HUB[name][1]
@@ -335,6 +362,7 @@ def test_download_rejects_mixed_up_arguments(server, monkeypatch, tmp_path):
 
 # ---- which folder: argument, variable, the book's ../data, the cache ------------------------
 
+
 @pytest.fixture
 def book_layout(tmp_path, monkeypatch):
     """A notebook folder next to the book's ../data; no $D2LCOMPUTE_DATA_DIR."""
@@ -360,8 +388,10 @@ def test_download_uses_the_books_data_folder_when_it_holds_the_file(book_layout)
     content = b"Id,SalePrice\n1,100\n"
     (book_layout / "kaggle_house_pred_train.csv").write_bytes(content)
     name = "book_layout_test"
-    hub.DATA_HUB[name] = ("http://127.0.0.1:9/kaggle_house_pred_train.csv",
-                          hashlib.sha1(content).hexdigest())
+    hub.DATA_HUB[name] = (
+        "http://127.0.0.1:9/kaggle_house_pred_train.csv",
+        hashlib.sha1(content).hexdigest(),
+    )
     try:
         path = d2l.download(name)  # no network needed: ../data holds the verified file
     finally:

@@ -42,6 +42,7 @@ def test_public_names():
 
 # ---- tensors, lists, dicts, state_dicts ---------------------------------------------------
 
+
 def test_book_round_trips(tmp_path):
     x, y = torch.arange(4), torch.zeros(4)
     io.save(x, tmp_path / "x-file")
@@ -56,14 +57,29 @@ def test_book_round_trips(tmp_path):
     assert torch.equal(torch.load(tmp_path / "x-file", weights_only=True), x)
 
 
-DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64,
-          torch.int8, torch.uint8, torch.bool, torch.complex64]
+DTYPES = [
+    torch.float32,
+    torch.float64,
+    torch.float16,
+    torch.bfloat16,
+    torch.int64,
+    torch.int8,
+    torch.uint8,
+    torch.bool,
+    torch.complex64,
+]
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(dtype=st.sampled_from(DTYPES), shape=st.lists(st.integers(0, 4), max_size=3),
-       seed=st.integers(0, 2**16), specials=st.booleans(), as_param=st.booleans())
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    dtype=st.sampled_from(DTYPES),
+    shape=st.lists(st.integers(0, 4), max_size=3),
+    seed=st.integers(0, 2**16),
+    specials=st.booleans(),
+    as_param=st.booleans(),
+)
 def test_state_dict_round_trips_bit_for_bit(tmp_path, dtype, shape, seed, specials, as_param):
     # Random bytes reinterpreted as dtype: every bit pattern, NaN payloads and subnormals too.
     gen = torch.Generator().manual_seed(seed)
@@ -106,6 +122,7 @@ def test_mlp_state_dict_round_trip(tmp_path):
 
 
 # ---- atomic save --------------------------------------------------------------------------
+
 
 def _failing_save(obj, f):
     f.write(b"PK\x03\x04 half a file")
@@ -155,8 +172,11 @@ def test_a_full_disk_during_save_is_a_user_error_not_an_enforce_fail(tmp_path, m
             self.f.close()
 
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
-    with pytest.raises(FileAccessError, match=r"cannot write .*mlp.params: No space left on "
-                                              r"device; free some space"):
+    with pytest.raises(
+        FileAccessError,
+        match=r"cannot write .*mlp.params: No space left on "
+        r"device; free some space",
+    ):
         io.save({"w": torch.zeros(1000)}, path)
     monkeypatch.undo()
     assert torch.equal(io.load(path)["w"], torch.ones(3))
@@ -164,6 +184,7 @@ def test_a_full_disk_during_save_is_a_user_error_not_an_enforce_fail(tmp_path, m
 
 
 # ---- safe loading -------------------------------------------------------------------------
+
 
 class MakesAFile:
     """Unpickling this calls open(path, "w"): a stand-in for code an attacker would run."""
@@ -178,8 +199,9 @@ class MakesAFile:
 def test_a_file_that_would_run_code_is_refused(tmp_path):
     marker = tmp_path / "marker"
     torch.save({"weights": torch.ones(2), "payload": MakesAFile(marker)}, tmp_path / "evil.pt")
-    with pytest.raises(pickle.UnpicklingError,
-                       match=r"refused to load .*evil.pt.*could run arbitrary code") as info:
+    with pytest.raises(
+        pickle.UnpicklingError, match=r"refused to load .*evil.pt.*could run arbitrary code"
+    ) as info:
         io.load(tmp_path / "evil.pt")
     assert "weights_only=False" in str(info.value) and "trust" in str(info.value)
     assert not marker.exists()
@@ -209,12 +231,15 @@ def test_corrupt_files_get_a_clear_error(tmp_path, content):
         io.load(path)
 
 
-@pytest.mark.parametrize("obj, message", [
-    (nn.Linear(2, 2), r"obj is a torch.nn.modules.linear.Linear, .* save\(net.state_dict\(\)"),
-    ({"a": np.zeros(3)}, r"obj\['a'\] is a numpy.ndarray, .*torch.from_numpy"),
-    ([1, np.float64(2.0)], r"obj\[1\] is a numpy.float64, .*float\(x\)"),
-    ({"p": collections.namedtuple("P", "x")(1)}, r"obj\['p'\] is a .*P, which a safe load"),
-])
+@pytest.mark.parametrize(
+    "obj, message",
+    [
+        (nn.Linear(2, 2), r"obj is a torch.nn.modules.linear.Linear, .* save\(net.state_dict\(\)"),
+        ({"a": np.zeros(3)}, r"obj\['a'\] is a numpy.ndarray, .*torch.from_numpy"),
+        ([1, np.float64(2.0)], r"obj\[1\] is a numpy.float64, .*float\(x\)"),
+        ({"p": collections.namedtuple("P", "x")(1)}, r"obj\['p'\] is a .*P, which a safe load"),
+    ],
+)
 def test_save_refuses_what_a_safe_load_could_not_read(tmp_path, obj, message):
     with pytest.raises(TypeError, match=message):
         io.save(obj, tmp_path / "x.pt")
@@ -224,8 +249,11 @@ def test_save_refuses_what_a_safe_load_could_not_read(tmp_path, obj, message):
 @pytest.mark.filterwarnings("ignore:Lazy modules are a new feature:UserWarning")
 def test_save_refuses_an_uninitialised_lazy_model(tmp_path):
     net = nn.Sequential(nn.LazyLinear(3))
-    with pytest.raises(TypeError, match=r"obj\['0.weight'\] is an uninitialised lazy parameter; "
-                                        r"run one forward pass first"):
+    with pytest.raises(
+        TypeError,
+        match=r"obj\['0.weight'\] is an uninitialised lazy parameter; "
+        r"run one forward pass first",
+    ):
         io.save(net.state_dict(), tmp_path / "lazy.pt")
     net(torch.rand(1, 4))
     io.save(net.state_dict(), tmp_path / "lazy.pt")
@@ -242,6 +270,7 @@ def test_path_must_be_a_path(bad):
 
 
 # ---- GPU files on a CPU-only machine (simulated) ------------------------------------------
+
 
 def _save_as_if_on(device, obj, path, monkeypatch):
     """torch.save, with every storage tagged as if it lived on ``device``."""
@@ -274,14 +303,17 @@ def test_an_explicit_map_location_is_passed_through(tmp_path, monkeypatch):
     assert io.load(path, map_location="cpu")["w"].device.type == "cpu"
 
 
-@pytest.mark.parametrize("available, count, location, stays", [
-    (False, 0, "cuda:0", False),
-    (True, 1, "cuda:0", True),
-    (True, 1, "cuda:1", False),  # saved on a second GPU this machine lacks
-    (True, 2, "cuda", True),
-    (True, 1, "cpu", True),
-    (False, 0, "not-a-device", False),
-])
+@pytest.mark.parametrize(
+    "available, count, location, stays",
+    [
+        (False, 0, "cuda:0", False),
+        (True, 1, "cuda:0", True),
+        (True, 1, "cuda:1", False),  # saved on a second GPU this machine lacks
+        (True, 2, "cuda", True),
+        (True, 1, "cpu", True),
+        (False, 0, "not-a-device", False),
+    ],
+)
 def test_default_map_location(monkeypatch, available, count, location, stays):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
@@ -297,6 +329,7 @@ def test_mps_files_map_to_cpu_without_mps(monkeypatch):
 
 
 # ---- architecture mismatches --------------------------------------------------------------
+
 
 class Deeper(MLP):
     def __init__(self):
@@ -319,8 +352,11 @@ def test_wrong_architecture_names_missing_unexpected_and_mis_shaped_keys(tmp_pat
     # no partial load: torch's own strict load would have copied the matching keys
     assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())
     smaller = nn.Sequential(nn.Linear(20, 256))
-    with pytest.raises(RuntimeError, match=r"unexpected keys \(in the file, not in the model\): "
-                                           r"hidden.weight, hidden.bias, output.weight"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"unexpected keys \(in the file, not in the model\): "
+        r"hidden.weight, hidden.bias, output.weight",
+    ):
         io.load_state_dict(smaller, net.state_dict())
 
 
@@ -328,12 +364,14 @@ def test_load_state_dict_rejects_bad_input(tmp_path):
     with pytest.raises(TypeError, match=r"model must be an nn.Module, got model=\{.*\} \(dict\)"):
         io.load_state_dict({}, {})
     io.save([torch.ones(1)], tmp_path / "list.pt")
-    with pytest.raises(TypeError, match="state_or_path must be a state_dict, a path or a "
-                                        "checkpoint, got list"):
+    with pytest.raises(
+        TypeError, match="state_or_path must be a state_dict, a path or a checkpoint, got list"
+    ):
         io.load_state_dict(MLP(), tmp_path / "list.pt")
 
 
 # ---- damaged files and all-or-nothing checkpoints ------------------------------------------
+
 
 def test_flipped_bytes_in_tensor_data_are_caught_by_the_crc(tmp_path):
     path = tmp_path / "w.pt"
@@ -342,24 +380,33 @@ def test_flipped_bytes_in_tensor_data_are_caught_by_the_crc(tmp_path):
     data[data.find(b"\x00\x00\x80\x3f") + 3] ^= 0x40  # one 1.0 becomes inf
     path.write_bytes(data)
     assert not torch.equal(torch.load(path)["w"], torch.ones(100))  # torch loads it altered
-    with pytest.raises(DamagedFileError, match=r"cannot load '.*w.pt': it is damaged: record "
-                                               r"'archive/data/0' fails its CRC-32 checksum"):
+    with pytest.raises(
+        DamagedFileError,
+        match=r"cannot load '.*w.pt': it is damaged: record "
+        r"'archive/data/0' fails its CRC-32 checksum",
+    ):
         io.load(path)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
 def test_loading_a_fifo_says_what_it_is_without_blocking(tmp_path):
     os.mkfifo(tmp_path / "pipe")
-    with pytest.raises(FileAccessError, match=r"'.*pipe': it is a FIFO \(named pipe\), not a "
-                                              r"regular file"):
+    with pytest.raises(
+        FileAccessError,
+        match=r"'.*pipe': it is a FIFO \(named pipe\), not a "
+        r"regular file",
+    ):
         io.load(tmp_path / "pipe")
 
 
 def test_save_refuses_a_cycle_and_a_structure_too_deep(tmp_path):
     loop = [torch.ones(1)]
     loop.append({"again": loop})
-    with pytest.raises(ValueError, match=r"obj\[1\]\['again'\] contains itself \(a reference "
-                                         r"cycle\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"obj\[1\]\['again'\] contains itself \(a reference "
+        r"cycle\)",
+    ):
         io.save(loop, tmp_path / "loop.pt")
     deep = torch.ones(1)
     for _ in range(5000):  # a RecursionError before

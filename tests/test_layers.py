@@ -34,6 +34,7 @@ def test_docstring_examples_run():
 
 # ---- CenteredLayer ------------------------------------------------------------------------
 
+
 def test_centered_layer_subtracts_the_mean():
     X = torch.tensor([1.0, 2, 3, 4, 5])
     assert torch.equal(CenteredLayer()(X), torch.tensor([-2.0, -1, 0, 1, 2]))
@@ -51,6 +52,7 @@ def test_centered_layer_output_has_zero_mean_inside_a_net(shape):
 
 # ---- MyLinear -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("in_units, units, batch", [(5, 3, 2), (64, 8, 4), (1, 1, 1)])
 def test_my_linear_matches_nn_linear_with_copied_weights(in_units, units, batch):
     torch.manual_seed(0)
@@ -63,8 +65,8 @@ def test_my_linear_matches_nn_linear_with_copied_weights(in_units, units, batch)
     X = torch.randn(batch, in_units, dtype=torch.float64)
     Y, Y_ref = mine(X), F.relu(ref(X))
     torch.testing.assert_close(Y, Y_ref)
-    (Y ** 2).sum().backward()
-    (Y_ref ** 2).sum().backward()
+    (Y**2).sum().backward()
+    (Y_ref**2).sum().backward()
     assert mine.weight.grad is not None  # the book's .data version leaves None here
     torch.testing.assert_close(mine.weight.grad, ref.weight.grad.T)
     torch.testing.assert_close(mine.bias.grad, ref.bias.grad)
@@ -112,13 +114,16 @@ def test_my_linear_repr_and_registration():
     assert [name for name, _ in dense.named_parameters()] == ["weight", "bias"]
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"in_units": 0, "units": 3}, ValueError, "in_units must be >= 1, got in_units=0"),
-    ({"in_units": 5, "units": -1}, ValueError, "units must be >= 1, got units=-1"),
-    ({"in_units": 2.5, "units": 3}, TypeError, "in_units must be an integer, got in_units=2.5"),
-    ({"in_units": 5, "units": "3"}, TypeError, "units must be an integer, got units='3'"),
-    ({"in_units": True, "units": 3}, TypeError, "in_units must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"in_units": 0, "units": 3}, ValueError, "in_units must be >= 1, got in_units=0"),
+        ({"in_units": 5, "units": -1}, ValueError, "units must be >= 1, got units=-1"),
+        ({"in_units": 2.5, "units": 3}, TypeError, "in_units must be an integer, got in_units=2.5"),
+        ({"in_units": 5, "units": "3"}, TypeError, "units must be an integer, got units='3'"),
+        ({"in_units": True, "units": 3}, TypeError, "in_units must be an integer"),
+    ],
+)
 def test_my_linear_rejects_bad_sizes(kwargs, error, message):
     with pytest.raises(error, match=message):
         MyLinear(**kwargs)
@@ -132,6 +137,7 @@ def test_my_linear_rejects_wrong_input_width(shape):
 
 
 # ---- deferred initialisation --------------------------------------------------------------
+
 
 @lazy_ok
 def test_lazy_linear_gets_shapes_on_the_first_pass():

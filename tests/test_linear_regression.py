@@ -9,8 +9,9 @@ import d2lcompute as d2l
 
 def test_synthetic_data_splits_and_follows_the_model():
     torch.manual_seed(0)
-    data = d2l.SyntheticRegressionData(w=torch.tensor([2, -3.4]), b=4.2, noise=0.0,
-                                       num_train=100, num_val=50, batch_size=10)
+    data = d2l.SyntheticRegressionData(
+        w=torch.tensor([2, -3.4]), b=4.2, noise=0.0, num_train=100, num_val=50, batch_size=10
+    )
     assert data.X.shape == (150, 2) and data.y.shape == (150, 1)
     torch.testing.assert_close(data.y, data.X @ torch.tensor([[2.0], [-3.4]]) + 4.2)
     assert len(data.train_dataloader()) == 10 and len(data.val_dataloader()) == 5
@@ -18,12 +19,19 @@ def test_synthetic_data_splits_and_follows_the_model():
     torch.testing.assert_close(val, data.X[100:])  # validation rows, in order
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"w": torch.ones(2, 1)}, ValueError, r"w must be a vector of weights, got a tensor of shape \(2, 1\)"),
-    ({"noise": -1.0}, ValueError, "noise must be >= 0"),
-    ({"num_train": 0}, ValueError, "num_train must be >= 1"),
-    ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (
+            {"w": torch.ones(2, 1)},
+            ValueError,
+            r"w must be a vector of weights, got a tensor of shape \(2, 1\)",
+        ),
+        ({"noise": -1.0}, ValueError, "noise must be >= 0"),
+        ({"num_train": 0}, ValueError, "num_train must be >= 1"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be an integer"),
+    ],
+)
 def test_synthetic_data_rejects_bad_arguments(kwargs, error, match):
     args = {"w": torch.tensor([1.0, 2.0]), "b": 0.0} | kwargs
     with pytest.raises(error, match=match):
@@ -36,7 +44,9 @@ def test_scratch_model_and_sgd_recover_the_weights():
     model = d2l.LinearRegressionScratch(2, lr=0.03)
     d2l.Trainer(max_epochs=3).fit(model, data)
     assert isinstance(model.configure_optimizers(), d2l.SGD)
-    torch.testing.assert_close(model.w.detach().reshape(-1), torch.tensor([2, -3.4]), atol=0.3, rtol=0)
+    torch.testing.assert_close(
+        model.w.detach().reshape(-1), torch.tensor([2, -3.4]), atol=0.3, rtol=0
+    )
     assert model.board.data["val_loss"][-1].y < 0.1
 
 
@@ -45,7 +55,7 @@ def test_sgd_steps_like_torch_sgd_and_zeroes_gradients():
     w_ref = w.detach().clone().requires_grad_()
     ours, ref = d2l.SGD([w], lr=0.1), torch.optim.SGD([w_ref], lr=0.1)
     for param in (w, w_ref):
-        (param ** 2).sum().backward()
+        (param**2).sum().backward()
     ours.step(), ref.step()
     torch.testing.assert_close(w.detach(), w_ref.detach())
     ours.zero_grad()

@@ -49,8 +49,9 @@ def test_notebook_figures_left_undrawn_are_drawn_when_the_cell_ends(monkeypatch)
     monkeypatch.setattr(live, "_hooked", False)
     monkeypatch.setattr(live, "_REDRAW_SECONDS", 3600)
     monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda obj, display_id=None: shown.append("display") or Handle())
+    monkeypatch.setattr(
+        IPython.display, "display", lambda obj, display_id=None: shown.append("display") or Handle()
+    )
     board = d2l.ProgressBoard("x")
     for x in range(5):
         board.draw(x, x * 0.5, "y")  # the first draws at once, the others wait (throttled)
@@ -74,13 +75,19 @@ def test_nothing_is_saved_for_a_display_without_points(mode, monkeypatch, tmp_pa
 def test_a_script_that_never_closes_its_figure_still_gets_it_saved(tmp_path):
     import subprocess
 
-    code = ("import d2lcompute as d2l\n"
-            "board = d2l.ProgressBoard('x')\n"
-            "for x in range(20):\n"
-            "    board.draw(x / 10, x * x, 'square', every_n=2)\n"
-            "print('done')\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)})
+    code = (
+        "import d2lcompute as d2l\n"
+        "board = d2l.ProgressBoard('x')\n"
+        "for x in range(20):\n"
+        "    board.draw(x / 10, x * x, 'square', every_n=2)\n"
+        "print('done')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "done\n"
     saved = list(tmp_path.glob("progress-*.png"))
@@ -90,14 +97,20 @@ def test_a_script_that_never_closes_its_figure_still_gets_it_saved(tmp_path):
 def test_a_scripts_pyplot_figure_is_saved_when_no_window_can_show_it(tmp_path):
     import subprocess
 
-    code = ("import matplotlib; matplotlib.use('Agg')\n"
-            "import torch, d2lcompute as d2l\n"
-            "x = torch.arange(0.0, 3.0, 0.5)\n"
-            "d2l.plot(x, [x, x ** 2], 'x', 'f(x)', legend=['x', 'x^2'])\n"
-            "d2l.show_images(torch.rand(2, 8, 8), 1, 2)\n"
-            "print('done')\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)})
+    code = (
+        "import matplotlib; matplotlib.use('Agg')\n"
+        "import torch, d2lcompute as d2l\n"
+        "x = torch.arange(0.0, 3.0, 0.5)\n"
+        "d2l.plot(x, [x, x ** 2], 'x', 'f(x)', legend=['x', 'x^2'])\n"
+        "d2l.show_images(torch.rand(2, 8, 8), 1, 2)\n"
+        "print('done')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     saved = sorted(tmp_path.glob("pyplot-*.png"))
     assert len(saved) == 2 and result.stderr.count("figure saved to") == 2
@@ -115,8 +128,9 @@ def test_in_a_notebook_batches_without_a_new_point_redraw_nothing(monkeypatch):
     monkeypatch.setattr(live, "output_mode", lambda: "notebook")
     monkeypatch.setattr(live, "_REDRAW_SECONDS", 0)  # no throttle: only new points count
     monkeypatch.setattr(live, "_flush_when_the_cell_ends", lambda: None)
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda obj, display_id=None: shown.append("display") or Handle())
+    monkeypatch.setattr(
+        IPython.display, "display", lambda obj, display_id=None: shown.append("display") or Handle()
+    )
     board = d2l.ProgressBoard()
     for batch in range(100):
         board.draw(batch / 100, 1.0, "train_loss", every_n=50)  # a point every 50 batches

@@ -44,7 +44,7 @@ def test_walk_modules_survives_a_module_that_contains_itself():
 
 
 def test_walk_modules_rejects_non_module():
-    with pytest.raises(TypeError, match="model must be an nn.Module, got model=\\[1, 2\\] "
-                                        "\\(list\\)"):
+    with pytest.raises(
+        TypeError, match="model must be an nn.Module, got model=\\[1, 2\\] \\(list\\)"
+    ):
         list(walk_modules([1, 2]))
-

@@ -11,8 +11,8 @@ from torch import nn
 from d2lcompute import multilayer_perceptrons as mlp
 
 
-
 # --- relu and activation_grad ------------------------------------------------------------
+
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=50))
@@ -29,12 +29,15 @@ def test_relu_keeps_shape_dtype_and_gradient():
     assert torch.equal(X.grad, (X > 0).double())
 
 
-@pytest.mark.parametrize("activation, derivative", [
-    (torch.sigmoid, lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))),
-    (torch.tanh, lambda x: 1 - torch.tanh(x) ** 2),
-    (torch.relu, lambda x: (x > 0).float()),
-    (mlp.relu, lambda x: (x > 0).float()),
-])
+@pytest.mark.parametrize(
+    "activation, derivative",
+    [
+        (torch.sigmoid, lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))),
+        (torch.tanh, lambda x: 1 - torch.tanh(x) ** 2),
+        (torch.relu, lambda x: (x > 0).float()),
+        (mlp.relu, lambda x: (x > 0).float()),
+    ],
+)
 def test_activation_grad_matches_the_derivative_by_hand(activation, derivative):
     x = torch.arange(-8.0, 8.0, 0.1)
     y, grad = mlp.activation_grad(activation, x)
@@ -43,17 +46,21 @@ def test_activation_grad_matches_the_derivative_by_hand(activation, derivative):
     assert x.grad is None and not x.requires_grad  # the caller's tensor is left alone
 
 
-@pytest.mark.parametrize("activation, x, error, message", [
-    ("relu", torch.zeros(3), TypeError, "activation must be callable"),
-    (torch.relu, [0.0, 1.0], TypeError, "x must be a floating-point torch.Tensor"),
-    (torch.relu, torch.arange(3), TypeError, "x must be a floating-point torch.Tensor"),
-])
+@pytest.mark.parametrize(
+    "activation, x, error, message",
+    [
+        ("relu", torch.zeros(3), TypeError, "activation must be callable"),
+        (torch.relu, [0.0, 1.0], TypeError, "x must be a floating-point torch.Tensor"),
+        (torch.relu, torch.arange(3), TypeError, "x must be a floating-point torch.Tensor"),
+    ],
+)
 def test_activation_grad_rejects_bad_input(activation, x, error, message):
     with pytest.raises(error, match=message):
         mlp.activation_grad(activation, x)
 
 
 # --- MLPScratch and mlp_concise -----------------------------------------------------------
+
 
 def test_scratch_parameters_are_registered_with_the_book_shapes():
     net = mlp.MLPScratch()
@@ -85,7 +92,8 @@ def test_scratch_forward_matches_torch_layers():
             p.normal_()  # nonzero biases too, so a forgotten bias would show
     X = torch.randn(4, 3, 4)  # (N, 3, 4) flattens to (N, 12)
     expected = nn.functional.linear(
-        torch.relu(nn.functional.linear(X.reshape(4, 12), net.W1.T, net.b1)), net.W2.T, net.b2)
+        torch.relu(nn.functional.linear(X.reshape(4, 12), net.W1.T, net.b1)), net.W2.T, net.b2
+    )
     torch.testing.assert_close(net(X), expected)
 
 
@@ -123,17 +131,21 @@ def test_init_weights_touches_only_linear_weights():
 
 
 @pytest.mark.parametrize("factory", [mlp.MLPScratch, mlp.mlp_concise])
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"num_hiddens": 0}, ValueError, "num_hiddens must be >= 1, got num_hiddens=0"),
-    ({"num_inputs": 2.5}, TypeError, "num_inputs must be an integer, got num_inputs=2.5"),
-    ({"num_outputs": True}, TypeError, "num_outputs must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"num_hiddens": 0}, ValueError, "num_hiddens must be >= 1, got num_hiddens=0"),
+        ({"num_inputs": 2.5}, TypeError, "num_inputs must be an integer, got num_inputs=2.5"),
+        ({"num_outputs": True}, TypeError, "num_outputs must be an integer"),
+    ],
+)
 def test_bad_sizes_are_rejected(factory, kwargs, error, message):
     with pytest.raises(error, match=message):
         factory(**kwargs)
 
 
 # --- learning ------------------------------------------------------------------------------
+
 
 def _blobs(n, num_inputs=20, num_classes=4, seed=0):
     """Gaussian blobs around well-separated class means: linearly separable in practice."""
@@ -169,8 +181,12 @@ def test_scratch_mlp_learns_fashion_mnist_subset(real_data_dir):
     train_iter, test_iter = data.load_data_fashion_mnist(256, data_dir=real_data_dir)
     net = mlp.MLPScratch()
     # The book's loss and SGD at lr 0.1, on the first 100 batches (25,600 images).
-    train.train_epoch_ch3(net, list(itertools.islice(train_iter, 100)),
-                          nn.CrossEntropyLoss(), torch.optim.SGD(net.parameters(), lr=0.1))
+    train.train_epoch_ch3(
+        net,
+        list(itertools.islice(train_iter, 100)),
+        nn.CrossEntropyLoss(),
+        torch.optim.SGD(net.parameters(), lr=0.1),
+    )
     accuracy = train.evaluate_accuracy(net, list(itertools.islice(test_iter, 8)))
     assert accuracy > 0.6  # 10 classes: chance is 0.1
 
@@ -178,8 +194,11 @@ def test_scratch_mlp_learns_fashion_mnist_subset(real_data_dir):
 @pytest.mark.parametrize("shape", [(2, 1, 14, 28), (4, 392), (784,)])
 def test_scratch_mlp_refuses_inputs_with_the_wrong_feature_count(shape):
     """reshape(-1, 784) turned 2 half images into 1 row: fewer outputs than examples."""
-    with pytest.raises(ValueError, match=rf"X must have shape \(N, \*\) with 784 elements per "
-                                         rf"example \(e\.g\. \(N, 784\)\), got shape "
-                                         rf"{re.escape(str(shape))}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"X must have shape \(N, \*\) with 784 elements per "
+        rf"example \(e\.g\. \(N, 784\)\), got shape "
+        rf"{re.escape(str(shape))}",
+    ):
         mlp.MLPScratch()(torch.zeros(shape))
     assert mlp.MLPScratch()(torch.zeros(3, 784)).shape == (3, 10)

@@ -13,8 +13,8 @@ from d2lcompute import numerical_stability as stability
 EULER_GAMMA = 0.5772156649015329
 
 
-
 # --- vanishing gradients ---------------------------------------------------------------------
+
 
 def test_sigmoid_gradient_is_s_times_one_minus_s():
     x, y, grad = stability.sigmoid_gradient()
@@ -25,9 +25,9 @@ def test_sigmoid_gradient_is_s_times_one_minus_s():
 
 def test_sigmoid_gradient_vanishes_away_from_zero():
     x, _, grad = stability.sigmoid_gradient(torch.linspace(-20, 20, 401))
-    assert grad.max().item() == pytest.approx(0.25)   # the peak, at x = 0
+    assert grad.max().item() == pytest.approx(0.25)  # the peak, at x = 0
     assert x[grad.argmax()].item() == pytest.approx(0.0, abs=1e-6)
-    assert (grad[x.abs() > 7] < 1e-3).all()           # e^-7 = 9.1e-4
+    assert (grad[x.abs() > 7] < 1e-3).all()  # e^-7 = 9.1e-4
     assert (grad[x.abs() > 15] < 1e-6).all()
 
 
@@ -38,11 +38,11 @@ def test_sigmoid_gradient_rejects_integer_points():
 
 # --- exploding products ----------------------------------------------------------------------
 
+
 def test_matrix_product_is_the_product_of_the_seeded_draws():
     first, M = stability.random_matrix_product(num_matrices=3, n=4, seed=5)
     g = torch.Generator().manual_seed(5)
-    draws = [torch.normal(0, 1, size=(4, 4), generator=g, dtype=torch.float64)
-             for _ in range(4)]
+    draws = [torch.normal(0, 1, size=(4, 4), generator=g, dtype=torch.float64) for _ in range(4)]
     torch.testing.assert_close(first, draws[0])
     torch.testing.assert_close(M, torch.linalg.multi_dot(draws))
     first0, M0 = stability.random_matrix_product(num_matrices=0, seed=5)
@@ -54,8 +54,10 @@ def test_matrix_product_grows_at_the_lyapunov_rate():
     # Lyapunov exponent (ln 2 + digamma(n / 2)) / 2; for n = 4, digamma(2) = 1 - gamma,
     # so the rate is 0.558 and 101 factors reach e^56 ~ 1e24: the book's explosion.
     rate = (math.log(2) + 1 - EULER_GAMMA) / 2
-    rates = [math.log(torch.linalg.matrix_norm(stability.random_matrix_product(seed=s)[1]))
-             / 101 for s in range(20)]
+    rates = [
+        math.log(torch.linalg.matrix_norm(stability.random_matrix_product(seed=s)[1])) / 101
+        for s in range(20)
+    ]
     # One run's rate scatters by about 0.04; the mean of 20 by about 0.01.
     assert sum(rates) / len(rates) == pytest.approx(rate, abs=0.05)
     assert min(rates) * 101 > math.log(1e15)
@@ -74,12 +76,15 @@ def test_matrix_product_is_repeatable_and_keeps_the_global_generator():
     assert torch.equal(torch.get_rng_state(), state)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"num_matrices": -1}, ValueError, "num_matrices must be >= 0, got num_matrices=-1"),
-    ({"n": 0}, ValueError, "n must be >= 1, got n=0"),
-    ({"std": -1.0}, ValueError, "std must be >= 0, got std=-1.0"),
-    ({"seed": "1"}, TypeError, "seed must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"num_matrices": -1}, ValueError, "num_matrices must be >= 0, got num_matrices=-1"),
+        ({"n": 0}, ValueError, "n must be >= 1, got n=0"),
+        ({"std": -1.0}, ValueError, "std must be >= 0, got std=-1.0"),
+        ({"seed": "1"}, TypeError, "seed must be an integer"),
+    ],
+)
 def test_matrix_product_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         stability.random_matrix_product(**kwargs)
@@ -87,9 +92,11 @@ def test_matrix_product_rejects_bad_arguments(kwargs, error, message):
 
 # --- initialisation and activation variance ----------------------------------------------------
 
+
 def _variances(init, activation="identity", num_layers=30, seed=0):
-    return stability.activation_variances(init, num_layers=num_layers, width=128,
-                                          batch_size=128, activation=activation, seed=seed)
+    return stability.activation_variances(
+        init, num_layers=num_layers, width=128, batch_size=128, activation=activation, seed=seed
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -135,15 +142,21 @@ def test_variances_are_repeatable_and_keep_the_global_generator():
     assert torch.equal(torch.get_rng_state(), state)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"init": "uniform"}, ValueError,
-     "init must be one of 'normal', 'default', 'xavier', 'kaiming'; got init='uniform'"),
-    ({"activation": "sigmoid"}, ValueError, "activation must be one of 'identity'"),
-    ({"num_layers": 0}, ValueError, "num_layers must be >= 1, got num_layers=0"),
-    ({"batch_size": 1}, ValueError, "batch_size must be >= 2, got batch_size=1"),
-    ({"width": 3.0}, TypeError, "width must be an integer, got width=3.0"),
-    ({"seed": -2}, ValueError, "seed must be >= 0, got seed=-2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (
+            {"init": "uniform"},
+            ValueError,
+            "init must be one of 'normal', 'default', 'xavier', 'kaiming'; got init='uniform'",
+        ),
+        ({"activation": "sigmoid"}, ValueError, "activation must be one of 'identity'"),
+        ({"num_layers": 0}, ValueError, "num_layers must be >= 1, got num_layers=0"),
+        ({"batch_size": 1}, ValueError, "batch_size must be >= 2, got batch_size=1"),
+        ({"width": 3.0}, TypeError, "width must be an integer, got width=3.0"),
+        ({"seed": -2}, ValueError, "seed must be >= 0, got seed=-2"),
+    ],
+)
 def test_activation_variances_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         stability.activation_variances(**kwargs)

@@ -13,6 +13,7 @@ import d2lcompute as d2l
 
 # ---- add_to_class and HyperParameters --------------------------------------------------------
 
+
 def test_add_to_class_adds_and_replaces_methods_of_existing_objects():
     class A:
         def __init__(self):
@@ -61,6 +62,7 @@ def test_save_hyperparameters_refuses_a_bare_string_for_ignore():
 
 # ---- ProgressBoard -----------------------------------------------------------------------------
 
+
 def test_board_averages_every_n_raw_points_into_one():
     board = d2l.ProgressBoard("x", display=False)
     xs = np.arange(0, 10, 0.1)
@@ -86,12 +88,15 @@ def test_board_reads_tensors_only_when_a_point_is_due():
     assert isinstance(board.data["train_loss"][0].y, float)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"every_n": 0}, ValueError, "every_n must be >= 1, got every_n=0"),
-    ({"every_n": 1.5}, TypeError, "every_n must be an integer"),
-    ({"label": 3}, TypeError, "label must be a string naming the curve, got label=3"),
-    ({"y": torch.ones(2)}, ValueError, r"y must be one number, got a tensor of shape \(2,\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"every_n": 0}, ValueError, "every_n must be >= 1, got every_n=0"),
+        ({"every_n": 1.5}, TypeError, "every_n must be an integer"),
+        ({"label": 3}, TypeError, "label must be a string naming the curve, got label=3"),
+        ({"y": torch.ones(2)}, ValueError, r"y must be one number, got a tensor of shape \(2,\)"),
+    ],
+)
 def test_board_rejects_bad_draws(kwargs, error, match):
     board = d2l.ProgressBoard(display=False)
     args = {"x": 0, "y": 1.0, "label": "loss", "every_n": 1} | kwargs
@@ -112,7 +117,7 @@ def test_board_attributes_set_later_are_used_when_drawing(capsys):
     board = d2l.ProgressBoard()
     board.yscale, board.xlim, board.ylabel = "log", [0, 4], "loss"
     for x in range(1, 5):
-        board.draw(x, 10.0 ** -x, "val_loss")
+        board.draw(x, 10.0**-x, "val_loss")
     board.flush()
     axes = board.fig.axes[0]
     assert axes.get_yscale() == "log" and axes.get_xlim() == (0, 4)
@@ -135,6 +140,7 @@ def test_board_draws_on_given_axes():
 
 
 # ---- Module and DataModule ---------------------------------------------------------------------
+
 
 class _Linear(d2l.Module):
     def __init__(self, lr=0.1):
@@ -207,8 +213,9 @@ def test_data_module_tensorloader_serves_slices_in_memory_and_shuffles_like_data
     torch.manual_seed(0)
     ours = [y.tolist() for _, y in data.train_dataloader()]
     torch.manual_seed(0)
-    book = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data.X[:6], data.y[:6]),
-                                       4, shuffle=True)
+    book = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(data.X[:6], data.y[:6]), 4, shuffle=True
+    )
     assert ours == [y.tolist() for _, y in book]  # the same shuffles under the same seed
     assert sorted(sum(ours, [])) == list(range(6))
 

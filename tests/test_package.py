@@ -7,8 +7,10 @@ import d2lcompute as d2l
 
 
 def test_import_keeps_heavy_libraries_out():
-    code = ("import sys, d2lcompute; "
-            "print(sorted(m for m in ('matplotlib', 'pandas', 'torchvision') if m in sys.modules))")
+    code = (
+        "import sys, d2lcompute; "
+        "print(sorted(m for m in ('matplotlib', 'pandas', 'torchvision') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -35,24 +37,28 @@ def test_no_submodule_shares_a_public_name():
 
 
 def test_public_names_survive_importing_every_submodule():
-    code = ("import importlib, d2lcompute as d2l\n"
-            "mods = {m: importlib.import_module('d2lcompute.' + m) for m in d2l._SUBMODULES}\n"
-            "print([n for n in d2l.__all__\n"
-            "       if getattr(d2l, n) is not getattr(mods[d2l._NAME_TO_MODULE[n]], n)])")
+    code = (
+        "import importlib, d2lcompute as d2l\n"
+        "mods = {m: importlib.import_module('d2lcompute.' + m) for m in d2l._SUBMODULES}\n"
+        "print([n for n in d2l.__all__\n"
+        "       if getattr(d2l, n) is not getattr(mods[d2l._NAME_TO_MODULE[n]], n)])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
 
 def test_library_aliases_the_book_uses_load_on_first_use():
-    code = ("import sys, d2lcompute as d2l\n"
-            "assert 'matplotlib.pyplot' not in sys.modules and 'pandas' not in sys.modules\n"
-            "import matplotlib; matplotlib.use('Agg')\n"
-            "d2l.plt.figure(figsize=(2, 2)); d2l.plt.plot([1, 2]); d2l.plt.close('all')\n"
-            "import numpy, pandas, torch, IPython.display\n"
-            "assert (d2l.np, d2l.pd, d2l.torch, d2l.nn, d2l.F, d2l.display) == (numpy, pandas, torch,"
-            " torch.nn, torch.nn.functional, IPython.display)\n"
-            "assert 'plt' in dir(d2l)\n")
+    code = (
+        "import sys, d2lcompute as d2l\n"
+        "assert 'matplotlib.pyplot' not in sys.modules and 'pandas' not in sys.modules\n"
+        "import matplotlib; matplotlib.use('Agg')\n"
+        "d2l.plt.figure(figsize=(2, 2)); d2l.plt.plot([1, 2]); d2l.plt.close('all')\n"
+        "import numpy, pandas, torch, IPython.display\n"
+        "assert (d2l.np, d2l.pd, d2l.torch, d2l.nn, d2l.F, d2l.display) == (numpy, pandas, torch,"
+        " torch.nn, torch.nn.functional, IPython.display)\n"
+        "assert 'plt' in dir(d2l)\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -65,6 +71,9 @@ def test_earlier_module_names_reach_what_they_held():
 
 def test_the_mlp_module_name_no_longer_hides_behind_the_mlp_block():
     assert isinstance(d2l.MLP, type)  # §5.1's block
-    with pytest.raises(AttributeError, match=r"'mlp': the §4.1-4.3 module is "
-                                             r"d2l.multilayer_perceptrons \(d2l.MLP is §5.1's"):
+    with pytest.raises(
+        AttributeError,
+        match=r"'mlp': the §4.1-4.3 module is "
+        r"d2l.multilayer_perceptrons \(d2l.MLP is §5.1's",
+    ):
         d2l.mlp

@@ -22,11 +22,28 @@ def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     build = tmp_path_factory.mktemp("src")
     # a copy, so that building leaves no build/ or *.egg-info in the checkout
-    shutil.copytree(PROJECT, build / "project", ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".ci", "data", "runs", "*.egg-info", "build", "__pycache__"))
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-                             "--wheel-dir", str(out), str(build / "project")],
-                            capture_output=True, text=True)
+    shutil.copytree(
+        PROJECT,
+        build / "project",
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".ci", "data", "runs", "*.egg-info", "build", "__pycache__"
+        ),
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "--wheel-dir",
+            str(out),
+            str(build / "project"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     (path,) = out.glob("d2lcompute-*.whl")
     return zipfile.ZipFile(path)
@@ -52,16 +69,18 @@ def test_wheel_carries_the_licence_metadata_and_the_script(wheel):
     assert entry_points["console_scripts"]["d2lcompute"] == "d2lcompute.cli:main"
 
 
-@pytest.mark.parametrize("code", [
-    ["-c", "import d2lcompute as d2l; print(d2l.FixedHiddenMLP.__name__)"],
-    ["-m", "d2lcompute", "--version"],
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        ["-c", "import d2lcompute as d2l; print(d2l.FixedHiddenMLP.__name__)"],
+        ["-m", "d2lcompute", "--version"],
+    ],
+)
 def test_runs_from_the_folder_that_holds_a_clone_named_d2lcompute(tmp_path, code):
     """With a flat layout, ./d2lcompute (the clone) was imported as an empty namespace package."""
     if not (PROJECT / "pyproject.toml").is_file():
         pytest.skip("not run from a checkout")
     (tmp_path / "d2lcompute").symlink_to(PROJECT, target_is_directory=True)
-    result = subprocess.run([sys.executable, *code], capture_output=True, text=True,
-                            cwd=tmp_path)
+    result = subprocess.run([sys.executable, *code], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() in ("FixedHiddenMLP", f"d2lcompute {d2lcompute.__version__}")

@@ -9,9 +9,18 @@ import torch
 from torch import nn
 
 from d2lcompute.blocks import MLP, chimera, repeat_block
-from d2lcompute.parameters import (INIT_METHODS, count_parameters, init_42, init_constant,
-                                   init_layers, init_normal, my_init, parameter_table,
-                                   shared_net, xavier)
+from d2lcompute.parameters import (
+    INIT_METHODS,
+    count_parameters,
+    init_42,
+    init_constant,
+    init_layers,
+    init_normal,
+    my_init,
+    parameter_table,
+    shared_net,
+    xavier,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +75,9 @@ name      shape   count  dtype    device  requires_grad  tied with
 Total params: 121 (trainable: 121, non-trainable: 0)"""
 
 
-@pytest.mark.parametrize("make, golden", [(book_net, BOOK_NET_TABLE),
-                                          (shared_net, SHARED_NET_TABLE)])
+@pytest.mark.parametrize(
+    "make, golden", [(book_net, BOOK_NET_TABLE), (shared_net, SHARED_NET_TABLE)]
+)
 def test_parameter_table_golden(make, golden):
     net = make()
     text = str(parameter_table(net))
@@ -103,16 +113,26 @@ def test_parameter_table_columns_frozen_and_other_dtype():
 
 def test_parameter_table_empty_and_bad_input():
     text = str(parameter_table(nn.ReLU()))
-    assert "(no parameters)" in text and text.endswith("Total params: 0 (trainable: 0, "
-                                                       "non-trainable: 0)")
+    assert "(no parameters)" in text and text.endswith(
+        "Total params: 0 (trainable: 0, non-trainable: 0)"
+    )
     with pytest.raises(TypeError, match="model must be an nn.Module, got model='net'"):
         parameter_table("net")
 
 
 # ---------------------------------------------------------------- count_parameters
 
-@pytest.mark.parametrize("make", [book_net, shared_net, MLP, chimera,
-                                  lambda: repeat_block(lambda: nn.Linear(8, 8), 3, shared=True)])
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        book_net,
+        shared_net,
+        MLP,
+        chimera,
+        lambda: repeat_block(lambda: nn.Linear(8, 8), 3, shared=True),
+    ],
+)
 def test_count_parameters_matches_torch(make):
     net = make()
     assert count_parameters(net) == sum(p.numel() for p in net.parameters())
@@ -135,8 +155,9 @@ def test_count_parameters_trainable_only():
 
 
 def test_count_parameters_bad_input_and_lazy():
-    with pytest.raises(TypeError, match="trainable_only must be True or False, got "
-                                        "trainable_only=1"):
+    with pytest.raises(
+        TypeError, match="trainable_only must be True or False, got trainable_only=1"
+    ):
         count_parameters(MLP(), trainable_only=1)
     with pytest.raises(TypeError, match="model must be an nn.Module"):
         count_parameters([nn.Linear(2, 2)])
@@ -152,6 +173,7 @@ def test_count_parameters_on_a_very_deep_net():
 
 
 # ------------------------------------------------------------ book init functions
+
 
 def test_init_normal():
     net = nn.Sequential(nn.Linear(500, 400), nn.ReLU(), nn.Linear(400, 10, bias=False))
@@ -199,6 +221,7 @@ def test_init_functions_ignore_other_modules():
 
 # --------------------------------------------------------------------- init_layers
 
+
 def test_init_layers_matches_nn_init_in_order():
     net, ref = chimera(), chimera()
     ref.load_state_dict(net.state_dict())
@@ -232,8 +255,11 @@ def test_init_layers_on_a_very_deep_net():
 
 
 def test_init_layers_unknown_method_lists_valid_names():
-    with pytest.raises(ValueError, match=r"got method='normal' \(did you mean 'normal_'\?\); "
-                                         r"valid names: constant_, dirac_, "):
+    with pytest.raises(
+        ValueError,
+        match=r"got method='normal' \(did you mean 'normal_'\?\); "
+        r"valid names: constant_, dirac_, ",
+    ):
         init_layers(book_net(), "normal")
     with pytest.raises(ValueError, match="got method='gauss'; valid names: .*xavier_uniform_"):
         init_layers(book_net(), "gauss")
@@ -242,8 +268,9 @@ def test_init_layers_unknown_method_lists_valid_names():
 
 @pytest.mark.parametrize("layer_types", ["Linear", 3, (nn.Linear, int), (), [nn.Linear]])
 def test_init_layers_bad_layer_types(layer_types):
-    with pytest.raises(TypeError, match="layer_types must be an nn.Module subclass or a "
-                                        "non-empty tuple"):
+    with pytest.raises(
+        TypeError, match="layer_types must be an nn.Module subclass or a non-empty tuple"
+    ):
         init_layers(book_net(), "zeros_", layer_types=layer_types)
 
 
@@ -264,13 +291,20 @@ def test_init_layers_other_errors():
         init_layers(book_net(), "zeros_", layer_types=nn.Conv2d)
     with pytest.raises(ValueError, match="layer '0' is a lazy layer.*forward pass"):
         init_layers(nn.Sequential(nn.LazyLinear(3)), "zeros_")
-    with pytest.raises(ValueError, match=r"nn.init.xavier_uniform_ failed on the weight of "
-                                         r"layer '1' \(shape \(4,\)\): .*fewer than 2"):
-        init_layers(nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4)), "xavier_uniform_",
-                    layer_types=(nn.Linear, nn.LayerNorm))
+    with pytest.raises(
+        ValueError,
+        match=r"nn.init.xavier_uniform_ failed on the weight of "
+        r"layer '1' \(shape \(4,\)\): .*fewer than 2",
+    ):
+        init_layers(
+            nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4)),
+            "xavier_uniform_",
+            layer_types=(nn.Linear, nn.LayerNorm),
+        )
 
 
 # -------------------------------------------------------------------------- tying
+
 
 def test_shared_net_layers_are_one_object():
     net = shared_net()
@@ -289,7 +323,7 @@ def test_tied_gradients_add_up_seed_example():
     net = nn.Sequential(linear, linear, linear, linear)
     y = net(torch.ones(1, 1)).sum()
     y.backward()
-    assert y.item() == 81 and linear.weight.grad.item() == 108 == 4 * 3 ** 3
+    assert y.item() == 81 and linear.weight.grad.item() == 108 == 4 * 3**3
     untied = nn.Sequential(*[copy.deepcopy(linear) for _ in range(4)])
     for layer in untied:
         layer.weight.grad = None
@@ -300,8 +334,15 @@ def test_tied_gradients_add_up_seed_example():
 
 def test_shared_net_gradient_is_sum_over_an_untied_copy():
     net = shared_net()
-    untied = nn.Sequential(net[0], nn.ReLU(), copy.deepcopy(net[2]), nn.ReLU(),
-                           copy.deepcopy(net[4]), nn.ReLU(), net[6])
+    untied = nn.Sequential(
+        net[0],
+        nn.ReLU(),
+        copy.deepcopy(net[2]),
+        nn.ReLU(),
+        copy.deepcopy(net[4]),
+        nn.ReLU(),
+        net[6],
+    )
     X = torch.rand(5, 4)
     torch.testing.assert_close(net(X), untied(X))
     net(X).sum().backward()
@@ -317,5 +358,8 @@ def test_one_parameter_registered_in_two_layers_is_tied():
     net = nn.Sequential(a, b)
     table = parameter_table(net)
     assert [(row.name, row.tied) for row in table.rows] == [
-        ("0.weight", ("1.weight",)), ("0.bias", ()), ("1.bias", ())]
+        ("0.weight", ("1.weight",)),
+        ("0.bias", ()),
+        ("1.bias", ()),
+    ]
     assert count_parameters(net) == table.total == 25 + 5 + 5

@@ -51,17 +51,27 @@ def book_add(X, Y, x, y):
     return X, Y
 
 
-TRAIN_CH3 = [(epoch + 1, (0.9 - 0.1 * epoch, 0.6 + 0.05 * epoch, 0.58 + 0.05 * epoch))
-             for epoch in range(4)]
+TRAIN_CH3 = [
+    (epoch + 1, (0.9 - 0.1 * epoch, 0.6 + 0.05 * epoch, 0.58 + 0.05 * epoch)) for epoch in range(4)
+]
 # train_ch6 adds the training curves within the epoch and the test accuracy at its end
-TRAIN_CH6 = [(0.5, (0.8, 0.7, None)), (1.0, (0.7, 0.75, None)), (1, (None, None, 0.74)),
-             (1.5, (0.6, 0.8, None)), (2.0, (0.55, 0.82, None)), (2, (None, None, 0.8))]
+TRAIN_CH6 = [
+    (0.5, (0.8, 0.7, None)),
+    (1.0, (0.7, 0.75, None)),
+    (1, (None, None, 0.74)),
+    (1.5, (0.6, 0.8, None)),
+    (2.0, (0.55, 0.82, None)),
+    (2, (None, None, 0.8)),
+]
 SCALARS = [(1, 3.0), (2, 2.5), (3, 2.25)]
 PER_CURVE_X = [([1, 2], (0.5, 0.25)), ([2, 3], (0.4, None)), ([None, 4], (0.3, 0.2))]
 
 
-@pytest.mark.parametrize("points", [TRAIN_CH3, TRAIN_CH6, SCALARS, PER_CURVE_X],
-                         ids=["train_ch3", "train_ch6", "scalar", "per_curve_x"])
+@pytest.mark.parametrize(
+    "points",
+    [TRAIN_CH3, TRAIN_CH6, SCALARS, PER_CURVE_X],
+    ids=["train_ch3", "train_ch6", "scalar", "per_curve_x"],
+)
 def test_animator_collects_like_the_book_and_draws_every_curve(points, capsys):
     animator = d2l.Animator(xlabel="epoch", xlim=[0, 4], legend=["a", "b", "c"])
     X, Y = None, None
@@ -79,8 +89,9 @@ def test_animator_collects_like_the_book_and_draws_every_curve(points, capsys):
 
 
 def test_animator_in_terminal_reports_on_stderr_only(terminal, capsys):
-    animator = d2l.Animator(xlabel="epoch", xlim=[1, 4], ylim=[0.3, 0.9],
-                            legend=["train loss", "train acc", "test acc"])
+    animator = d2l.Animator(
+        xlabel="epoch", xlim=[1, 4], ylim=[0.3, 0.9], legend=["train loss", "train acc", "test acc"]
+    )
     for x, y in TRAIN_CH3:
         animator.add(x, y)
         if x == 2:
@@ -97,7 +108,10 @@ def test_animator_in_terminal_reports_on_stderr_only(terminal, capsys):
     assert animator.axes[0].get_xlabel() == "epoch"
     assert animator.axes[0].get_ylim() == (0.3, 0.9)
     assert [t.get_text() for t in animator.axes[0].get_legend().get_texts()] == [
-        "train loss", "train acc", "test acc"]
+        "train loss",
+        "train acc",
+        "test acc",
+    ]
 
 
 def test_animator_in_terminal_shows_its_bar_before_the_first_point(terminal, capsys):
@@ -145,10 +159,12 @@ def test_animator_without_xlim_counts_nothing_but_reports(terminal, capsys):
 
 
 def test_animator_never_imports_pyplot():
-    code = ("import sys, d2lcompute as d2l\n"
-            "a = d2l.Animator(xlabel='epoch', xlim=[1, 2], legend=['loss'])\n"
-            "a.add(1, 0.5); a.add(2, 0.25); a.close()\n"
-            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n")
+    code = (
+        "import sys, d2lcompute as d2l\n"
+        "a = d2l.Animator(xlabel='epoch', xlim=[1, 2], legend=['loss'])\n"
+        "a.add(1, 0.5); a.add(2, 0.25); a.close()\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -181,9 +197,11 @@ def test_animator_save_formats(tmp_path):
         d2l.Animator(save_path="curves.txt")
 
 
-@pytest.mark.parametrize("seconds, kinds", [(0, ["display", "update", "update"]),
-                                             (60, ["display", "update"])],
-                         ids=["every add", "throttled"])
+@pytest.mark.parametrize(
+    "seconds, kinds",
+    [(0, ["display", "update", "update"]), (60, ["display", "update"])],
+    ids=["every add", "throttled"],
+)
 def test_animator_in_notebook_updates_one_display(seconds, kinds, monkeypatch, capsys):
     import IPython.display
 
@@ -232,14 +250,17 @@ def test_animator_subplots_grid():
     assert tuple(animator.fig.get_size_inches()) == (6, 4)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"nrows": 0}, ValueError, "nrows must be >= 1, got nrows=0"),
-    ({"ncols": 1.5}, TypeError, "ncols must be an integer"),
-    ({"figsize": (3, 0)}, ValueError, r"figsize must be \(width, height\)"),
-    ({"figsize": 3}, ValueError, r"figsize must be \(width, height\)"),
-    ({"legend": ["a", "b", "c"], "fmts": ("-", "--")}, ValueError, "fmts must give a format"),
-    ({"xscale": "logarithmic"}, ValueError, "logarithmic"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"nrows": 0}, ValueError, "nrows must be >= 1, got nrows=0"),
+        ({"ncols": 1.5}, TypeError, "ncols must be an integer"),
+        ({"figsize": (3, 0)}, ValueError, r"figsize must be \(width, height\)"),
+        ({"figsize": 3}, ValueError, r"figsize must be \(width, height\)"),
+        ({"legend": ["a", "b", "c"], "fmts": ("-", "--")}, ValueError, "fmts must give a format"),
+        ({"xscale": "logarithmic"}, ValueError, "logarithmic"),
+    ],
+)
 def test_animator_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         d2l.Animator(**kwargs)
@@ -272,11 +293,11 @@ def test_plot_one_tensor_that_requires_grad():
 def test_plot_several_curves_use_fmts_in_order():
     x = np.linspace(-1, 1, 5)
     fig, ax = plt.subplots()
-    d2l.plot(x, [x, x ** 2, x ** 3], legend=["a", "b", "c"], axes=ax)
+    d2l.plot(x, [x, x**2, x**3], legend=["a", "b", "c"], axes=ax)
     assert len(ax.lines) == 3
     assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "-."]
     assert [line.get_color() for line in ax.lines[1:]] == ["m", "g"]
-    for line, expected in zip(ax.lines, [x, x ** 2, x ** 3]):
+    for line, expected in zip(ax.lines, [x, x**2, x**3]):
         np.testing.assert_array_equal(line.get_xdata(), x)
         np.testing.assert_array_equal(line.get_ydata(), expected)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "c"]
@@ -285,8 +306,16 @@ def test_plot_several_curves_use_fmts_in_order():
 def test_plot_kaggle_style_lists_on_log_scale():
     train_ls, valid_ls = [0.4, 0.2, 0.15], [0.5, 0.3, 0.25]
     fig, ax = plt.subplots()
-    d2l.plot(list(range(1, 4)), [train_ls, valid_ls], xlabel="epoch", ylabel="rmse",
-             xlim=[1, 3], legend=["train", "valid"], yscale="log", axes=ax)
+    d2l.plot(
+        list(range(1, 4)),
+        [train_ls, valid_ls],
+        xlabel="epoch",
+        ylabel="rmse",
+        xlim=[1, 3],
+        legend=["train", "valid"],
+        yscale="log",
+        axes=ax,
+    )
     assert [list(line.get_ydata()) for line in ax.lines] == [train_ls, valid_ls]
     assert list(ax.lines[1].get_xdata()) == [1, 2, 3]
     assert ax.get_yscale() == "log" and ax.get_xlim() == (1, 3)
@@ -352,12 +381,15 @@ def test_show_images_channels_first_pil_and_single_cell():
     assert single.shape == (1,)
 
 
-@pytest.mark.parametrize("args, kwargs, error, match", [
-    ((0, 2), {}, ValueError, "num_rows must be >= 1, got num_rows=0"),
-    ((1, "2"), {}, TypeError, "num_cols must be an integer"),
-    ((1, 2), {"scale": 0}, ValueError, "scale must be > 0"),
-    ((1, 2), {"titles": ["one"]}, ValueError, "2 images shown, got 1 titles"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [
+        ((0, 2), {}, ValueError, "num_rows must be >= 1, got num_rows=0"),
+        ((1, "2"), {}, TypeError, "num_cols must be an integer"),
+        ((1, 2), {"scale": 0}, ValueError, "scale must be > 0"),
+        ((1, 2), {"titles": ["one"]}, ValueError, "2 images shown, got 1 titles"),
+    ],
+)
 def test_show_images_rejects_bad_arguments(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         d2l.show_images(torch.rand(2, 4, 4), *args, **kwargs)

@@ -9,8 +9,9 @@ import torch
 from d2lcompute import _seeding
 
 
-@pytest.mark.parametrize("seed, error", [(-1, ValueError), (2**32, ValueError),
-                                         (1.0, TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "seed, error", [(-1, ValueError), (2**32, ValueError), (1.0, TypeError), (True, TypeError)]
+)
 def test_a_seed_is_an_integer_in_0_to_2_32(seed, error):
     with pytest.raises(error, match="seed must"):
         _seeding.check_seed(seed)

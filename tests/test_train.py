@@ -1,4 +1,3 @@
-
 import pytest
 import torch
 from hypothesis import given, settings
@@ -10,8 +9,8 @@ import d2lcompute as d2l
 from d2lcompute import train
 
 
-
 # ---- tiny fixtures: a 3-class problem small enough to train in milliseconds ----------------
+
 
 def _classification_data(n=96, num_inputs=8, num_classes=3, seed=0):
     g = torch.Generator().manual_seed(seed)
@@ -22,7 +21,7 @@ def _classification_data(n=96, num_inputs=8, num_classes=3, seed=0):
 
 def _batches(X, y, batch_size=32):
     """A fixed, re-iterable list of batches: the oracle loops see exactly the same ones."""
-    return [(X[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+    return [(X[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(X), batch_size)]
 
 
 def _small_net(dropout=0.0, seed=0):
@@ -39,6 +38,7 @@ def _assert_same_params(net_a, net_b):
 
 # ---- linear regression pieces ----------------------------------------------------------------
 
+
 def test_linreg_is_matmul_plus_bias():
     X, w, b = torch.randn(5, 3), torch.randn(3, 1), torch.tensor([0.5])
     expected = torch.stack([sum(X[i, j] * w[j, 0] for j in range(3)) + 0.5 for i in range(5)])
@@ -50,8 +50,9 @@ def test_squared_loss_by_hand_and_against_mse():
     y = torch.tensor([2.0, 3.0, 0.0])  # (n,) labels are reshaped to (n, 1)
     torch.testing.assert_close(d2l.squared_loss(y_hat, y), torch.tensor([[0.5], [0.0], [2.0]]))
     a, b = torch.randn(7, 1), torch.randn(7)
-    torch.testing.assert_close(d2l.squared_loss(a, b),
-                               nn.functional.mse_loss(a, b.reshape(7, 1), reduction="none") / 2)
+    torch.testing.assert_close(
+        d2l.squared_loss(a, b), nn.functional.mse_loss(a, b.reshape(7, 1), reduction="none") / 2
+    )
 
 
 @pytest.mark.parametrize("lr", [0.03, 0.5])
@@ -82,6 +83,7 @@ def test_sgd_rejects_parameter_without_gradient_and_bad_batch_size():
 
 
 # ---- counting helpers ------------------------------------------------------------------------
+
 
 def test_accumulator_adds_resets_and_indexes():
     metric = d2l.Accumulator(3)
@@ -127,10 +129,10 @@ def test_accuracy_rejects_mismatched_shapes():
 def test_timer_records_sum_avg_and_cumsum(monkeypatch):
     clock = iter([10.0, 10.5, 11.0, 12.5])
     monkeypatch.setattr(train.time, "perf_counter", lambda: next(clock))
-    timer = d2l.Timer()            # starts at 10.0
-    assert timer.stop() == 0.5     # 10.5
-    timer.start()                  # 11.0
-    assert timer.stop() == 1.5     # 12.5
+    timer = d2l.Timer()  # starts at 10.0
+    assert timer.stop() == 0.5  # 10.5
+    timer.start()  # 11.0
+    assert timer.stop() == 1.5  # 12.5
     assert timer.sum() == 2.0 and timer.avg() == 1.0 and timer.cumsum() == [0.5, 2.0]
 
 
@@ -140,6 +142,7 @@ def test_timer_avg_without_times_is_a_clear_error():
 
 
 # ---- evaluation ------------------------------------------------------------------------------
+
 
 def test_evaluate_accuracy_uses_eval_mode_and_restores_it():
     X, y = _classification_data()
@@ -185,6 +188,7 @@ def test_evaluators_reject_empty_data():
 
 # ---- training --------------------------------------------------------------------------------
 
+
 def _reference_epoch(net, batches, loss, optimizer):
     """The book's loop written out by hand: the oracle for train_epoch_ch3."""
     net.train()
@@ -205,9 +209,12 @@ def test_train_epoch_with_optimizer_matches_hand_written_loop():
     X, y = _classification_data()
     net, ref = _small_net(), _small_net()
     loss = nn.CrossEntropyLoss(reduction="none")
-    got = d2l.train_epoch_ch3(net, _batches(X, y), loss, torch.optim.SGD(net.parameters(), lr=0.3),
-                              device="cpu")
-    expected = _reference_epoch(ref, _batches(X, y), loss, torch.optim.SGD(ref.parameters(), lr=0.3))
+    got = d2l.train_epoch_ch3(
+        net, _batches(X, y), loss, torch.optim.SGD(net.parameters(), lr=0.3), device="cpu"
+    )
+    expected = _reference_epoch(
+        ref, _batches(X, y), loss, torch.optim.SGD(ref.parameters(), lr=0.3)
+    )
     assert got == pytest.approx(expected, rel=1e-6)
     _assert_same_params(net, ref)
 
@@ -223,8 +230,9 @@ def test_train_epoch_with_custom_updater_matches_optimizer():
         d2l.sgd(net.parameters(), 0.3, batch_size)
 
     got = d2l.train_epoch_ch3(net, _batches(X, y, 40), loss, updater, device="cpu")
-    expected = _reference_epoch(ref, _batches(X, y, 40), loss,
-                                torch.optim.SGD(ref.parameters(), lr=0.3))
+    expected = _reference_epoch(
+        ref, _batches(X, y, 40), loss, torch.optim.SGD(ref.parameters(), lr=0.3)
+    )
     assert calls == [40, 40, 16]
     assert got == pytest.approx(expected, rel=1e-5)
     _assert_same_params(net, ref)
@@ -243,10 +251,16 @@ def test_train_epoch_with_batch_reduced_loss_matches_per_example_loss(kind, redu
             return torch.optim.SGD(model.parameters(), lr=0.2)
         return lambda batch_size: d2l.sgd(model.parameters(), 0.2, batch_size)
 
-    got = d2l.train_epoch_ch3(net, _batches(X, y), nn.CrossEntropyLoss(reduction=reduction),
-                              make_updater(net), device="cpu")
-    expected = d2l.train_epoch_ch3(ref, _batches(X, y), nn.CrossEntropyLoss(reduction="none"),
-                                   make_updater(ref), device="cpu")
+    got = d2l.train_epoch_ch3(
+        net,
+        _batches(X, y),
+        nn.CrossEntropyLoss(reduction=reduction),
+        make_updater(net),
+        device="cpu",
+    )
+    expected = d2l.train_epoch_ch3(
+        ref, _batches(X, y), nn.CrossEntropyLoss(reduction="none"), make_updater(ref), device="cpu"
+    )
     assert got == pytest.approx(expected, rel=1e-5)
     _assert_same_params(net, ref)
 
@@ -271,8 +285,15 @@ def test_train_epoch_rejects_bad_updater():
 def test_train_ch3_is_headless_and_returns_the_history(capsys):
     X, y = _classification_data()
     net = _small_net()
-    history = d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(reduction="none"),
-                            3, torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    history = d2l.train_ch3(
+        net,
+        _batches(X, y),
+        _batches(X, y),
+        nn.CrossEntropyLoss(reduction="none"),
+        3,
+        torch.optim.SGD(net.parameters(), lr=0.5),
+        device="cpu",
+    )
     assert capsys.readouterr().out == ""
     assert history["epoch"] == [1, 2, 3]
     assert set(history) == {"epoch", "train_loss", "train_acc", "test_acc", "seconds"}
@@ -282,16 +303,25 @@ def test_train_ch3_is_headless_and_returns_the_history(capsys):
     assert all(s > 0 for s in history["seconds"])
 
 
-@pytest.mark.parametrize("num_epochs, error, message", [
-    (0, ValueError, "num_epochs must be >= 1, got num_epochs=0"),
-    (-2, ValueError, "num_epochs must be >= 1, got num_epochs=-2"),
-    (2.5, TypeError, "num_epochs must be an integer, got num_epochs=2.5"),
-])
+@pytest.mark.parametrize(
+    "num_epochs, error, message",
+    [
+        (0, ValueError, "num_epochs must be >= 1, got num_epochs=0"),
+        (-2, ValueError, "num_epochs must be >= 1, got num_epochs=-2"),
+        (2.5, TypeError, "num_epochs must be an integer, got num_epochs=2.5"),
+    ],
+)
 def test_train_ch3_rejects_bad_num_epochs(num_epochs, error, message):
     net = _small_net()
     with pytest.raises(error, match=message):
-        d2l.train_ch3(net, [], [], nn.CrossEntropyLoss(), num_epochs,
-                      torch.optim.SGD(net.parameters(), lr=0.1))
+        d2l.train_ch3(
+            net,
+            [],
+            [],
+            nn.CrossEntropyLoss(),
+            num_epochs,
+            torch.optim.SGD(net.parameters(), lr=0.1),
+        )
 
 
 def _seeded_history(seed):
@@ -300,8 +330,15 @@ def _seeded_history(seed):
     net = _small_net(dropout=0.5, seed=None)
     # initial weights, a shuffling DataLoader and dropout all draw from the seeded generators
     train_iter = data.DataLoader(data.TensorDataset(X, y), batch_size=32, shuffle=True)
-    history = d2l.train_ch3(net, train_iter, _batches(X, y), nn.CrossEntropyLoss(reduction="none"),
-                            2, torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    history = d2l.train_ch3(
+        net,
+        train_iter,
+        _batches(X, y),
+        nn.CrossEntropyLoss(reduction="none"),
+        2,
+        torch.optim.SGD(net.parameters(), lr=0.5),
+        device="cpu",
+    )
     return history["train_loss"], [p.detach().clone() for p in net.parameters()]
 
 
@@ -329,10 +366,12 @@ def test_predict_ch3_titles_true_and_predicted_labels():
     net = lambda X: nn.functional.one_hot(torch.full((len(X),), 9), 10).float()  # noqa: E731
     try:
         axes = d2l.predict_ch3(net, [(X, y)], n=3)
-        assert [ax.get_title() for ax in axes] == ["t-shirt\nankle boot", "trouser\nankle boot",
-                                                   "pullover\nankle boot"]
-        torch.testing.assert_close(torch.as_tensor(axes[1].get_images()[0].get_array()),
-                                   X[1, 0])
+        assert [ax.get_title() for ax in axes] == [
+            "t-shirt\nankle boot",
+            "trouser\nankle boot",
+            "pullover\nankle boot",
+        ]
+        torch.testing.assert_close(torch.as_tensor(axes[1].get_images()[0].get_array()), X[1, 0])
     finally:
         plt.close("all")
 
@@ -354,6 +393,7 @@ def test_predict_ch3_puts_a_module_in_eval_mode():
 
 
 # ---- devices ---------------------------------------------------------------------------------
+
 
 class _DeviceSpy(nn.Module):
     def __init__(self):
@@ -380,18 +420,31 @@ def test_training_defaults_to_try_gpu_for_modules(monkeypatch):
     monkeypatch.setattr(train, "try_gpu", fake_try_gpu)
     X, y = _classification_data()
     net = _DeviceSpy()
-    d2l.train_epoch_ch3(net, _batches(X, y), nn.CrossEntropyLoss(reduction="none"),
-                        torch.optim.SGD(net.parameters(), lr=0.1))
+    d2l.train_epoch_ch3(
+        net,
+        _batches(X, y),
+        nn.CrossEntropyLoss(reduction="none"),
+        torch.optim.SGD(net.parameters(), lr=0.1),
+    )
     assert chosen == [0] and net.moved_to == [torch.device("cpu")]
     assert net.batch_devices == {torch.device("cpu")}
 
     # an explicit device wins; a plain function is never moved (it has nothing to move)
     chosen.clear()
-    d2l.train_epoch_ch3(net, _batches(X, y), nn.CrossEntropyLoss(reduction="none"),
-                        torch.optim.SGD(net.parameters(), lr=0.1), device="cpu")
+    d2l.train_epoch_ch3(
+        net,
+        _batches(X, y),
+        nn.CrossEntropyLoss(reduction="none"),
+        torch.optim.SGD(net.parameters(), lr=0.1),
+        device="cpu",
+    )
     W = torch.zeros(8, 3, requires_grad=True)
-    d2l.train_epoch_ch3(lambda X: X @ W, _batches(X, y), nn.CrossEntropyLoss(reduction="none"),
-                        lambda n: d2l.sgd([W], 0.1, n))
+    d2l.train_epoch_ch3(
+        lambda X: X @ W,
+        _batches(X, y),
+        nn.CrossEntropyLoss(reduction="none"),
+        lambda n: d2l.sgd([W], 0.1, n),
+    )
     assert chosen == []
 
 
@@ -411,14 +464,22 @@ def test_evaluation_follows_the_module_device():
 
 # ---- real data -------------------------------------------------------------------------------
 
+
 def test_train_ch3_one_epoch_on_fashion_mnist(real_data_dir):
     from d2lcompute import multilayer_perceptrons as mlp
 
     d2l.set_seed(0)
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
     net = mlp.mlp_concise()
-    history = d2l.train_ch3(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), 1,
-                            torch.optim.SGD(net.parameters(), lr=0.1), device="cpu")
+    history = d2l.train_ch3(
+        net,
+        train_iter,
+        test_iter,
+        nn.CrossEntropyLoss(reduction="none"),
+        1,
+        torch.optim.SGD(net.parameters(), lr=0.1),
+        device="cpu",
+    )
     # one epoch of the 4.3 MLP: well above chance (0.1), still far from converged
     assert 0.6 < history["test_acc"][0] < 0.9
     assert 0.5 < history["train_loss"][0] < 1.5
@@ -431,8 +492,15 @@ def test_dropout_mlp_reaches_book_accuracy(real_data_dir):
     d2l.set_seed(0)
     train_iter, test_iter = d2l.load_data_fashion_mnist(256, data_dir=real_data_dir)
     net = dropout.dropout_mlp_concise()
-    history = d2l.train_ch3(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), 10,
-                            torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    history = d2l.train_ch3(
+        net,
+        train_iter,
+        test_iter,
+        nn.CrossEntropyLoss(reduction="none"),
+        10,
+        torch.optim.SGD(net.parameters(), lr=0.5),
+        device="cpu",
+    )
     # the book's own bounds (train_ch3 asserted them), tested here instead
     assert history["train_loss"][-1] < 0.5 and 0.7 < history["train_acc"][-1] <= 1
     assert history["test_acc"][-1] > 0.83  # book: about 0.85 after 10 epochs
@@ -440,20 +508,37 @@ def test_dropout_mlp_reaches_book_accuracy(real_data_dir):
 
 # ---- train_ch3 on the shared Trainer: divergence, history, display ----------------------------
 
+
 def test_train_ch3_stops_when_the_loss_diverges():
     X, y = _classification_data()
     net = _small_net()
-    with pytest.raises(d2l.errors.DivergenceError, match=r"training diverged at epoch \d, batch \d") as info:
-        d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(reduction="none"),
-                      3, torch.optim.SGD(net.parameters(), lr=1e9), device="cpu")
+    with pytest.raises(
+        d2l.errors.DivergenceError, match=r"training diverged at epoch \d, batch \d"
+    ) as info:
+        d2l.train_ch3(
+            net,
+            _batches(X, y),
+            _batches(X, y),
+            nn.CrossEntropyLoss(reduction="none"),
+            3,
+            torch.optim.SGD(net.parameters(), lr=1e9),
+            device="cpu",
+        )
     assert info.value.last_finite_loss is not None
 
 
 def test_train_ch3_history_is_a_dict_with_a_one_line_repr():
     X, y = _classification_data()
     net = _small_net()
-    history = d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
-                            torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    history = d2l.train_ch3(
+        net,
+        _batches(X, y),
+        _batches(X, y),
+        nn.CrossEntropyLoss(),
+        2,
+        torch.optim.SGD(net.parameters(), lr=0.5),
+        device="cpu",
+    )
     assert isinstance(history, dict) and len(history["test_acc"]) == 2
     text = repr(history)
     assert "\n" not in text and text.startswith("History(2 epochs: train_loss ")
@@ -463,8 +548,15 @@ def test_train_ch3_history_is_a_dict_with_a_one_line_repr():
 def test_train_ch3_in_a_log_prints_one_line_per_epoch_and_saves_the_figure(capsys):
     X, y = _classification_data()
     net = _small_net()
-    d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
-                  torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    d2l.train_ch3(
+        net,
+        _batches(X, y),
+        _batches(X, y),
+        nn.CrossEntropyLoss(),
+        2,
+        torch.optim.SGD(net.parameters(), lr=0.5),
+        device="cpu",
+    )
     out, err = capsys.readouterr()
     lines = err.splitlines()
     assert out == "" and "\r" not in err and len(lines) == 4
@@ -479,12 +571,22 @@ def test_train_ch3_moves_a_terminal_bar_within_the_epoch(monkeypatch):
     positions = []
     monkeypatch.setattr(live, "output_mode", lambda: "terminal")
     original = live.LiveFigure.update
-    monkeypatch.setattr(live.LiveFigure, "update",
-                        lambda self, x, *args: positions.append(x) or original(self, x, *args))
+    monkeypatch.setattr(
+        live.LiveFigure,
+        "update",
+        lambda self, x, *args: positions.append(x) or original(self, x, *args),
+    )
     X, y = _classification_data()  # 3 batches per epoch
     net = _small_net()
-    d2l.train_ch3(net, _batches(X, y), _batches(X, y), nn.CrossEntropyLoss(), 2,
-                  torch.optim.SGD(net.parameters(), lr=0.5), device="cpu")
+    d2l.train_ch3(
+        net,
+        _batches(X, y),
+        _batches(X, y),
+        nn.CrossEntropyLoss(),
+        2,
+        torch.optim.SGD(net.parameters(), lr=0.5),
+        device="cpu",
+    )
     assert positions[:2] == [pytest.approx(1 / 3), pytest.approx(2 / 3)]
 
 
@@ -511,9 +613,14 @@ def test_train_ch3_in_a_script_whose_output_is_a_log(tmp_path):
         "net = nn.Sequential(nn.Linear(8, 3))\n"
         "d2l.train_ch3(net, train_iter, train_iter, nn.CrossEntropyLoss(), 2,\n"
         "              torch.optim.SGD(net.parameters(), lr=0.1), device='cpu')\n"
-        "print('next print')\n")
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            env={**os.environ, "D2LCOMPUTE_FIGURE_DIR": str(tmp_path / "figs")})
+        "print('next print')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "D2LCOMPUTE_FIGURE_DIR": str(tmp_path / "figs")},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "next print\n" and "\r" not in result.stderr
     lines = result.stderr.splitlines()

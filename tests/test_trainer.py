@@ -21,8 +21,13 @@ class Regression(d2l.Module):
 
 def _data(num_train=64, num_val=32, batch_size=8):
     torch.manual_seed(1)
-    return d2l.SyntheticRegressionData(torch.tensor([2.0, -3.4, 1.0]), 4.2, num_train=num_train,
-                                       num_val=num_val, batch_size=batch_size)
+    return d2l.SyntheticRegressionData(
+        torch.tensor([2.0, -3.4, 1.0]),
+        4.2,
+        num_train=num_train,
+        num_val=num_val,
+        batch_size=batch_size,
+    )
 
 
 def test_fit_trains_and_keeps_the_books_counters():
@@ -99,12 +104,15 @@ def test_num_gpus_uses_the_first_gpu_only_when_there_is_one(monkeypatch):
     assert all(a.device.type == "meta" for a in batch)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"max_epochs": 0}, ValueError, "max_epochs must be >= 1, got max_epochs=0"),
-    ({"max_epochs": 2.0}, TypeError, "max_epochs must be an integer"),
-    ({"max_epochs": 1, "num_gpus": -1}, ValueError, "num_gpus must be >= 0"),
-    ({"max_epochs": 1, "gradient_clip_val": -1}, ValueError, "gradient_clip_val must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"max_epochs": 0}, ValueError, "max_epochs must be >= 1, got max_epochs=0"),
+        ({"max_epochs": 2.0}, TypeError, "max_epochs must be an integer"),
+        ({"max_epochs": 1, "num_gpus": -1}, ValueError, "num_gpus must be >= 0"),
+        ({"max_epochs": 1, "gradient_clip_val": -1}, ValueError, "gradient_clip_val must be >= 0"),
+    ],
+)
 def test_trainer_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         d2l.Trainer(**kwargs)
@@ -161,7 +169,9 @@ def test_divergence_is_caught_when_a_book_cell_replaced_fit_epoch(monkeypatch):
             self.val_batch_idx += 1
 
     monkeypatch.setattr(d2l.Trainer, "fit_epoch", fit_epoch)
-    with pytest.raises(d2l.errors.DivergenceError, match=r"training \(train_loss\) diverged at epoch 1"):
+    with pytest.raises(
+        d2l.errors.DivergenceError, match=r"training \(train_loss\) diverged at epoch 1"
+    ):
         d2l.Trainer(max_epochs=3).fit(Regression(lr=1e6), _data())
 
 
@@ -169,8 +179,11 @@ def test_no_device_read_per_batch(monkeypatch):
     reads = []
     for name in ("item", "__float__", "__int__", "__bool__"):
         original = getattr(torch.Tensor, name)
-        monkeypatch.setattr(torch.Tensor, name,
-                            lambda self, *a, _o=original, _n=name: reads.append(_n) or _o(self, *a))
+        monkeypatch.setattr(
+            torch.Tensor,
+            name,
+            lambda self, *a, _o=original, _n=name: reads.append(_n) or _o(self, *a),
+        )
     data = _data(num_train=256, num_val=32, batch_size=8)  # 32 training batches per epoch
     d2l.Trainer(max_epochs=2).fit(Regression(), data)
     # per epoch: 2 training points, 1 validation point, 1 read of the divergence watch and
@@ -182,8 +195,11 @@ def test_terminal_bar_moves_within_the_epoch_and_a_line_follows_each_epoch(monke
     positions = []
     monkeypatch.setattr(live, "output_mode", lambda: "terminal")
     original = live.LiveFigure.update
-    monkeypatch.setattr(live.LiveFigure, "update",
-                        lambda self, x, *args: positions.append(x) or original(self, x, *args))
+    monkeypatch.setattr(
+        live.LiveFigure,
+        "update",
+        lambda self, x, *args: positions.append(x) or original(self, x, *args),
+    )
     d2l.Trainer(max_epochs=2).fit(Regression(), _data())
     assert 0.125 in positions and 0.5 in positions and 1.875 in positions  # batch 1, 4, 15 of 16
     err = capsys.readouterr().err

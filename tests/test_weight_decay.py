@@ -1,6 +1,5 @@
 """Weight decay (§4.5): l2_penalty against the optimizer's weight_decay, the harness."""
 
-
 import pytest
 import torch
 
@@ -9,6 +8,7 @@ from d2lcompute import weight_decay as reg
 # --- dropout_layer ---------------------------------------------------------------------------
 
 # --- weight decay ----------------------------------------------------------------------------
+
 
 def test_high_dim_data_has_the_book_shapes_and_is_reproducible():
     state = torch.get_rng_state()
@@ -55,8 +55,11 @@ def test_l2_penalty_step_equals_the_optimizer_weight_decay():
 def runs():
     """The book's four runs (100 epochs, lr 0.003) on one data set with one seed."""
     data = reg.high_dim_data(seed=0)
-    return {(train.__name__, decay): train(decay, data=data, seed=0)
-            for train in (reg.train, reg.train_concise) for decay in (0, 3)}
+    return {
+        (train.__name__, decay): train(decay, data=data, seed=0)
+        for train in (reg.train, reg.train_concise)
+        for decay in (0, 3)
+    }
 
 
 @pytest.mark.parametrize("name", ["train", "train_concise"])
@@ -123,15 +126,18 @@ def test_animate_draws_without_changing_the_result(capsys):
 
 
 @pytest.mark.parametrize("train", [reg.train, reg.train_concise])
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"num_epochs": 0}, ValueError, "num_epochs must be >= 1, got num_epochs=0"),
-    ({"num_epochs": 2.0}, TypeError, "num_epochs must be an integer"),
-    ({"lr": 0}, ValueError, "lr must be > 0, got lr=0"),
-    ({"lr": "fast"}, TypeError, "lr must be a number"),
-    ({"seed": -1}, ValueError, "seed must be >= 0, got seed=-1"),
-    ({"seed": 2**32}, ValueError, "seed must be <= 4294967295"),
-    ({"data": (1, 2)}, TypeError, "data must be a HighDimData"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"num_epochs": 0}, ValueError, "num_epochs must be >= 1, got num_epochs=0"),
+        ({"num_epochs": 2.0}, TypeError, "num_epochs must be an integer"),
+        ({"lr": 0}, ValueError, "lr must be > 0, got lr=0"),
+        ({"lr": "fast"}, TypeError, "lr must be a number"),
+        ({"seed": -1}, ValueError, "seed must be >= 0, got seed=-1"),
+        ({"seed": 2**32}, ValueError, "seed must be <= 4294967295"),
+        ({"data": (1, 2)}, TypeError, "data must be a HighDimData"),
+    ],
+)
 def test_training_rejects_bad_arguments(train, kwargs, error, message):
     with pytest.raises(error, match=message):
         train(1, **kwargs)
@@ -145,11 +151,14 @@ def test_negative_or_non_numeric_decay_is_rejected(train, name):
         train("3")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n_train": 0}, "n_train must be >= 1"),
-    ({"batch_size": 0}, "batch_size must be >= 1"),
-    ({"seed": 1.5}, "seed must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_train": 0}, "n_train must be >= 1"),
+        ({"batch_size": 0}, "batch_size must be >= 1"),
+        ({"seed": 1.5}, "seed must be an integer"),
+    ],
+)
 def test_high_dim_data_rejects_bad_arguments(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         reg.high_dim_data(**kwargs)

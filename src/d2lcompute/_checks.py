@@ -46,8 +46,10 @@ def check_lr(lr, name="lr"):
 def check_module(name, value):
     """Return ``value`` if it is an ``nn.Module`` (a layer or a network)."""
     if not isinstance(value, torch.nn.Module):
-        raise TypeError(f"{name} must be an nn.Module, got {name}={reprlib.repr(value)} "
-                        f"({type(value).__name__})")
+        raise TypeError(
+            f"{name} must be an nn.Module, got {name}={reprlib.repr(value)} "
+            f"({type(value).__name__})"
+        )
     return value
 
 
@@ -77,8 +79,10 @@ def check_examples(name, X, num_inputs):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(X).__name__}")
     per_example = X[0].numel() if X.dim() > 1 else None
     if per_example != num_inputs:
-        raise ValueError(f"{name} must have shape (N, *) with {num_inputs} elements per example "
-                         f"(e.g. (N, {num_inputs})), got shape {tuple(X.shape)}")
+        raise ValueError(
+            f"{name} must have shape (N, *) with {num_inputs} elements per example "
+            f"(e.g. (N, {num_inputs})), got shape {tuple(X.shape)}"
+        )
     return X
 
 

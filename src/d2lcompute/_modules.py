@@ -46,6 +46,9 @@ def walk_modules(model, remove_duplicate=True):
             on_path.add(id(module))
             stack.append((prefix, module, True))
         yield prefix, module
-        children = [(f"{prefix}.{key}" if prefix else key, child)
-                    for key, child in module._modules.items() if child is not None]
+        children = [
+            (f"{prefix}.{key}" if prefix else key, child)
+            for key, child in module._modules.items()
+            if child is not None
+        ]
         stack.extend((name, child, False) for name, child in reversed(children))

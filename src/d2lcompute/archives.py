@@ -56,8 +56,10 @@ def download_extract(name, folder=None):
     fname = Path(hub.download(name))
     suffix = _archive_suffix(fname)
     if suffix is None:
-        raise ValueError(f"download_extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
-                         f"got name={name!r} ({fname.name}); use download({name!r}) instead")
+        raise ValueError(
+            f"download_extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
+            f"got name={name!r} ({fname.name}); use download({name!r}) instead"
+        )
     _extract_archive(fname, suffix, fname.parent, hub.DATA_HUB[name][1].lower())  # checked
     return str(fname.parent / folder) if folder else str(fname)[: -len(suffix)]
 
@@ -91,8 +93,9 @@ def extract(filename, folder=None):
     path = _as_path("filename", filename)
     suffix = _archive_suffix(path)
     if suffix is None:
-        raise ValueError(f"extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, "
-                         f"got filename={str(filename)!r}")
+        raise ValueError(
+            f"extract extracts {', '.join(_ARCHIVE_SUFFIXES)} files, got filename={str(filename)!r}"
+        )
     target = path.parent if folder is None else _as_path("folder", folder)
     _extract_archive(path, suffix, target, hub.file_sha1(path))
     return str(target)
@@ -108,9 +111,17 @@ def _zip_members(archive):
 
 def _tar_members(archive):
     for member in archive.getmembers():
-        kind = ("dir" if member.isdir() else "file" if member.isfile()
-                else "symlink" if member.issym() else "hard link" if member.islnk()
-                else "device or fifo")
+        kind = (
+            "dir"
+            if member.isdir()
+            else "file"
+            if member.isfile()
+            else "symlink"
+            if member.issym()
+            else "hard link"
+            if member.islnk()
+            else "device or fifo"
+        )
         yield member.name, kind, member.size, functools.partial(archive.extractfile, member)
 
 
@@ -144,8 +155,10 @@ def _extract(members, base_dir, archive_path, sha1_hash):
     since (same size and modification time), are left as they are.
     """
     root = base_dir.resolve()
-    plan = [(_member_target(root, name, kind, archive_path), kind, size, open_member)
-            for name, kind, size, open_member in members]
+    plan = [
+        (_member_target(root, name, kind, archive_path), kind, size, open_member)
+        for name, kind, size, open_member in members
+    ]
     record_path = archive_path.with_name(f".{archive_path.name}.extracted")
     known = _read_record(record_path, sha1_hash)
     extracted = {}
@@ -201,5 +214,6 @@ def _member_target(root, name, kind, archive_path):
         reason = "has no file name"
     else:
         return target
-    raise ValueError(f"refusing to extract {archive_path}: member {name!r} {reason}; "
-                     "nothing was extracted")
+    raise ValueError(
+        f"refusing to extract {archive_path}: member {name!r} {reason}; nothing was extracted"
+    )

@@ -84,8 +84,10 @@ class MySequential(nn.Module):
         super().__init__()
         for idx, block in enumerate(args):
             if not isinstance(block, nn.Module):
-                raise TypeError(f"MySequential takes nn.Module blocks, got argument {idx} = "
-                                f"{reprlib.repr(block)} ({type(block).__name__})")
+                raise TypeError(
+                    f"MySequential takes nn.Module blocks, got argument {idx} = "
+                    f"{reprlib.repr(block)} ({type(block).__name__})"
+                )
             self._modules[str(idx)] = block
 
     def forward(self, X):
@@ -106,8 +108,10 @@ class MySequential(nn.Module):
             return MySequential(*blocks[idx])
         check_int("idx", idx)
         if not -len(blocks) <= idx < len(blocks):
-            raise IndexError(f"index {idx} is out of range for MySequential with "
-                             f"{len(blocks)} blocks (valid: {-len(blocks)} to {len(blocks) - 1})")
+            raise IndexError(
+                f"index {idx} is out of range for MySequential with "
+                f"{len(blocks)} blocks (valid: {-len(blocks)} to {len(blocks) - 1})"
+            )
         return blocks[idx]
 
 
@@ -148,8 +152,10 @@ class FixedHiddenMLP(nn.Module):
         X = self.linear(X)
         # Halving an infinite value never ends the loop below, so stop with a message.
         if not torch.isfinite(X).all():
-            raise ValueError("FixedHiddenMLP: the hidden output is not finite (inf or nan); "
-                             "check the input X for inf/nan values")
+            raise ValueError(
+                "FixedHiddenMLP: the hidden output is not finite (inf or nan); "
+                "check the input X for inf/nan values"
+            )
         while X.abs().sum() > 1:
             X /= 2
         return X.sum()
@@ -167,8 +173,7 @@ class NestMLP(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(),
-                                 nn.Linear(64, 32), nn.ReLU())
+        self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU())
         self.linear = nn.Linear(32, 16)
 
     def forward(self, X):
@@ -264,12 +269,14 @@ class Parallel(nn.Module):
             problem = f"the outputs have only {Y1.dim()} dimensions"
         else:
             dim = self.dim % Y1.dim()
-            if [s for i, s in enumerate(Y1.shape) if i != dim] != \
-                    [s for i, s in enumerate(Y2.shape) if i != dim]:
+            if [s for i, s in enumerate(Y1.shape) if i != dim] != [
+                s for i, s in enumerate(Y2.shape) if i != dim
+            ]:
                 problem = f"all dimensions except dim={self.dim} must match"
         if problem:
-            raise ValueError(f"Parallel cannot concatenate the outputs along dim={self.dim}: "
-                             f"{shapes}; {problem}")
+            raise ValueError(
+                f"Parallel cannot concatenate the outputs along dim={self.dim}: {shapes}; {problem}"
+            )
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -300,11 +307,15 @@ def repeat_block(block_factory, n, shared=False):
         72
     """
     if isinstance(block_factory, nn.Module):  # callable too, but calling it runs forward
-        raise TypeError(f"block_factory must build a new block when called, e.g. "
-                        f"lambda: nn.Linear(8, 8); got the module {block_factory!r} itself")
+        raise TypeError(
+            f"block_factory must build a new block when called, e.g. "
+            f"lambda: nn.Linear(8, 8); got the module {block_factory!r} itself"
+        )
     if not callable(block_factory):
-        raise TypeError(f"block_factory must be a callable returning an nn.Module, got "
-                        f"block_factory={block_factory!r} ({type(block_factory).__name__})")
+        raise TypeError(
+            f"block_factory must be a callable returning an nn.Module, got "
+            f"block_factory={block_factory!r} ({type(block_factory).__name__})"
+        )
     n = check_int("n", n, min_value=1)
     if not isinstance(shared, bool):
         raise TypeError(f"shared must be True or False, got shared={shared!r}")
@@ -316,8 +327,10 @@ def repeat_block(block_factory, n, shared=False):
         block = _make_block(block_factory)
         # A factory like `lambda: layer` hands back one object: silent sharing.
         if any(block is earlier for earlier in blocks):
-            raise ValueError("block_factory returned the same module twice; it must build "
-                             "a new block on each call (or pass shared=True to share one)")
+            raise ValueError(
+                "block_factory returned the same module twice; it must build "
+                "a new block on each call (or pass shared=True to share one)"
+            )
         blocks.append(block)
     return nn.Sequential(*blocks)
 
@@ -325,6 +338,8 @@ def repeat_block(block_factory, n, shared=False):
 def _make_block(block_factory):
     block = block_factory()
     if not isinstance(block, nn.Module):
-        raise TypeError(f"block_factory must return an nn.Module, got {reprlib.repr(block)} "
-                        f"({type(block).__name__})")
+        raise TypeError(
+            f"block_factory must return an nn.Module, got {reprlib.repr(block)} "
+            f"({type(block).__name__})"
+        )
     return block

@@ -102,28 +102,38 @@ def load_checkpoint(path, model, optimizer=None, map_location=None):
 
 def _check_optimizer(optimizer):
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, "
-                        f"got {type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}"
+        )
 
 
 def _check_checkpoint(path, checkpoint, model, optimizer):
     """Raise ``CheckpointError`` unless every part of ``checkpoint`` can be restored."""
     where = repr(str(path))
     found = checkpoint.get("format") if isinstance(checkpoint, dict) else None
-    if isinstance(found, str) and found.startswith("d2lcompute.checkpoint/") and not (
-            io.is_checkpoint(checkpoint)):
-        raise CheckpointError(f"{where} was written by another version of d2lcompute (format "
-                              f"{found!r}; this version reads {io.CHECKPOINT_FORMAT!r})")
+    if (
+        isinstance(found, str)
+        and found.startswith("d2lcompute.checkpoint/")
+        and not (io.is_checkpoint(checkpoint))
+    ):
+        raise CheckpointError(
+            f"{where} was written by another version of d2lcompute (format "
+            f"{found!r}; this version reads {io.CHECKPOINT_FORMAT!r})"
+        )
     if not io.is_checkpoint(checkpoint):
         found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise CheckpointError(f"{where} is not a checkpoint written by save_checkpoint "
-                              f"(found {found}); for a bare state_dict use "
-                              f"load_state_dict(model, path)")
+        raise CheckpointError(
+            f"{where} is not a checkpoint written by save_checkpoint "
+            f"(found {found}); for a bare state_dict use "
+            f"load_state_dict(model, path)"
+        )
     parts = {"model": dict, "epoch": int, "rng": dict, "extra": dict}
     wrong = [k for k, kind in parts.items() if not isinstance(checkpoint.get(k), kind)]
     if wrong or checkpoint["epoch"] < 0:
-        raise CheckpointError(f"{where} is damaged: its {', '.join(wrong) or 'epoch'} "
-                              f"{'are' if len(wrong) > 1 else 'is'} not what save_checkpoint writes")
+        raise CheckpointError(
+            f"{where} is damaged: its {', '.join(wrong) or 'epoch'} "
+            f"{'are' if len(wrong) > 1 else 'is'} not what save_checkpoint writes"
+        )
     try:
         io.check_state_fits(model, checkpoint["model"])
     except RuntimeError as e:
@@ -133,44 +143,54 @@ def _check_checkpoint(path, checkpoint, model, optimizer):
     try:
         _check_rng_states(checkpoint["rng"])
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{where} is damaged: its random generator states cannot be "
-                              f"restored ({type(e).__name__}: {e})") from e
+        raise CheckpointError(
+            f"{where} is damaged: its random generator states cannot be "
+            f"restored ({type(e).__name__}: {e})"
+        ) from e
 
 
 def _check_optimizer_state(where, checkpoint, optimizer):
     """The saved state must come from an optimizer of the same type over same-shaped params."""
     saved, name = checkpoint.get("optimizer"), type(optimizer).__name__
     if saved is None:
-        raise CheckpointError(f"{where} holds no optimizer state (saved with optimizer=None); "
-                              f"pass optimizer=None to load only the model")
-    if not (isinstance(saved, dict) and isinstance(saved.get("param_groups"), list)
-            and isinstance(saved.get("state"), dict)):
+        raise CheckpointError(
+            f"{where} holds no optimizer state (saved with optimizer=None); "
+            f"pass optimizer=None to load only the model"
+        )
+    if not (
+        isinstance(saved, dict)
+        and isinstance(saved.get("param_groups"), list)
+        and isinstance(saved.get("state"), dict)
+    ):
         raise CheckpointError(f"{where} is damaged: its optimizer state is not a state_dict")
     own = optimizer.state_dict()
     saved_type = checkpoint.get("optimizer_type")
     # older files lack the type; the hyper-parameter names tell SGD (momentum) from Adam (betas)
     saved_keys = [sorted(set(g) - {"params"}) for g in saved["param_groups"]]
     own_keys = [sorted(set(g) - {"params"}) for g in own["param_groups"]]
-    if (saved_type not in (None, name)
-            or (saved_type is None and saved_keys[:1] != own_keys[:1])):
-        raise CheckpointError(f"cannot load the optimizer state from {where} into {name}: it "
-                              f"was saved from {saved_type or 'another optimizer type'}; build "
-                              f"the optimizer the run used")
+    if saved_type not in (None, name) or (saved_type is None and saved_keys[:1] != own_keys[:1]):
+        raise CheckpointError(
+            f"cannot load the optimizer state from {where} into {name}: it "
+            f"was saved from {saved_type or 'another optimizer type'}; build "
+            f"the optimizer the run used"
+        )
     sizes = [len(g["params"]) for g in saved["param_groups"]]
     own_sizes = [len(g["params"]) for g in optimizer.param_groups]
     if sizes != own_sizes:
-        raise CheckpointError(f"cannot load the optimizer state from {where} into {name}: it "
-                              f"has parameter groups of sizes {sizes}, the optimizer {own_sizes}")
+        raise CheckpointError(
+            f"cannot load the optimizer state from {where} into {name}: it "
+            f"has parameter groups of sizes {sizes}, the optimizer {own_sizes}"
+        )
     params = [p for g in optimizer.param_groups for p in g["params"]]
     ids = [i for g in saved["param_groups"] for i in g["params"]]
     for i, param in zip(ids, params):
         for key, value in saved["state"].get(i, {}).items():
-            if (isinstance(value, torch.Tensor) and value.dim() > 0
-                    and value.shape != param.shape):
+            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != param.shape:
                 raise CheckpointError(
                     f"cannot load the optimizer state from {where} into {name}: its {key!r} "
                     f"has shape {tuple(value.shape)} where the parameter has "
-                    f"{tuple(param.shape)}; was the optimizer built over another model?")
+                    f"{tuple(param.shape)}; was the optimizer built over another model?"
+                )
 
 
 def _get_rng_states():
@@ -179,8 +199,13 @@ def _get_rng_states():
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
-                  "has_gauss": has_gauss, "cached_gaussian": cached_gaussian},
+        "numpy": {
+            "name": name,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": pos,
+            "has_gauss": has_gauss,
+            "cached_gaussian": cached_gaussian,
+        },
         "python": random.getstate(),
     }
 
@@ -193,8 +218,14 @@ def _check_rng_states(states):
             raise TypeError("a CUDA state is not a uint8 tensor")
     np_state = states["numpy"]
     np.random.RandomState().set_state(
-        (np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32), np_state["pos"],
-         np_state["has_gauss"], np_state["cached_gaussian"]))
+        (
+            np_state["name"],
+            np_state["keys"].cpu().numpy().astype(np.uint32),
+            np_state["pos"],
+            np_state["has_gauss"],
+            np_state["cached_gaussian"],
+        )
+    )
     random.Random().setstate(states["python"])
 
 
@@ -202,9 +233,16 @@ def _set_rng_states(states):
     torch.set_rng_state(states["torch"].cpu())
     if states["cuda"] and torch.cuda.is_available():
         # A machine with fewer GPUs restores the ones it has.
-        for i, state in enumerate(states["cuda"][:torch.cuda.device_count()]):
+        for i, state in enumerate(states["cuda"][: torch.cuda.device_count()]):
             torch.cuda.set_rng_state(state.cpu(), i)
     np_state = states["numpy"]
-    np.random.set_state((np_state["name"], np_state["keys"].cpu().numpy().astype(np.uint32),
-                         np_state["pos"], np_state["has_gauss"], np_state["cached_gaussian"]))
+    np.random.set_state(
+        (
+            np_state["name"],
+            np_state["keys"].cpu().numpy().astype(np.uint32),
+            np_state["pos"],
+            np_state["has_gauss"],
+            np_state["cached_gaussian"],
+        )
+    )
     random.setstate(states["python"])

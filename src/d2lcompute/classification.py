@@ -77,8 +77,10 @@ class Classifier(Module):
         """The fraction of correct predictions (or one 0/1 per example if not ``averaged``)."""
         Y_hat = Y_hat.reshape((-1, Y_hat.shape[-1]))
         if Y.numel() != len(Y_hat):
-            raise ValueError(f"Y must hold one label per row of Y_hat: Y_hat has {len(Y_hat)} "
-                             f"rows, Y has shape {tuple(Y.shape)}")
+            raise ValueError(
+                f"Y must hold one label per row of Y_hat: Y_hat has {len(Y_hat)} "
+                f"rows, Y has shape {tuple(Y.shape)}"
+            )
         preds = Y_hat.argmax(dim=1).type(Y.dtype)
         compare = (preds == Y.reshape(-1)).type(torch.float32)
         return compare.mean() if averaged else compare

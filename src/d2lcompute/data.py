@@ -27,8 +27,18 @@ from d2lcompute import distributed, hub
 from d2lcompute._checks import check_int
 from d2lcompute.errors import DamagedFileError, MissingFileError
 
-_TEXT_LABELS = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt',
-                'sneaker', 'bag', 'ankle boot']
+_TEXT_LABELS = [
+    "t-shirt",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+]
 # A split whose resized bytes fit in this budget is resized once (64 x 64: 246 MB for the
 # training set); bigger ones (224 x 224: 3 GB) are resized batch by batch as they are served.
 _PRECOMPUTE_BYTES = 256 << 20
@@ -59,8 +69,7 @@ def synthetic_data(w, b, num_examples):
     w = torch.as_tensor(w)
     if not (w.dim() == 1 or (w.dim() == 2 and w.shape[1] == 1)) or w.numel() == 0:
         # a (1, d) or (d, k) w would make X (n, 1) or y (n * k,) without complaint
-        raise ValueError(f"w must be a vector of shape (d,) or (d, 1), got shape "
-                         f"{tuple(w.shape)}")
+        raise ValueError(f"w must be a vector of shape (d,) or (d, 1), got shape {tuple(w.shape)}")
     if not w.is_floating_point():  # the book's torch.tensor([2, -3]) would fail in matmul
         w = w.to(torch.get_default_dtype())
     # Same draws in the same order as the book, so a seed gives the book's numbers.
@@ -81,13 +90,21 @@ def load_array(data_arrays, batch_size, is_train=True):
     Book: §3.3
     """
     batch_size = check_int("batch_size", batch_size, min_value=1)
-    if not isinstance(data_arrays, (tuple, list)) or not data_arrays or not all(
-            isinstance(t, torch.Tensor) and t.dim() > 0 for t in data_arrays):
+    if (
+        not isinstance(data_arrays, (tuple, list))
+        or not data_arrays
+        or not all(isinstance(t, torch.Tensor) and t.dim() > 0 for t in data_arrays)
+    ):
         # a bare tensor would be taken apart row by row: one "array" per example
-        got = (f"a bare tensor of shape {tuple(data_arrays.shape)}"
-               if isinstance(data_arrays, torch.Tensor) else repr(data_arrays)[:80])
-        raise TypeError(f"data_arrays must be a tuple of tensors, e.g. (features, labels), "
-                        f"got {got}; for one tensor write (X,)")
+        got = (
+            f"a bare tensor of shape {tuple(data_arrays.shape)}"
+            if isinstance(data_arrays, torch.Tensor)
+            else repr(data_arrays)[:80]
+        )
+        raise TypeError(
+            f"data_arrays must be a tuple of tensors, e.g. (features, labels), "
+            f"got {got}; for one tensor write (X,)"
+        )
     sizes = [len(t) for t in data_arrays]
     if len(set(sizes)) > 1:
         raise ValueError(f"data_arrays must hold the same number of examples, got sizes {sizes}")
@@ -108,8 +125,10 @@ def get_dataloader_workers():
     """
     # get_all_start_methods()[0] is the platform default; get_start_method() without
     # allow_none would fix the method as a side effect.
-    method = (multiprocessing.get_start_method(allow_none=True)
-              or multiprocessing.get_all_start_methods()[0])
+    method = (
+        multiprocessing.get_start_method(allow_none=True)
+        or multiprocessing.get_all_start_methods()[0]
+    )
     if method != "fork":
         return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -183,8 +202,10 @@ class TensorBatches(data.Dataset):
     def __init__(self, *tensors):
         sizes = [len(t) for t in tensors]
         if not tensors or len(set(sizes)) > 1:
-            raise ValueError(f"tensors must be one or more tensors with the same number of "
-                             f"rows, got sizes {sizes}")
+            raise ValueError(
+                f"tensors must be one or more tensors with the same number of "
+                f"rows, got sizes {sizes}"
+            )
         self.tensors = tensors
 
     def __len__(self):
@@ -232,11 +253,13 @@ class BatchLoader:
         else:
             order = torch.arange(n)
         for start in range(0, n, self.batch_size):
-            yield self.dataset.batch(order[start:start + self.batch_size])
+            yield self.dataset.batch(order[start : start + self.batch_size])
 
     def __repr__(self):
-        return (f"{type(self).__name__}({self.dataset!r}, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle})")
+        return (
+            f"{type(self).__name__}({self.dataset!r}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle})"
+        )
 
 
 def load_data_fashion_mnist(batch_size, resize=None, *, data_dir=None):
@@ -343,8 +366,10 @@ def _read_fashion_mnist(root, train):
     try:
         dataset = FashionMNIST(root=root, train=train, download=False)
     except (OSError, RuntimeError, ValueError, AssertionError) as e:  # torchvision asserts
-        raise DamagedFileError(f"could not read Fashion-MNIST from {root / 'FashionMNIST' / 'raw'}: "
-                           f"{e}. Delete the damaged files to download them again.") from e
+        raise DamagedFileError(
+            f"could not read Fashion-MNIST from {root / 'FashionMNIST' / 'raw'}: "
+            f"{e}. Delete the damaged files to download them again."
+        ) from e
     return dataset.data, dataset.targets
 
 
@@ -354,15 +379,19 @@ def _verify_fashion_mnist(root):
     Zeroed images or a flipped label byte would otherwise train without complaint. A damaged
     file is set aside while torchvision downloads, and put back if the download fails.
     """
-    damaged = [name for name, sha1 in hub.FASHION_MNIST_SHA1.items()
-               if hub.known_sha1(root / name) != sha1]
+    damaged = [
+        name for name, sha1 in hub.FASHION_MNIST_SHA1.items() if hub.known_sha1(root / name) != sha1
+    ]
     if not damaged:
         return
     found = {name: hub.known_sha1(root / name) for name in damaged}
-    listing = "\n".join(f"  {root / name}: sha1 {found[name]}, expected "
-                        f"{hub.FASHION_MNIST_SHA1[name]}" for name in damaged)
-    aside = {root / name: (root / name).with_name(f"{(root / name).name}.damaged")
-             for name in damaged}
+    listing = "\n".join(
+        f"  {root / name}: sha1 {found[name]}, expected {hub.FASHION_MNIST_SHA1[name]}"
+        for name in damaged
+    )
+    aside = {
+        root / name: (root / name).with_name(f"{(root / name).name}.damaged") for name in damaged
+    }
     moved = []
     try:
         for path, spare in aside.items():
@@ -376,15 +405,19 @@ def _verify_fashion_mnist(root):
         raise DamagedFileError(
             f"Fashion-MNIST file(s) in {root} do not match their known sha1, and downloading "
             f"fresh copies failed ({reason}):\n{listing}\nDelete them and load again with a "
-            f"network connection, or put correct copies there.") from e
+            f"network connection, or put correct copies there."
+        ) from e
     for spare in aside.values():
         spare.unlink()
-    still = [name for name in damaged
-             if hub.known_sha1(root / name) != hub.FASHION_MNIST_SHA1[name]]
+    still = [
+        name for name in damaged if hub.known_sha1(root / name) != hub.FASHION_MNIST_SHA1[name]
+    ]
     if still:
-        raise DamagedFileError(f"the freshly downloaded Fashion-MNIST file(s) "
-                               f"{', '.join(str(root / n) for n in still)} do not match their "
-                               f"known sha1 either; the download source may have changed")
+        raise DamagedFileError(
+            f"the freshly downloaded Fashion-MNIST file(s) "
+            f"{', '.join(str(root / n) for n in still)} do not match their "
+            f"known sha1 either; the download source may have changed"
+        )
 
 
 def _download_fashion_mnist(root):
@@ -399,4 +432,5 @@ def _download_fashion_mnist(root):
             f"Fashion-MNIST is not in {root} and downloading it failed ({type(e).__name__}: "
             f"{str(e).strip()}).\nPut the four uncompressed files there by hand (gunzip the "
             f"*-ubyte.gz files from {hub.FASHION_MNIST_URL}):\n{layout}\nor point data_dir= or "
-            f"${hub.ENV_DATA_DIR} at a folder that holds FashionMNIST/raw/.") from e
+            f"${hub.ENV_DATA_DIR} at a folder that holds FashionMNIST/raw/."
+        ) from e

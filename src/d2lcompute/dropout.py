@@ -69,8 +69,15 @@ class DropoutMLPScratch(nn.Module):
         torch.Size([3, 10])
     """
 
-    def __init__(self, num_inputs=784, num_outputs=10, num_hiddens1=256, num_hiddens2=256,
-                 dropout1=0.2, dropout2=0.5):
+    def __init__(
+        self,
+        num_inputs=784,
+        num_outputs=10,
+        num_hiddens1=256,
+        num_hiddens2=256,
+        dropout1=0.2,
+        dropout2=0.5,
+    ):
         super().__init__()
         self.num_inputs = check_int("num_inputs", num_inputs, min_value=1)
         check_int("num_outputs", num_outputs, min_value=1)
@@ -88,10 +95,10 @@ class DropoutMLPScratch(nn.Module):
         H1 = self.relu(self.lin1(X.reshape(-1, self.num_inputs)))  # (N, num_hiddens1)
         if self.training:
             H1 = dropout_layer(H1, self.dropout1)
-        H2 = self.relu(self.lin2(H1))                               # (N, num_hiddens2)
+        H2 = self.relu(self.lin2(H1))  # (N, num_hiddens2)
         if self.training:
             H2 = dropout_layer(H2, self.dropout2)
-        return self.lin3(H2)                                        # (N, num_outputs)
+        return self.lin3(H2)  # (N, num_outputs)
 
     def extra_repr(self):
         return f"dropout1={self.dropout1}, dropout2={self.dropout2}"
@@ -108,13 +115,15 @@ def dropout_mlp_concise(dropout1=0.2, dropout2=0.5):
     """
     dropout1 = check_probability("dropout1", dropout1)
     dropout2 = check_probability("dropout2", dropout2)
-    net = nn.Sequential(nn.Flatten(),
-                        nn.Linear(784, 256),
-                        nn.ReLU(),
-                        nn.Dropout(dropout1),
-                        nn.Linear(256, 256),
-                        nn.ReLU(),
-                        nn.Dropout(dropout2),
-                        nn.Linear(256, 10))
+    net = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256),
+        nn.ReLU(),
+        nn.Dropout(dropout1),
+        nn.Linear(256, 256),
+        nn.ReLU(),
+        nn.Dropout(dropout2),
+        nn.Linear(256, 10),
+    )
     net.apply(init_weights)
     return net

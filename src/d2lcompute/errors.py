@@ -20,12 +20,22 @@ class DivergenceError(UserError, ArithmeticError):
         last_finite_loss: the last finite loss seen before, or None.
     """
 
-    def __init__(self, what, *, epoch, batch=None, last_finite_loss=None,
-                 hint="Try a smaller learning rate (lr)."):
+    def __init__(
+        self,
+        what,
+        *,
+        epoch,
+        batch=None,
+        last_finite_loss=None,
+        hint="Try a smaller learning rate (lr).",
+    ):
         self.epoch, self.batch, self.last_finite_loss = epoch, batch, last_finite_loss
         where = f"epoch {epoch}" + (f", batch {batch}" if batch is not None else "")
-        last = ("no finite loss was seen before" if last_finite_loss is None
-                else f"the last finite loss was {last_finite_loss:.6g}")
+        last = (
+            "no finite loss was seen before"
+            if last_finite_loss is None
+            else f"the last finite loss was {last_finite_loss:.6g}"
+        )
         super().__init__(f"{what} diverged at {where}: the loss is not finite; {last}. {hint}")
 
 

@@ -106,10 +106,14 @@ def _default_cache():
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
 # name -> (url, sha1), as in the book; book cells may register more entries.
 DATA_HUB = {
-    "kaggle_house_train": (DATA_URL + "kaggle_house_pred_train.csv",
-                           "585e9cc93e70b39160e7921475f9bcd7d31219ce"),
-    "kaggle_house_test": (DATA_URL + "kaggle_house_pred_test.csv",
-                          "fa19780a7b011d9b009e8bff8e99922a8ee2eb90"),
+    "kaggle_house_train": (
+        DATA_URL + "kaggle_house_pred_train.csv",
+        "585e9cc93e70b39160e7921475f9bcd7d31219ce",
+    ),
+    "kaggle_house_test": (
+        DATA_URL + "kaggle_house_pred_test.csv",
+        "fa19780a7b011d9b009e8bff8e99922a8ee2eb90",
+    ),
 }
 
 # Fashion-MNIST as torchvision lays it out (uncompressed IDX files), with their sha1s.
@@ -201,8 +205,10 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
         if isinstance(e, DownloadError):
             raise
         if isinstance(e, ValueError):  # pooch: the sha1 did not match, attempt after attempt
-            raise DownloadError(f"the file downloaded from {url} does not match "
-                                f"{expected_by}: {e} " + _by_hand(url, fname, sha1_hash)) from e
+            raise DownloadError(
+                f"the file downloaded from {url} does not match "
+                f"{expected_by}: {e} " + _by_hand(url, fname, sha1_hash)
+            ) from e
         if isinstance(e, OSError):  # requests' errors are OSErrors: refused, timeout, cut short
             raise _failed(url, fname, sha1_hash, e) from e
         raise
@@ -224,8 +230,10 @@ def download_all():
         except DownloadError as e:
             failures.append(f"{name}: {e}")
     if failures:
-        raise DownloadError(f"{len(failures)} of {len(paths) + len(failures)} downloads "
-                            "failed:\n" + "\n".join(failures))
+        raise DownloadError(
+            f"{len(failures)} of {len(paths) + len(failures)} downloads "
+            "failed:\n" + "\n".join(failures)
+        )
     return paths
 
 
@@ -233,14 +241,20 @@ def _hub_entry(name):
     """``DATA_HUB[name]`` checked: (url, lowercase sha1, file name in the cache)."""
     if name not in DATA_HUB:
         known = ", ".join(repr(n) for n in DATA_HUB)
-        raise ValueError(f"unknown data set name={name!r}; DATA_HUB holds {known}. "
-                         "Register a file first: DATA_HUB[name] = (url, sha1)")
+        raise ValueError(
+            f"unknown data set name={name!r}; DATA_HUB holds {known}. "
+            "Register a file first: DATA_HUB[name] = (url, sha1)"
+        )
     entry = DATA_HUB[name]
     url, sha1_hash = entry if isinstance(entry, (tuple, list)) and len(entry) == 2 else (None, None)
-    if not (isinstance(url, str) and isinstance(sha1_hash, str)
-            and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
-        raise ValueError(f"DATA_HUB[{name!r}] must be (url, sha1) with a 40-digit hex sha1, "
-                         f"got {entry!r}")
+    if not (
+        isinstance(url, str)
+        and isinstance(sha1_hash, str)
+        and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)
+    ):
+        raise ValueError(
+            f"DATA_HUB[{name!r}] must be (url, sha1) with a 40-digit hex sha1, got {entry!r}"
+        )
     return url, sha1_hash.lower(), _url_file_name(url, f"DATA_HUB[{name!r}] url")
 
 
@@ -250,15 +264,24 @@ def _source(name, sha1_hash):
         raise TypeError(f"name must be a DATA_HUB key or a URL (a string), got name={name!r}")
     if urlsplit(name).scheme not in ("http", "https"):
         if sha1_hash is not None:
-            raise ValueError(f"sha1_hash goes with a URL; DATA_HUB[{name!r}] holds its own sha1, "
-                             f"got sha1_hash={sha1_hash!r}")
+            raise ValueError(
+                f"sha1_hash goes with a URL; DATA_HUB[{name!r}] holds its own sha1, "
+                f"got sha1_hash={sha1_hash!r}"
+            )
         url, sha1_hash, file_name = _hub_entry(name)
         return url, sha1_hash, file_name, f"DATA_HUB[{name!r}]"
-    if sha1_hash is not None and not (isinstance(sha1_hash, str)
-                                      and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)):
-        raise ValueError(f"sha1_hash must be a sha1 of 40 hex digits or None, "
-                         f"got sha1_hash={sha1_hash!r}")
-    return name, sha1_hash and sha1_hash.lower(), _url_file_name(name, "url"), "the sha1_hash argument"
+    if sha1_hash is not None and not (
+        isinstance(sha1_hash, str) and re.fullmatch(r"[0-9a-fA-F]{40}", sha1_hash)
+    ):
+        raise ValueError(
+            f"sha1_hash must be a sha1 of 40 hex digits or None, got sha1_hash={sha1_hash!r}"
+        )
+    return (
+        name,
+        sha1_hash and sha1_hash.lower(),
+        _url_file_name(name, "url"),
+        "the sha1_hash argument",
+    )
 
 
 def _url_file_name(url, what):
@@ -271,8 +294,10 @@ def _url_file_name(url, what):
 
 def _one_folder(folder, cache_dir):
     if folder is not None and cache_dir is not None:
-        raise TypeError(f"download got folder={folder!r} and cache_dir={cache_dir!r}: both "
-                        "name the file's folder (English and Chinese edition); give one")
+        raise TypeError(
+            f"download got folder={folder!r} and cache_dir={cache_dir!r}: both "
+            "name the file's folder (English and Chinese edition); give one"
+        )
     return cache_dir if folder is None else folder
 
 
@@ -281,14 +306,21 @@ def _fetch(url, fname, sha1_hash):
     check and ``retry_if_failed``, with our guarded downloader doing each attempt."""
     import pooch  # lazy: pulls in requests
 
-    registry = pooch.create(path=fname.parent, base_url="", retry_if_failed=DOWNLOAD_RETRIES,
-                            registry={fname.name: sha1_hash and f"sha1:{sha1_hash}"}, urls={fname.name: url})
+    registry = pooch.create(
+        path=fname.parent,
+        base_url="",
+        retry_if_failed=DOWNLOAD_RETRIES,
+        registry={fname.name: sha1_hash and f"sha1:{sha1_hash}"},
+        urls={fname.name: url},
+    )
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel("WARNING")  # pooch logs every download and retry at INFO on stderr
     try:
-        registry.fetch(fname.name, downloader=functools.partial(_guarded_download, fname=fname,
-                                                                sha1_hash=sha1_hash))
+        registry.fetch(
+            fname.name,
+            downloader=functools.partial(_guarded_download, fname=fname, sha1_hash=sha1_hash),
+        )
     finally:
         logger.setLevel(level)
 
@@ -317,8 +349,11 @@ def _guarded_download(url, output_file, pooch_instance, *, fname, sha1_hash):
 
     timer = threading.Timer(DOWNLOAD_DEADLINE, cut_off)
     downloader = pooch.HTTPDownloader(
-        progressbar=sys.stderr is not None and sys.stderr.isatty(), chunk_size=1 << 16,
-        timeout=DOWNLOAD_TIMEOUT, hooks={"response": on_response})
+        progressbar=sys.stderr is not None and sys.stderr.isatty(),
+        chunk_size=1 << 16,
+        timeout=DOWNLOAD_TIMEOUT,
+        hooks={"response": on_response},
+    )
     timer.start()
     try:
         with open(output_file, "w+b") as f:
@@ -326,9 +361,10 @@ def _guarded_download(url, output_file, pooch_instance, *, fname, sha1_hash):
     except requests.RequestException as e:
         status = getattr(e.response, "status_code", None)
         if expired.is_set():
-            raise DownloadError(f"could not download {url}: it took longer than "
-                                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). "
-                                + _by_hand(url, fname, sha1_hash)) from e
+            raise DownloadError(
+                f"could not download {url}: it took longer than "
+                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). " + _by_hand(url, fname, sha1_hash)
+            ) from e
         if status is not None and 400 <= status < 500 and status not in (408, 429):
             raise _failed(url, fname, sha1_hash, e) from e
         raise  # transient: pooch tries again
@@ -351,9 +387,10 @@ class _Limited:
         if self.written > DOWNLOAD_MAX_BYTES:
             raise _too_large(*self.context, f"more than {DOWNLOAD_MAX_BYTES} bytes arrived")
         if self.expired.is_set():
-            raise DownloadError(f"could not download {self.context[0]}: it took longer than "
-                                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). "
-                                + _by_hand(*self.context))
+            raise DownloadError(
+                f"could not download {self.context[0]}: it took longer than "
+                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). " + _by_hand(*self.context)
+            )
         return self.f.write(chunk)
 
     def flush(self):
@@ -361,9 +398,11 @@ class _Limited:
 
 
 def _too_large(url, fname, sha1_hash, what):
-    return DownloadError(f"refused to download {url}: {what}, over the limit of "
-                         f"{DOWNLOAD_MAX_BYTES} bytes (hub.DOWNLOAD_MAX_BYTES); nothing was "
-                         f"kept. " + _by_hand(url, fname, sha1_hash))
+    return DownloadError(
+        f"refused to download {url}: {what}, over the limit of "
+        f"{DOWNLOAD_MAX_BYTES} bytes (hub.DOWNLOAD_MAX_BYTES); nothing was "
+        f"kept. " + _by_hand(url, fname, sha1_hash)
+    )
 
 
 def _failed(url, fname, sha1_hash, error):
@@ -381,6 +420,8 @@ def _missing_folders(folder):
 
 def _by_hand(url, fname, sha1_hash):
     sha1 = f" (sha1 {sha1_hash})" if sha1_hash else ""
-    return (f"To work offline, fetch {url} yourself and save it as {fname}{sha1}, "
-            f"or point ${ENV_DATA_DIR} (--data-dir on the command line) at a folder "
-            f"that holds {fname.name}.")
+    return (
+        f"To work offline, fetch {url} yourself and save it as {fname}{sha1}, "
+        f"or point ${ENV_DATA_DIR} (--data-dir on the command line) at a folder "
+        f"that holds {fname.name}."
+    )

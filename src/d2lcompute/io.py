@@ -61,8 +61,10 @@ def save(obj, path):
     """
     path = checked_path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"cannot save to {str(path)!r}: it is a directory; "
-                                f"give a file name, e.g. {str(path / 'model.params')!r}")
+        raise IsADirectoryError(
+            f"cannot save to {str(path)!r}: it is a directory; "
+            f"give a file name, e.g. {str(path / 'model.params')!r}"
+        )
     check_saveable(obj, "obj")
     with atomic_write(path) as f:
         try:
@@ -100,10 +102,12 @@ def load(path, map_location=None, *, weights_only=True):
         if path.is_dir():
             raise IsADirectoryError(f"cannot load {str(path)!r}: it is a directory, not a file")
         if path.exists():  # checked before opening it: reading a FIFO would block
-            raise FileAccessError(f"cannot load {str(path)!r}: it is {_kind(path)}, "
-                                  f"not a regular file")
-        raise FileNotFoundError(f"cannot load {str(path)!r}: no such file "
-                                f"(working directory: {os.getcwd()})")
+            raise FileAccessError(
+                f"cannot load {str(path)!r}: it is {_kind(path)}, not a regular file"
+            )
+        raise FileNotFoundError(
+            f"cannot load {str(path)!r}: no such file (working directory: {os.getcwd()})"
+        )
     _check_intact(path)
     if map_location is None:
         map_location = _default_map_location
@@ -152,8 +156,10 @@ def load_state_dict(model, state_or_path, map_location=None):
         if is_checkpoint(state):
             state = state["model"]
     if not isinstance(state, dict):
-        raise TypeError(f"state_or_path must be a state_dict, a path or a checkpoint, "
-                        f"got {type(state).__name__}")
+        raise TypeError(
+            f"state_or_path must be a state_dict, a path or a checkpoint, "
+            f"got {type(state).__name__}"
+        )
     _load_model_state(model, state)
 
 
@@ -161,11 +167,13 @@ def load_state_dict(model, state_or_path, map_location=None):
 
 # ---- helpers (checkpoints.py uses the public ones) ---------------------------------------
 
+
 def checked_path(path):
     """``path`` as a ``Path``, or a ``TypeError`` naming what it was instead."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got path={path!r} "
-                        f"({type(path).__name__})")
+        raise TypeError(
+            f"path must be a str or os.PathLike, got path={path!r} ({type(path).__name__})"
+        )
     return Path(path)
 
 
@@ -179,19 +187,27 @@ def check_saveable(value, where, _path=()):
     """
     if isinstance(value, torch.Tensor):
         if is_lazy(value):
-            raise TypeError(f"{where} is an uninitialised lazy parameter; run one forward pass "
-                            f"first so that it gets a shape (deferred initialisation)")
+            raise TypeError(
+                f"{where} is an uninitialised lazy parameter; run one forward pass "
+                f"first so that it gets a shape (deferred initialisation)"
+            )
         if type(value) not in (torch.Tensor, nn.Parameter):
-            raise TypeError(f"{where} is a {type(value).__name__}; save a plain tensor "
-                            f"(torch.Tensor(...) or .as_subclass(torch.Tensor))")
+            raise TypeError(
+                f"{where} is a {type(value).__name__}; save a plain tensor "
+                f"(torch.Tensor(...) or .as_subclass(torch.Tensor))"
+            )
         return
     if type(value) in _CONTAINERS or type(value) in (dict, collections.OrderedDict):
         if id(value) in _path:
-            raise ValueError(f"{where} contains itself (a reference cycle), which cannot be "
-                             f"saved; save a copy without the cycle")
+            raise ValueError(
+                f"{where} contains itself (a reference cycle), which cannot be "
+                f"saved; save a copy without the cycle"
+            )
         if len(_path) >= _MAX_DEPTH:
-            raise ValueError(f"obj is nested more than {_MAX_DEPTH} levels deep (at "
-                             f"{where[:80]}...); save flatter data")
+            raise ValueError(
+                f"obj is nested more than {_MAX_DEPTH} levels deep (at "
+                f"{where[:80]}...); save flatter data"
+            )
         _path = (*_path, id(value))
     if type(value) in (dict, collections.OrderedDict):
         for key, item in value.items():
@@ -201,19 +217,28 @@ def check_saveable(value, where, _path=()):
         for i, item in enumerate(value):
             check_saveable(item, f"{where}[{i}]", _path)
     elif type(value) not in _LEAVES:
-        hint = ("; save its parameters instead: save(net.state_dict(), path)"
-                if isinstance(value, nn.Module) else
-                "; convert it (a numpy array: torch.from_numpy(a); a numpy number: float(x))"
-                if type(value).__module__ == "numpy" else "")
-        raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__qualname__}, "
-                        f"which a safe load (weights_only=True) refuses; save only tensors, "
-                        f"numbers, strings and lists/tuples/dicts of them{hint}")
+        hint = (
+            "; save its parameters instead: save(net.state_dict(), path)"
+            if isinstance(value, nn.Module)
+            else "; convert it (a numpy array: torch.from_numpy(a); a numpy number: float(x))"
+            if type(value).__module__ == "numpy"
+            else ""
+        )
+        raise TypeError(
+            f"{where} is a {type(value).__module__}.{type(value).__qualname__}, "
+            f"which a safe load (weights_only=True) refuses; save only tensors, "
+            f"numbers, strings and lists/tuples/dicts of them{hint}"
+        )
 
 
 def _kind(path):
     mode = path.stat().st_mode
-    for test, kind in [(stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]:
+    for test, kind in [
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]:
         if test(mode):
             return kind
     return "not a regular file"
@@ -231,17 +256,25 @@ def _check_intact(path):
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()  # reads every record and compares its CRC-32
     # garbled headers can claim a multi-disk archive, compression or encryption
-    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
-            zlib.error) as e:
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ) as e:
         raise _unreadable(path, e) from e
     except OSError as e:  # a garbled offset makes zipfile seek before the start
         if e.errno != errno.EINVAL:
             raise
         raise _unreadable(path, e) from e
     if bad is not None:
-        raise DamagedFileError(f"cannot load {str(path)!r}: it is damaged: record {bad!r} fails "
-                               f"its CRC-32 checksum (bytes changed on disk or in a copy); "
-                               f"restore it from a backup or save it again")
+        raise DamagedFileError(
+            f"cannot load {str(path)!r}: it is damaged: record {bad!r} fails "
+            f"its CRC-32 checksum (bytes changed on disk or in a copy); "
+            f"restore it from a backup or save it again"
+        )
 
 
 def _default_map_location(storage, location):
@@ -256,16 +289,20 @@ def _default_map_location(storage, location):
 def _refusal_message(path, error):
     detail = [line.strip() for line in str(error).splitlines() if "GLOBAL" in line]
     reason = f" ({detail[0]})" if detail else ""
-    return (f"refused to load {str(path)!r}: it contains Python objects whose unpickling "
-            f"could run arbitrary code{reason}. Safe loading (weights_only=True) reads only "
-            f"tensors, numbers, strings and containers of them. Only if you trust where the "
-            f"file came from, load it with load(path, weights_only=False); better, re-save "
-            f"its tensors or state_dict with save().")
+    return (
+        f"refused to load {str(path)!r}: it contains Python objects whose unpickling "
+        f"could run arbitrary code{reason}. Safe loading (weights_only=True) reads only "
+        f"tensors, numbers, strings and containers of them. Only if you trust where the "
+        f"file came from, load it with load(path, weights_only=False); better, re-save "
+        f"its tensors or state_dict with save()."
+    )
 
 
 def _unreadable(path, error):
-    return DamagedFileError(f"cannot read {str(path)!r}: not a file written by torch.save/save(), "
-                        f"or truncated or corrupted ({type(error).__name__}: {error})")
+    return DamagedFileError(
+        f"cannot read {str(path)!r}: not a file written by torch.save/save(), "
+        f"or truncated or corrupted ({type(error).__name__}: {error})"
+    )
 
 
 def is_checkpoint(obj):
@@ -290,18 +327,21 @@ def check_state_fits(model, state):
     mis_shaped = [
         f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
         for k in own
-        if k in state and isinstance(state[k], torch.Tensor) and not is_lazy(own[k])
+        if k in state
+        and isinstance(state[k], torch.Tensor)
+        and not is_lazy(own[k])
         and state[k].shape != own[k].shape
     ]
     if missing or unexpected or mis_shaped:
-        lines = [f"the parameters do not fit this {type(model).__name__}: was it saved from "
-                 f"another architecture?"]
+        lines = [
+            f"the parameters do not fit this {type(model).__name__}: was it saved from "
+            f"another architecture?"
+        ]
         if missing:
             lines.append(f"  missing keys (in the model, not in the file): {', '.join(missing)}")
         if unexpected:
-            lines.append(f"  unexpected keys (in the file, not in the model): "
-                         f"{', '.join(unexpected)}")
+            lines.append(
+                f"  unexpected keys (in the file, not in the model): {', '.join(unexpected)}"
+            )
         lines += [f"  shape mismatch for {item}" for item in mis_shaped]
         raise RuntimeError("\n".join(lines))
-
-

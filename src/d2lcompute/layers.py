@@ -10,7 +10,6 @@ Deferred initialisation is torch's ``nn.LazyLinear``: its parameters are
 :func:`is_initialized` tells whether that has happened yet.
 """
 
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -86,8 +85,10 @@ class MyLinear(nn.Module):
 
     def forward(self, X):
         if X.dim() == 0 or X.shape[-1] != self.in_units:
-            raise ValueError(f"MyLinear(in_units={self.in_units}) expects inputs whose last "
-                             f"dimension is {self.in_units}, got X of shape {tuple(X.shape)}")
+            raise ValueError(
+                f"MyLinear(in_units={self.in_units}) expects inputs whose last "
+                f"dimension is {self.in_units}, got X of shape {tuple(X.shape)}"
+            )
         linear = torch.matmul(X, self.weight) + self.bias
         return F.relu(linear)
 

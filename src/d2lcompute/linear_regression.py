@@ -36,8 +36,9 @@ class SyntheticRegressionData(DataModule):
         super().__init__()
         w = torch.as_tensor(w, dtype=torch.get_default_dtype())
         if w.dim() != 1:
-            raise ValueError(f"w must be a vector of weights, got a tensor of shape "
-                             f"{tuple(w.shape)}")
+            raise ValueError(
+                f"w must be a vector of weights, got a tensor of shape {tuple(w.shape)}"
+            )
         check_number("noise", noise, min_value=0)
         check_int("num_train", num_train, min_value=1)
         check_int("num_val", num_val, min_value=0)

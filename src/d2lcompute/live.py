@@ -157,7 +157,9 @@ class LiveFigure:
             self._bar.close()
             self._bar = None
         if self._has_points and self.save_path is None:
-            path = self.save(figure_dir() / f"{self.name}-{os.getpid()}-{next(_figure_numbers)}.png")
+            path = self.save(
+                figure_dir() / f"{self.name}-{os.getpid()}-{next(_figure_numbers)}.png"
+            )
             print(f"figure saved to {path}", file=sys.stderr, flush=True)
         self._has_points = False
 
@@ -178,14 +180,26 @@ class LiveFigure:
 
         start = None if self.xlim is None else min(self.xlim[0], 0)
         total = None if self.xlim is None else self.xlim[1] - start
-        desc = self.xlabel if x is None else f"{self.xlabel} {x:.3g}" + (
-            f"/{self.xlim[1]:g}" if total else "")
+        desc = (
+            self.xlabel
+            if x is None
+            else f"{self.xlabel} {x:.3g}" + (f"/{self.xlim[1]:g}" if total else "")
+        )
         postfix = ", ".join(f"{k}={_format(v)}" for k, v in self._values.items())
         if self._bar is None:  # a new bar draws itself once, so give it the values now
-            bar_format = ("{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
-                          if total else "{desc} [{elapsed}{postfix}]")
-            self._bar = tqdm(total=total or None, desc=desc, postfix=postfix,
-                             bar_format=bar_format, file=sys.stderr, dynamic_ncols=True)
+            bar_format = (
+                "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
+                if total
+                else "{desc} [{elapsed}{postfix}]"
+            )
+            self._bar = tqdm(
+                total=total or None,
+                desc=desc,
+                postfix=postfix,
+                bar_format=bar_format,
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
         if x is not None and total:
             self._bar.n = min(max(x - start, 0), total)
         self._bar.set_description_str(desc, refresh=False)

@@ -113,12 +113,14 @@ class MLPScratch(nn.Module):
     def forward(self, X):
         check_examples("X", X, self.num_inputs)
         X = X.reshape(-1, self.num_inputs)  # (N, num_inputs): images lose their 2-D layout
-        H = relu(X @ self.W1 + self.b1)     # (N, num_hiddens)
-        return H @ self.W2 + self.b2        # (N, num_outputs)
+        H = relu(X @ self.W1 + self.b1)  # (N, num_hiddens)
+        return H @ self.W2 + self.b2  # (N, num_outputs)
 
     def extra_repr(self):
-        return (f"num_inputs={self.num_inputs}, num_outputs={self.num_outputs}, "
-                f"num_hiddens={self.num_hiddens}")
+        return (
+            f"num_inputs={self.num_inputs}, num_outputs={self.num_outputs}, "
+            f"num_hiddens={self.num_hiddens}"
+        )
 
 
 def init_weights(m):
@@ -157,9 +159,11 @@ def mlp_concise(num_inputs=784, num_outputs=10, num_hiddens=256):
     check_int("num_inputs", num_inputs, min_value=1)
     check_int("num_outputs", num_outputs, min_value=1)
     check_int("num_hiddens", num_hiddens, min_value=1)
-    net = nn.Sequential(nn.Flatten(),
-                        nn.Linear(num_inputs, num_hiddens),
-                        nn.ReLU(),
-                        nn.Linear(num_hiddens, num_outputs))
+    net = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(num_inputs, num_hiddens),
+        nn.ReLU(),
+        nn.Linear(num_hiddens, num_outputs),
+    )
     net.apply(init_weights)
     return net

@@ -82,13 +82,13 @@ def random_matrix_product(num_matrices=100, n=4, std=1.0, *, seed=None):
     M = torch.normal(0, std, size=(n, n), generator=generator, dtype=torch.float64)
     first = M.clone()
     for _ in range(num_matrices):
-        M = torch.mm(M, torch.normal(0, std, size=(n, n), generator=generator,
-                                     dtype=torch.float64))
+        M = torch.mm(M, torch.normal(0, std, size=(n, n), generator=generator, dtype=torch.float64))
     return first, M
 
 
-def activation_variances(init="xavier", num_layers=30, width=256, batch_size=256,
-                         activation="identity", *, seed=None):
+def activation_variances(
+    init="xavier", num_layers=30, width=256, batch_size=256, activation="identity", *, seed=None
+):
     """Variance of the activations after each layer of a deep stack of ``width x width`` layers.
 
     A batch of N(0, 1) inputs passes through ``num_layers`` linear layers (zero bias), each
@@ -131,7 +131,7 @@ def activation_variances(init="xavier", num_layers=30, width=256, batch_size=256
     variances = [H.var().item()]
     for _ in range(num_layers):
         W = _draw_weight(init, width, generator)  # (out, in), as nn.Linear stores it
-        H = act(H @ W.T)                          # (batch_size, width)
+        H = act(H @ W.T)  # (batch_size, width)
         variances.append(H.var().item())
     return torch.tensor(variances, dtype=torch.float64)
 

@@ -69,8 +69,9 @@ class HyperParameters:
             (1, 2, False, {'a': 1, 'b': 2})
         """
         if isinstance(ignore, str):
-            raise TypeError(f"ignore must be a list of names, got ignore={ignore!r}; "
-                            f"write ignore=[{ignore!r}]")
+            raise TypeError(
+                f"ignore must be a list of names, got ignore={ignore!r}; write ignore=[{ignore!r}]"
+            )
         frame = inspect.currentframe().f_back
         try:
             args = inspect.getargvalues(frame)
@@ -109,9 +110,21 @@ class ProgressBoard(HyperParameters):
     Book: §3.2 (``progress``, ``log`` and ``flush`` are ours, for the trainer)
     """
 
-    def __init__(self, xlabel=None, ylabel=None, xlim=None, ylim=None, xscale="linear",
-                 yscale="linear", ls=("-", "--", "-.", ":"), colors=("C0", "C1", "C2", "C3"),
-                 fig=None, axes=None, figsize=(3.5, 2.5), display=True):
+    def __init__(
+        self,
+        xlabel=None,
+        ylabel=None,
+        xlim=None,
+        ylim=None,
+        xscale="linear",
+        yscale="linear",
+        ls=("-", "--", "-.", ":"),
+        colors=("C0", "C1", "C2", "C3"),
+        fig=None,
+        axes=None,
+        figsize=(3.5, 2.5),
+        display=True,
+    ):
         self.save_hyperparameters()
         self.raw_points = collections.OrderedDict()
         self.data = collections.OrderedDict()
@@ -166,8 +179,9 @@ class ProgressBoard(HyperParameters):
                 from matplotlib.figure import Figure
 
                 self.fig = Figure(figsize=self.figsize)
-            self._live = LiveFigure(self.fig, self._draw_curves, xlabel=self.xlabel,
-                                    xlim=self.xlim, name="progress")
+            self._live = LiveFigure(
+                self.fig, self._draw_curves, xlabel=self.xlabel, xlim=self.xlim, name="progress"
+            )
             self._live.start()
         self._live.xlim = self.xlim  # the trainer sets it after the board is made
         return self._live
@@ -178,13 +192,26 @@ class ProgressBoard(HyperParameters):
         axes = self.axes if self.axes is not None else (self.fig.axes or [self.fig.gca()])[0]
         axes.cla()
         for i, (label, line) in enumerate(self.data.items()):
-            axes.plot([p.x for p in line], [p.y for p in line], label=label,
-                      linestyle=self.ls[i % len(self.ls)], color=self.colors[i % len(self.colors)],
-                      marker="o" if len(line) == 1 else None)
+            axes.plot(
+                [p.x for p in line],
+                [p.y for p in line],
+                label=label,
+                linestyle=self.ls[i % len(self.ls)],
+                color=self.colors[i % len(self.colors)],
+                marker="o" if len(line) == 1 else None,
+            )
         # every axis gets a label: without a ylabel, what the curves measure ("acc, loss")
         ylabel = self.ylabel or ", ".join(sorted({k.split("_", 1)[-1] for k in self.data}))
-        set_axes(axes, self.xlabel or "x", ylabel, self.xlim, self.ylim, self.xscale,
-                 self.yscale, list(self.data))
+        set_axes(
+            axes,
+            self.xlabel or "x",
+            ylabel,
+            self.xlim,
+            self.ylim,
+            self.xscale,
+            self.yscale,
+            list(self.data),
+        )
 
 
 def _mean(values):
@@ -220,16 +247,20 @@ class Module(nn.Module, HyperParameters):
 
     def forward(self, X):
         if not hasattr(self, "net"):
-            raise NotImplementedError(f"{type(self).__name__} has no self.net: set it in "
-                                      f"__init__, or define forward(self, X)")
+            raise NotImplementedError(
+                f"{type(self).__name__} has no self.net: set it in "
+                f"__init__, or define forward(self, X)"
+            )
         return self.net(X)
 
     def plot(self, key, value, train):
         """Draw ``value`` on the board as ``train_<key>`` or ``val_<key>``, against epochs."""
         trainer = getattr(self, "trainer", None)
         if trainer is None:
-            raise RuntimeError(f"{type(self).__name__}.plot needs the trainer: call it from "
-                               f"training_step or validation_step during Trainer.fit")
+            raise RuntimeError(
+                f"{type(self).__name__}.plot needs the trainer: call it from "
+                f"training_step or validation_step during Trainer.fit"
+            )
         self.board.xlabel = "epoch"
         if train:
             x = trainer.train_batch_idx / trainer.num_train_batches
@@ -239,7 +270,8 @@ class Module(nn.Module, HyperParameters):
             n = trainer.num_val_batches / self.plot_valid_per_epoch
         # under torchrun, the whole batch's value rather than this rank's share's
         value = distributed.batch_mean(
-            value, trainer.train_dataloader if train else trainer.val_dataloader)
+            value, trainer.train_dataloader if train else trainer.val_dataloader
+        )
         # max(1, ...): with fewer batches than points per epoch, the book's int(n) = 0 never plots
         self.board.draw(x, value, ("train_" if train else "val_") + key, every_n=max(1, int(n)))
 
@@ -257,9 +289,11 @@ class Module(nn.Module, HyperParameters):
     def configure_optimizers(self):
         """Minibatch SGD on all parameters with learning rate ``self.lr``."""
         if not hasattr(self, "lr"):
-            raise AttributeError(f"{type(self).__name__} has no lr: take lr in __init__ and "
-                                 f"call self.save_hyperparameters(), or override "
-                                 f"configure_optimizers")
+            raise AttributeError(
+                f"{type(self).__name__} has no lr: take lr in __init__ and "
+                f"call self.save_hyperparameters(), or override "
+                f"configure_optimizers"
+            )
         return torch.optim.SGD(self.parameters(), lr=self.lr)
 
     def apply_init(self, inputs, init=None):
@@ -306,4 +340,3 @@ class DataModule(HyperParameters):
 
         tensors = tuple(t[indices] for t in tensors)
         return BatchLoader(TensorBatches(*tensors), self.batch_size, shuffle=train)
-

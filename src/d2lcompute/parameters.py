@@ -57,19 +57,32 @@ class ParameterTable:
 
     def __str__(self):
         cells = [self.HEADER] + [
-            (row.name, str(list(row.shape)), f"{row.count:,}", row.dtype, row.device,
-             str(row.requires_grad), ", ".join(row.tied)) for row in self.rows]
+            (
+                row.name,
+                str(list(row.shape)),
+                f"{row.count:,}",
+                row.dtype,
+                row.device,
+                str(row.requires_grad),
+                ", ".join(row.tied),
+            )
+            for row in self.rows
+        ]
         widths = [max(len(line[i]) for line in cells) for i in range(len(self.HEADER))]
         lines = []
         for line in cells[:1] + [tuple("-" * w for w in widths)] + cells[1:]:
             # The count column is right-aligned so that its digits line up.
-            text = "  ".join(cell.rjust(w) if i == 2 else cell.ljust(w)
-                             for i, (cell, w) in enumerate(zip(line, widths)))
+            text = "  ".join(
+                cell.rjust(w) if i == 2 else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(line, widths))
+            )
             lines.append(text.rstrip())
         if not self.rows:
             lines.append("(no parameters)")
-        lines.append(f"Total params: {self.total:,} (trainable: {self.trainable:,}, "
-                     f"non-trainable: {self.total - self.trainable:,})")
+        lines.append(
+            f"Total params: {self.total:,} (trainable: {self.trainable:,}, "
+            f"non-trainable: {self.total - self.trainable:,})"
+        )
         return "\n".join(lines)
 
     __repr__ = __str__  # so that a notebook cell ending in parameter_table(net) shows it
@@ -107,10 +120,18 @@ def parameter_table(model):
     for name, param in _named_parameters(model, remove_duplicate=False):
         names.setdefault(id(param), []).append(name)
         tensors[id(param)] = param
-    rows = [ParameterRow(name=first, shape=tuple(param.shape), count=param.numel(),
-                         dtype=str(param.dtype).removeprefix("torch."), device=str(param.device),
-                         requires_grad=param.requires_grad, tied=tuple(rest))
-            for (first, *rest), param in ((names[key], tensors[key]) for key in names)]
+    rows = [
+        ParameterRow(
+            name=first,
+            shape=tuple(param.shape),
+            count=param.numel(),
+            dtype=str(param.dtype).removeprefix("torch."),
+            device=str(param.device),
+            requires_grad=param.requires_grad,
+            tied=tuple(rest),
+        )
+        for (first, *rest), param in ((names[key], tensors[key]) for key in names)
+    ]
     return ParameterTable(rows)
 
 
@@ -133,10 +154,14 @@ def count_parameters(model, trainable_only=False):
         5376
     """
     if not isinstance(trainable_only, bool):
-        raise TypeError(f"trainable_only must be True or False, got "
-                        f"trainable_only={trainable_only!r}")
-    return sum(p.numel() for _, p in _named_parameters(model, remove_duplicate=True)
-               if p.requires_grad or not trainable_only)
+        raise TypeError(
+            f"trainable_only must be True or False, got trainable_only={trainable_only!r}"
+        )
+    return sum(
+        p.numel()
+        for _, p in _named_parameters(model, remove_duplicate=True)
+        if p.requires_grad or not trainable_only
+    )
 
 
 def _named_parameters(model, remove_duplicate):
@@ -149,8 +174,10 @@ def _named_parameters(model, remove_duplicate):
             seen.add(id(param))
             name = f"{prefix}.{key}" if prefix else key
             if is_lazy(param):
-                raise ValueError(f"parameter {name!r} is not initialised yet (a lazy layer); "
-                                 f"run one forward pass first so its shape is known")
+                raise ValueError(
+                    f"parameter {name!r} is not initialised yet (a lazy layer); "
+                    f"run one forward pass first so its shape is known"
+                )
             yield name, param
 
 
@@ -217,8 +244,9 @@ def my_init(m):
             m.weight *= m.weight.abs() >= 5
 
 
-INIT_METHODS = tuple(sorted(name for name in dir(nn.init)
-                            if name.endswith("_") and not name.startswith("_")))
+INIT_METHODS = tuple(
+    sorted(name for name in dir(nn.init) if name.endswith("_") and not name.startswith("_"))
+)
 
 
 def init_layers(net, method, layer_types=(nn.Linear,), **kwargs):
@@ -252,8 +280,10 @@ def init_layers(net, method, layer_types=(nn.Linear,), **kwargs):
     check_module("net", net)
     if method not in INIT_METHODS:
         hint = f" (did you mean {method + '_'!r}?)" if f"{method}_" in INIT_METHODS else ""
-        raise ValueError(f"method must be the name of an nn.init method, got "
-                         f"method={method!r}{hint}; valid names: {', '.join(INIT_METHODS)}")
+        raise ValueError(
+            f"method must be the name of an nn.init method, got "
+            f"method={method!r}{hint}; valid names: {', '.join(INIT_METHODS)}"
+        )
     layer_types = _check_layer_types(layer_types)
     init_fn = getattr(nn.init, method)
     try:  # check kwargs before touching any weight, so that a typo changes nothing
@@ -261,21 +291,29 @@ def init_layers(net, method, layer_types=(nn.Linear,), **kwargs):
     except TypeError as e:
         raise TypeError(f"nn.init.{method} does not accept {kwargs}: {e}") from e
 
-    layers = [(name, m) for name, m in walk_modules(net)
-              if isinstance(m, layer_types) and getattr(m, "weight", None) is not None]
+    layers = [
+        (name, m)
+        for name, m in walk_modules(net)
+        if isinstance(m, layer_types) and getattr(m, "weight", None) is not None
+    ]
     if not layers:
-        raise ValueError(f"net has no layer of type {_type_names(layer_types)} with a weight "
-                         f"to initialise")
+        raise ValueError(
+            f"net has no layer of type {_type_names(layer_types)} with a weight to initialise"
+        )
     for name, layer in layers:
         where = f"layer {name!r}" if name else "the net itself"
         if is_lazy(layer.weight):
-            raise ValueError(f"{where} is a lazy layer that is not initialised yet; "
-                             f"run one forward pass first so its shape is known")
+            raise ValueError(
+                f"{where} is a lazy layer that is not initialised yet; "
+                f"run one forward pass first so its shape is known"
+            )
         try:
             init_fn(layer.weight, **kwargs)
         except (ValueError, RuntimeError) as e:
-            raise ValueError(f"nn.init.{method} failed on the weight of {where} "
-                             f"(shape {tuple(layer.weight.shape)}): {e}") from e
+            raise ValueError(
+                f"nn.init.{method} failed on the weight of {where} "
+                f"(shape {tuple(layer.weight.shape)}): {e}"
+            ) from e
         if getattr(layer, "bias", None) is not None:
             nn.init.zeros_(layer.bias)
     return net
@@ -284,8 +322,10 @@ def init_layers(net, method, layer_types=(nn.Linear,), **kwargs):
 def _check_layer_types(layer_types):
     types = layer_types if isinstance(layer_types, tuple) else (layer_types,)
     if not types or not all(isinstance(t, type) and issubclass(t, nn.Module) for t in types):
-        raise TypeError(f"layer_types must be an nn.Module subclass or a non-empty tuple of "
-                        f"them, e.g. (nn.Linear, nn.Conv2d), got layer_types={layer_types!r}")
+        raise TypeError(
+            f"layer_types must be an nn.Module subclass or a non-empty tuple of "
+            f"them, e.g. (nn.Linear, nn.Conv2d), got layer_types={layer_types!r}"
+        )
     return types
 
 
@@ -316,7 +356,6 @@ def shared_net():
         (True, 121)
     """
     shared = nn.Linear(8, 8)
-    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(),
-                         shared, nn.ReLU(),
-                         shared, nn.ReLU(),
-                         nn.Linear(8, 1))
+    return nn.Sequential(
+        nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(8, 1)
+    )

@@ -67,9 +67,20 @@ def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
     axes.grid(True)  # the book's bare grid() toggles, so a second call would hide it
 
 
-def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
-         xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), figsize=(3.5, 2.5),
-         axes=None):
+def plot(
+    X,
+    Y=None,
+    xlabel=None,
+    ylabel=None,
+    legend=None,
+    xlim=None,
+    ylim=None,
+    xscale="linear",
+    yscale="linear",
+    fmts=("-", "m--", "g-.", "r:"),
+    figsize=(3.5, 2.5),
+    axes=None,
+):
     """Plot one or more curves on ``axes`` (pyplot's current axes by default).
 
     ``X`` and ``Y`` may be tensors (also ones that require grad), arrays or lists. A
@@ -106,8 +117,10 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
         Y = [Y]
     if len(X) != len(Y):
         if len(X) != 1:
-            raise ValueError(f"X holds {len(X)} curves but Y holds {len(Y)}; pass one X for "
-                             f"all curves or one per curve")
+            raise ValueError(
+                f"X holds {len(X)} curves but Y holds {len(Y)}; pass one X for "
+                f"all curves or one per curve"
+            )
         X = X * len(Y)
     fmts = _check_fmts(fmts, len(Y))
     axes.cla()
@@ -136,12 +149,15 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     num_cols = check_int("num_cols", num_cols, min_value=1)
     if check_number("scale", scale) <= 0:
         raise ValueError(f"scale must be > 0 (inches per image), got scale={scale!r}")
-    imgs = list(imgs)[:num_rows * num_cols]
+    imgs = list(imgs)[: num_rows * num_cols]
     if titles is not None and len(titles) < len(imgs):
-        raise ValueError(f"titles must give one title per image: {len(imgs)} images shown, "
-                         f"got {len(titles)} titles")
-    fig, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale),
-                           squeeze=False)  # squeeze=False: a 1 x 1 grid is an array too
+        raise ValueError(
+            f"titles must give one title per image: {len(imgs)} images shown, "
+            f"got {len(titles)} titles"
+        )
+    fig, axes = plt.subplots(
+        num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale), squeeze=False
+    )  # squeeze=False: a 1 x 1 grid is an array too
     axes = axes.flatten()
     for ax in axes:
         ax.axes.get_xaxis().set_visible(False)
@@ -187,9 +203,22 @@ class Animator:
     Book: §3.6 (``save_path``, ``save``, ``close`` are ours)
     """
 
-    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
-                 xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), nrows=1,
-                 ncols=1, figsize=(3.5, 2.5), *, save_path=None):
+    def __init__(
+        self,
+        xlabel=None,
+        ylabel=None,
+        legend=None,
+        xlim=None,
+        ylim=None,
+        xscale="linear",
+        yscale="linear",
+        fmts=("-", "m--", "g-.", "r:"),
+        nrows=1,
+        ncols=1,
+        figsize=(3.5, 2.5),
+        *,
+        save_path=None,
+    ):
         from matplotlib.figure import Figure
 
         from d2lcompute.live import LiveFigure
@@ -203,14 +232,16 @@ class Animator:
         fmts = _check_fmts(fmts, len(legend))
         self.fig = Figure(figsize=_check_figsize(figsize))
         self.axes = list(self.fig.subplots(nrows, ncols, squeeze=False).ravel())
-        self.config_axes = lambda: set_axes(self.axes[0], xlabel, ylabel, xlim, ylim, xscale,
-                                            yscale, legend)
+        self.config_axes = lambda: set_axes(
+            self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend
+        )
         self.X, self.Y, self.fmts = None, None, fmts
         self.save_path = save_path
         self._xlim, self._legend = xlim, legend
         self.config_axes()  # bad scales or limits fail here, not after the first epoch
-        self._live = LiveFigure(self.fig, self._draw, xlabel=xlabel, xlim=xlim, name="animator",
-                                save_path=save_path)
+        self._live = LiveFigure(
+            self.fig, self._draw, xlabel=xlabel, xlim=xlim, name="animator", save_path=save_path
+        )
         self._live.start()  # in a terminal, show the bar now, not after the first epoch
 
     def add(self, x, y):
@@ -225,15 +256,19 @@ class Animator:
         if not hasattr(x, "__len__"):
             x = [x] * n
         if len(x) != n:
-            raise ValueError(f"add() needs one x for all curves or one per curve: got "
-                             f"{len(x)} x values for {n} y values")
+            raise ValueError(
+                f"add() needs one x for all curves or one per curve: got "
+                f"{len(x)} x values for {n} y values"
+            )
         if not self.X:
             self.X = [[] for _ in range(n)]
         if not self.Y:
             self.Y = [[] for _ in range(n)]
         if n != len(self.Y):
-            raise ValueError(f"add() got {n} y values, but the first call had {len(self.Y)}; "
-                             f"pass None for a curve that has no value this time")
+            raise ValueError(
+                f"add() got {n} y values, but the first call had {len(self.Y)}; "
+                f"pass None for a curve that has no value this time"
+            )
         _check_fmts(self.fmts, n)
         for i, (a, b) in enumerate(zip(x, y)):
             if a is not None and b is not None:
@@ -314,16 +349,21 @@ def _check_fmts(fmts, num_curves):
     if isinstance(fmts, str):
         fmts = (fmts,)
     if len(fmts) < num_curves:
-        raise ValueError(f"fmts must give a format per curve: {num_curves} curves, got "
-                         f"fmts={tuple(fmts)!r}")
+        raise ValueError(
+            f"fmts must give a format per curve: {num_curves} curves, got fmts={tuple(fmts)!r}"
+        )
     return fmts
 
 
 def _check_figsize(figsize):
-    if not (isinstance(figsize, (tuple, list)) and len(figsize) == 2
-            and all(_is_positive_number(v) for v in figsize)):
-        raise ValueError(f"figsize must be (width, height) in inches, both > 0, "
-                         f"got figsize={figsize!r}")
+    if not (
+        isinstance(figsize, (tuple, list))
+        and len(figsize) == 2
+        and all(_is_positive_number(v) for v in figsize)
+    ):
+        raise ValueError(
+            f"figsize must be (width, height) in inches, both > 0, got figsize={figsize!r}"
+        )
     return tuple(figsize)
 
 
@@ -334,6 +374,7 @@ def _is_positive_number(value):
 def _image_format(path):
     suffix = Path(path).suffix.lower()
     if suffix not in _IMAGE_FORMATS:
-        raise ValueError(f"the figure file must end in {', '.join(_IMAGE_FORMATS)}, "
-                         f"got {str(path)!r}")
+        raise ValueError(
+            f"the figure file must end in {', '.join(_IMAGE_FORMATS)}, got {str(path)!r}"
+        )
     return suffix[1:]

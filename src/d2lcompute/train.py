@@ -81,8 +81,10 @@ def sgd(params, lr, batch_size):
     with torch.no_grad():
         for i, param in enumerate(params):
             if param.grad is None:
-                raise ValueError(f"sgd: params[{i}] (shape {tuple(param.shape)}) has no gradient; "
-                                 "call backward() on a loss computed from it first")
+                raise ValueError(
+                    f"sgd: params[{i}] (shape {tuple(param.shape)}) has no gradient; "
+                    "call backward() on a loss computed from it first"
+                )
             param -= lr * param.grad / batch_size
             param.grad.zero_()
 
@@ -105,8 +107,9 @@ class Accumulator:
         if len(args) != len(self.data):
             raise ValueError(f"Accumulator.add expects {len(self.data)} numbers, got {len(args)}")
         # detach: float() of a tensor that requires grad warns in recent torch
-        self.data = [a + float(b.detach() if torch.is_tensor(b) else b)
-                     for a, b in zip(self.data, args)]
+        self.data = [
+            a + float(b.detach() if torch.is_tensor(b) else b) for a, b in zip(self.data, args)
+        ]
 
     def reset(self):
         self.data = [0.0] * len(self.data)
@@ -162,8 +165,10 @@ def _num_correct(y_hat, y):
         y_hat = y_hat.argmax(dim=1)
     if y_hat.shape != y.shape:
         if y_hat.numel() != y.numel():
-            raise ValueError("accuracy expects y_hat of shape (n, num_classes) or (n,) and y of "
-                             f"shape (n,); got y_hat {tuple(y_hat.shape)}, y {tuple(y.shape)}")
+            raise ValueError(
+                "accuracy expects y_hat of shape (n, num_classes) or (n,) and y of "
+                f"shape (n,); got y_hat {tuple(y_hat.shape)}, y {tuple(y.shape)}"
+            )
         y_hat = y_hat.reshape(y.shape)  # (n, 1) predictions must not broadcast to (n, n)
     return (y_hat.type(y.dtype) == y).sum()
 
@@ -284,8 +289,10 @@ def _train_device(net, device):
 
 def _check_updater(updater):
     if not (isinstance(updater, torch.optim.Optimizer) or callable(updater)):
-        raise TypeError("updater must be a torch.optim.Optimizer or a function called with the "
-                        f"batch size, got updater={updater!r}")
+        raise TypeError(
+            "updater must be a torch.optim.Optimizer or a function called with the "
+            f"batch size, got updater={updater!r}"
+        )
 
 
 def train_epoch_ch3(net, train_iter, loss, updater, device=None):
@@ -308,8 +315,9 @@ def train_epoch_ch3(net, train_iter, loss, updater, device=None):
     """
     model = _Ch3Model(net, loss, updater, device, ProgressBoard(display=False))
     _fit(model, train_iter, None, num_epochs=1)
-    loss_sum, correct, count = distributed.all_reduce_sums(model.loss_sum, model.correct,
-                                                           model.count)
+    loss_sum, correct, count = distributed.all_reduce_sums(
+        model.loss_sum, model.correct, model.count
+    )
     if count == 0:
         raise ValueError("train_epoch_ch3: train_iter yielded no examples")
     return loss_sum / count, correct / count
@@ -343,8 +351,14 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None
         history["test_acc"][-1]   # the final test accuracy
     """
     check_int("num_epochs", num_epochs, min_value=1)
-    board = ProgressBoard(xlabel="epoch", ylabel="loss, accuracy", xlim=[1, num_epochs], ylim=[0.3, 0.9],
-                          ls=("-", "--", "-."), colors=("C0", "m", "g"))
+    board = ProgressBoard(
+        xlabel="epoch",
+        ylabel="loss, accuracy",
+        xlim=[1, num_epochs],
+        ylim=[0.3, 0.9],
+        ls=("-", "--", "-."),
+        colors=("C0", "m", "g"),
+    )
     model = _Ch3Model(net, loss, updater, device, board)
     _fit(model, train_iter, test_iter, num_epochs)
     board.log(f"train_ch3: {num_epochs} epochs in {sum(model.history['seconds']):.1f} s")
@@ -356,8 +370,11 @@ class History(dict):
 
     def __repr__(self):
         epochs = len(self.get("epoch", []))
-        last = ", ".join(f"{key} {values[-1]:.4g}" for key, values in self.items()
-                         if key not in ("epoch", "seconds") and values)
+        last = ", ".join(
+            f"{key} {values[-1]:.4g}"
+            for key, values in self.items()
+            if key not in ("epoch", "seconds") and values
+        )
         return f"History({epochs} epoch{'s' * (epochs != 1)}: {last})"
 
 
@@ -434,18 +451,27 @@ class _Ch3Model(Module):
 
     def _end_epoch(self, epoch):
         loss_sum, correct, count, test_correct, test_count = distributed.all_reduce_sums(
-            self.loss_sum, self.correct, self.count, self.test_correct, self.test_count)
+            self.loss_sum, self.correct, self.count, self.test_correct, self.test_count
+        )
         if count == 0:
             raise ValueError("train_ch3: train_iter yielded no examples")
         if test_count == 0:
             raise ValueError("train_ch3: test_iter yielded no examples")
-        row = {"epoch": epoch, "train_loss": loss_sum / count, "train_acc": correct / count,
-               "test_acc": test_correct / test_count, "seconds": self.timer.stop()}
+        row = {
+            "epoch": epoch,
+            "train_loss": loss_sum / count,
+            "train_acc": correct / count,
+            "test_acc": test_correct / test_count,
+            "seconds": self.timer.stop(),
+        }
         for key, value in row.items():
             self.history[key].append(value)
         self.board.xlim = [1, self.trainer.max_epochs]  # the book's figure starts at epoch 1
-        for key, label in [("train_loss", "train loss"), ("train_acc", "train acc"),
-                           ("test_acc", "test acc")]:
+        for key, label in [
+            ("train_loss", "train loss"),
+            ("train_acc", "train acc"),
+            ("test_acc", "test acc"),
+        ]:
             self.board.draw(epoch, row[key], label)
         self._reset()
 
@@ -478,6 +504,8 @@ def predict_ch3(net, test_iter, n=6, device=None):
     with _eval_mode(net):
         (X_dev,) = _to(_eval_device(net, device), X)
         preds = net(X_dev).argmax(dim=1).cpu()
-    titles = [f"{true}\n{pred}" for true, pred in zip(get_fashion_mnist_labels(y),
-                                                      get_fashion_mnist_labels(preds))]
+    titles = [
+        f"{true}\n{pred}"
+        for true, pred in zip(get_fashion_mnist_labels(y), get_fashion_mnist_labels(preds))
+    ]
     return show_images(X[:n].reshape(n, 28, 28).cpu(), 1, n, titles=titles[:n])

@@ -57,13 +57,18 @@ class Trainer(HyperParameters):
     def prepare_data(self, data):
         for hook in ("train_dataloader", "val_dataloader"):
             if not callable(getattr(data, hook, None)):
-                raise TypeError(f"data must be a DataModule with train_dataloader() and "
-                                f"val_dataloader(), got data={data!r} without {hook}()")
+                raise TypeError(
+                    f"data must be a DataModule with train_dataloader() and "
+                    f"val_dataloader(), got data={data!r} without {hook}()"
+                )
         self.train_dataloader = data.train_dataloader()
         self.val_dataloader = data.val_dataloader()
         self.num_train_batches = _num_batches(self.train_dataloader, "train_dataloader")
-        self.num_val_batches = (_num_batches(self.val_dataloader, "val_dataloader")
-                                if self.val_dataloader is not None else 0)
+        self.num_val_batches = (
+            _num_batches(self.val_dataloader, "val_dataloader")
+            if self.val_dataloader is not None
+            else 0
+        )
 
     def prepare_model(self, model):
         model.trainer = self
@@ -76,8 +81,10 @@ class Trainer(HyperParameters):
         """Train ``model`` on ``data`` for ``max_epochs`` epochs."""
         for hook in ("training_step", "validation_step", "configure_optimizers"):
             if not callable(getattr(model, hook, None)):
-                raise TypeError(f"model must be a d2l.Module (with training_step, "
-                                f"validation_step and configure_optimizers), got {model!r}")
+                raise TypeError(
+                    f"model must be a d2l.Module (with training_step, "
+                    f"validation_step and configure_optimizers), got {model!r}"
+                )
         distributed.start()  # under torchrun; a no-op otherwise
         self.prepare_data(data)
         self.prepare_model(model)
@@ -156,22 +163,29 @@ class Trainer(HyperParameters):
         for label, line in getattr(board, "data", {}).items():
             if line and not math.isfinite(line[-1].y):
                 previous = [p.y for p in line[:-1] if math.isfinite(p.y)]
-                raise DivergenceError(f"training ({label})", epoch=self.epoch + 1,
-                                      last_finite_loss=previous[-1] if previous else None)
+                raise DivergenceError(
+                    f"training ({label})",
+                    epoch=self.epoch + 1,
+                    last_finite_loss=previous[-1] if previous else None,
+                )
 
 
 def _num_batches(loader, name):
     try:
         return len(loader)
     except TypeError:
-        raise TypeError(f"{name}() must return a loader with a length (a DataLoader, say), "
-                        f"got {type(loader).__name__}") from None
+        raise TypeError(
+            f"{name}() must return a loader with a length (a DataLoader, say), "
+            f"got {type(loader).__name__}"
+        ) from None
 
 
 def _check_loss(loss):
     if not (torch.is_tensor(loss) and loss.numel() == 1 and loss.requires_grad):
-        raise TypeError("training_step must return the loss as a one-element tensor that "
-                        f"requires grad (computed from the parameters), got {loss!r}")
+        raise TypeError(
+            "training_step must return the loss as a one-element tensor that "
+            f"requires grad (computed from the parameters), got {loss!r}"
+        )
     return loss
 
 
@@ -207,6 +221,9 @@ class _LossWatch:
             bad = int(first) if math.isfinite(first) else -1
         if bad >= 0:
             last = float(self.last_finite)
-            raise DivergenceError("training", epoch=bad // batches_per_epoch + 1,
-                                  batch=bad % batches_per_epoch + 1,
-                                  last_finite_loss=last if math.isfinite(last) else None)
+            raise DivergenceError(
+                "training",
+                epoch=bad // batches_per_epoch + 1,
+                batch=bad % batches_per_epoch + 1,
+                last_finite_loss=last if math.isfinite(last) else None,
+            )

@@ -27,6 +27,7 @@ from d2lcompute.train import evaluate_loss, linreg, sgd, squared_loss
 
 class HighDimData(NamedTuple):
     """The data of §4.5's high-dimensional linear regression."""
+
     train_iter: torch.utils.data.DataLoader
     test_iter: torch.utils.data.DataLoader
     true_w: torch.Tensor
@@ -97,6 +98,7 @@ class WeightDecayHistory:
         train_loss, test_loss: mean loss over the training and the test set.
         w_norm: the L2 norm ``‖w‖`` of the weight vector (the bias is left out).
     """
+
     train_loss: list = field(default_factory=list)
     test_loss: list = field(default_factory=list)
     w_norm: list = field(default_factory=list)
@@ -168,8 +170,9 @@ def train_concise(wd, num_epochs=100, lr=0.003, *, data=None, seed=None, animate
         for param in net.parameters():
             nn.init.normal_(param)
         loss = nn.MSELoss()
-        trainer = torch.optim.SGD([{"params": net[0].weight, "weight_decay": wd},
-                                   {"params": net[0].bias}], lr=lr)
+        trainer = torch.optim.SGD(
+            [{"params": net[0].weight, "weight_decay": wd}, {"params": net[0].bias}], lr=lr
+        )
 
         def step(X, y):
             trainer.zero_grad()
@@ -200,8 +203,13 @@ def _fit(net, step, weight, loss, data, num_epochs, animate):
 def _animator(every, num_epochs):
     from d2lcompute.plotting import Animator  # matplotlib loads only when a plot is asked for
 
-    return Animator(xlabel="epochs", ylabel="loss", yscale="log", xlim=[every, num_epochs],
-                    legend=["train", "test"])
+    return Animator(
+        xlabel="epochs",
+        ylabel="loss",
+        yscale="log",
+        xlim=[every, num_epochs],
+        legend=["train", "test"],
+    )
 
 
 def _check_run(num_epochs, lr, data, seed):
@@ -211,6 +219,7 @@ def _check_run(num_epochs, lr, data, seed):
     if data is None:
         data = high_dim_data(seed=seed)
     elif not isinstance(data, HighDimData):
-        raise TypeError(f"data must be a HighDimData from high_dim_data() or None, "
-                        f"got {type(data).__name__}")
+        raise TypeError(
+            f"data must be a HighDimData from high_dim_data() or None, got {type(data).__name__}"
+        )
     return num_epochs, lr, data

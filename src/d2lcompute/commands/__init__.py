@@ -15,6 +15,7 @@ class CommandError(UserError):
 
 def _converter(parse, accept, expected):
     """An argparse ``type=``: ``parse`` the text, then ``accept`` the value or explain."""
+
     def convert(text):
         try:
             value = parse(text)
@@ -23,6 +24,7 @@ def _converter(parse, accept, expected):
         if value is None or not accept(value):  # NaN fails every comparison, so it lands here
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
+
     return convert
 
 
@@ -40,20 +42,35 @@ OPTIONS = {
     "--batch-size": dict(type=_positive_int, metavar="N", help="mini-batch size"),
     "--weight-decay": dict(type=_non_negative_float, metavar="WD", help="L2 weight decay"),
     "--dropout": dict(type=_probability, metavar="P", help="dropout probability in [0, 1)"),
-    "--folds": dict(type=_positive_int, metavar="K", help="number of folds for k-fold cross-validation"),
-    "--seed": dict(type=_seed, default=0, metavar="S",
-                   help="random seed; the same seed gives the same result (default: 0)"),
-    "--device": dict(metavar="DEV",
-                     help="cpu, cuda, cuda:1 or mps (default: the first GPU if there is one, else cpu)"),
-    "--data-dir": dict(type=Path, metavar="DIR",
-                       help="folder with the data sets (default: $D2LCOMPUTE_DATA_DIR, else the "
-                            "book's ../data if it holds them, else the data/ cache)"),
-    "--output-dir": dict(type=Path, metavar="DIR",
-                         help="folder for the figure, the checkpoint and metrics.csv"),
-    "--threads": dict(type=_positive_int, metavar="N",
-                      help="CPU threads for torch (default: torch's, one per core). When another "
-                           "process keeps the machine busy, fewer threads can be much faster: "
-                           "on a 2-core machine torch's default ran 14-87x slower than 1 thread"),
+    "--folds": dict(
+        type=_positive_int, metavar="K", help="number of folds for k-fold cross-validation"
+    ),
+    "--seed": dict(
+        type=_seed,
+        default=0,
+        metavar="S",
+        help="random seed; the same seed gives the same result (default: 0)",
+    ),
+    "--device": dict(
+        metavar="DEV",
+        help="cpu, cuda, cuda:1 or mps (default: the first GPU if there is one, else cpu)",
+    ),
+    "--data-dir": dict(
+        type=Path,
+        metavar="DIR",
+        help="folder with the data sets (default: $D2LCOMPUTE_DATA_DIR, else the "
+        "book's ../data if it holds them, else the data/ cache)",
+    ),
+    "--output-dir": dict(
+        type=Path, metavar="DIR", help="folder for the figure, the checkpoint and metrics.csv"
+    ),
+    "--threads": dict(
+        type=_positive_int,
+        metavar="N",
+        help="CPU threads for torch (default: torch's, one per core). When another "
+        "process keeps the machine busy, fewer threads can be much faster: "
+        "on a 2-core machine torch's default ran 14-87x slower than 1 thread",
+    ),
     "--output": dict(type=Path, metavar="FILE", help="file to write"),
 }
 
@@ -77,8 +94,9 @@ def check_output(flag, path, *, folder=False):
     if folder and path.exists() and not path.is_dir():
         raise CommandError(f"{flag} {path} is a file; give a folder")
     if not folder and path.is_dir():
-        raise CommandError(f"{flag} {path} is a folder; give a file name, "
-                           f"e.g. {path / 'submission.csv'}")
+        raise CommandError(
+            f"{flag} {path} is a folder; give a file name, e.g. {path / 'submission.csv'}"
+        )
     existing = path if folder else path.parent
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent  # the folders in between are created when writing
@@ -92,8 +110,9 @@ def out_of_memory(error):
     """Whether ``error`` says that a tensor could not be allocated (CPU or GPU)."""
     import torch
 
-    return (isinstance(error, (MemoryError, torch.OutOfMemoryError))
-            or "can't allocate memory" in str(error))
+    return isinstance(
+        error, (MemoryError, torch.OutOfMemoryError)
+    ) or "can't allocate memory" in str(error)
 
 
 def resolve_device(name):
@@ -109,6 +128,8 @@ def resolve_device(name):
     except RuntimeError:
         raise CommandError(f"--device must be cpu, cuda, cuda:N or mps, got {name!r}") from None
     if device.type not in ("cpu", "cuda", "mps") or not device_exists(device):
-        raise CommandError(f"--device {name}: no such device on this machine "
-                           f"(try --device cpu, or leave --device out to pick one)")
+        raise CommandError(
+            f"--device {name}: no such device on this machine "
+            f"(try --device cpu, or leave --device out to pick one)"
+        )
     return device

@@ -63,15 +63,32 @@ _COMPARED = ("model", "lr", "batch_size", "dropout", "seed", "epochs")
 
 
 def add_arguments(parser):
-    parser.add_argument("--model", choices=list(MODELS), default="dropout",
-                        help="which model to train (default: dropout); its learning rate is the "
-                             "default --lr: 0.1 for mlp-scratch and mlp, 0.5 for the dropout ones, "
-                             "a peak of 0.003 for improved")
-    add_options(parser, "--epochs", "--lr", "--batch-size", "--dropout", "--seed", "--device",
-                "--data-dir", "--output-dir", "--threads", epochs=10, batch_size=256,
-                output_dir=Path("runs/fashion-mnist"))
-    parser.add_argument("--resume", action="store_true",
-                        help=f"continue the run saved in --output-dir/{CHECKPOINT}")
+    parser.add_argument(
+        "--model",
+        choices=list(MODELS),
+        default="dropout",
+        help="which model to train (default: dropout); its learning rate is the "
+        "default --lr: 0.1 for mlp-scratch and mlp, 0.5 for the dropout ones, "
+        "a peak of 0.003 for improved",
+    )
+    add_options(
+        parser,
+        "--epochs",
+        "--lr",
+        "--batch-size",
+        "--dropout",
+        "--seed",
+        "--device",
+        "--data-dir",
+        "--output-dir",
+        "--threads",
+        epochs=10,
+        batch_size=256,
+        output_dir=Path("runs/fashion-mnist"),
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help=f"continue the run saved in --output-dir/{CHECKPOINT}"
+    )
 
 
 def run(args):
@@ -85,13 +102,17 @@ def run(args):
     main = distributed.is_main_process()  # only it prints and writes files under torchrun
     data_dir = hub.data_dir(args.data_dir)
     if not data_dir.is_dir():
-        raise CommandError(f"--data-dir {data_dir}: no such folder (it should hold "
-                           f"FashionMNIST/raw/; see `python -m d2lcompute info`)")
+        raise CommandError(
+            f"--data-dir {data_dir}: no such folder (it should hold "
+            f"FashionMNIST/raw/; see `python -m d2lcompute info`)"
+        )
     checkpoint = args.output_dir / CHECKPOINT
     check_output("--output-dir", args.output_dir, folder=True)
     if checkpoint.is_dir():
-        raise CommandError(f"--output-dir {args.output_dir}: {checkpoint} is a folder; "
-                           f"remove it or choose another --output-dir")
+        raise CommandError(
+            f"--output-dir {args.output_dir}: {checkpoint} is a folder; "
+            f"remove it or choose another --output-dir"
+        )
     if args.resume:
         _check_resumable(checkpoint, options)
 
@@ -100,7 +121,8 @@ def run(args):
     train_iter, test_iter = data.load_data_fashion_mnist(options["batch_size"], data_dir=data_dir)
     if options["model"] == "improved":
         trainer, scheduler = fashion_mnist_improved.make_optimizer(
-            net, options["lr"], num_epochs=options["epochs"], steps_per_epoch=len(train_iter))
+            net, options["lr"], num_epochs=options["epochs"], steps_per_epoch=len(train_iter)
+        )
         loss = fashion_mnist_improved.make_loss()
     else:
         trainer, scheduler = torch.optim.SGD(net.parameters(), lr=options["lr"]), None
@@ -121,27 +143,32 @@ def run(args):
     if main:
         _print_header(options, device)
     try:
-        _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args,
-             scheduler)
+        _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args, scheduler)
     except KeyboardInterrupt:
         if main and checkpoint.is_file():
-            print(f"the last finished epoch is in {checkpoint}: run the same command with "
-                  f"--resume to continue", file=sys.stderr)
+            print(
+                f"the last finished epoch is in {checkpoint}: run the same command with "
+                f"--resume to continue",
+                file=sys.stderr,
+            )
         raise
     except RuntimeError as e:
         if not out_of_memory(e):
             raise
-        raise CommandError(f"--batch-size {options['batch_size']}: out of memory on {device} "
-                           f"({str(e).strip().splitlines()[0]}); try a smaller --batch-size") from e
+        raise CommandError(
+            f"--batch-size {options['batch_size']}: out of memory on {device} "
+            f"({str(e).strip().splitlines()[0]}); try a smaller --batch-size"
+        ) from e
     if main:
-        print(f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
-              f"epoch(s); saved {checkpoint}, {args.output_dir / FIGURE} and "
-              f"{args.output_dir / METRICS}")
+        print(
+            f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
+            f"epoch(s); saved {checkpoint}, {args.output_dir / FIGURE} and "
+            f"{args.output_dir / METRICS}"
+        )
     return 0
 
 
-def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args,
-         scheduler=None):
+def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args, scheduler=None):
     """Train from the end of ``history`` up to ``--epochs``, saving after every epoch.
 
     ``scheduler`` (None for the book's models) is stepped by ``trainer``; its state is
@@ -155,22 +182,35 @@ def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, ar
             animator.add(history["epoch"][i], _metrics(history, i))
             _write(_row(history, i) + "  (from the checkpoint)")
         if len(history["epoch"]) >= args.epochs:
-            _write(f"nothing to train: the checkpoint already holds {len(history['epoch'])} "
-                   f"epoch(s); raise --epochs to train more")
+            _write(
+                f"nothing to train: the checkpoint already holds {len(history['epoch'])} "
+                f"epoch(s); raise --epochs to train more"
+            )
         timer = train.Timer()
         for epoch in range(len(history["epoch"]), args.epochs):
             timer.start()
             train_loss, train_acc = train.train_epoch_ch3(net, train_iter, loss, trainer, device)
             _check_finite(net, train_loss, epoch + 1, history, options, checkpoint)
             test_acc = train.evaluate_accuracy(net, test_iter, device)
-            for key, value in [("epoch", epoch + 1), ("train_loss", train_loss),
-                               ("train_acc", train_acc), ("test_acc", test_acc),
-                               ("seconds", timer.stop())]:
+            for key, value in [
+                ("epoch", epoch + 1),
+                ("train_loss", train_loss),
+                ("train_acc", train_acc),
+                ("test_acc", test_acc),
+                ("seconds", timer.stop()),
+            ]:
                 history[key].append(value)
             schedule = {} if scheduler is None else {"scheduler": scheduler.state_dict()}
             if distributed.is_main_process():
-                checkpoints.save_checkpoint(checkpoint, net, trainer, epoch=epoch + 1,
-                                            options=options, history=history, **schedule)
+                checkpoints.save_checkpoint(
+                    checkpoint,
+                    net,
+                    trainer,
+                    epoch=epoch + 1,
+                    options=options,
+                    history=history,
+                    **schedule,
+                )
                 _write_metrics(args.output_dir / METRICS, history)
             animator.add(epoch + 1, _metrics(history, epoch))  # also rewrites the figure
             _write(_row(history, epoch))
@@ -181,13 +221,20 @@ def _check_finite(net, train_loss, epoch, history, options, checkpoint):
     import torch
 
     finite = math.isfinite(train_loss) and all(
-        bool(torch.isfinite(p).all()) for p in net.parameters())
+        bool(torch.isfinite(p).all()) for p in net.parameters()
+    )
     if not finite:
-        kept = (f"{checkpoint} still holds epoch {history['epoch'][-1]}"
-                if history["epoch"] else "no checkpoint was saved")
-        raise DivergenceError("fashion-mnist training", epoch=epoch,
-                              last_finite_loss=(history["train_loss"] or [None])[-1],
-                              hint=f"Try a smaller --lr (it was {options['lr']}); {kept}.")
+        kept = (
+            f"{checkpoint} still holds epoch {history['epoch'][-1]}"
+            if history["epoch"]
+            else "no checkpoint was saved"
+        )
+        raise DivergenceError(
+            "fashion-mnist training",
+            epoch=epoch,
+            last_finite_loss=(history["train_loss"] or [None])[-1],
+            hint=f"Try a smaller --lr (it was {options['lr']}); {kept}.",
+        )
 
 
 def _options(args):
@@ -195,8 +242,9 @@ def _options(args):
 
     _, default_lr, has_dropout = MODELS[args.model]
     if args.dropout is not None and not has_dropout:
-        raise CommandError(f"--dropout applies to the dropout and improved models only, not "
-                           f"--model {args.model}")
+        raise CommandError(
+            f"--dropout applies to the dropout and improved models only, not --model {args.model}"
+        )
     improved = args.model == "improved"
     dropout = None
     if has_dropout:
@@ -204,8 +252,13 @@ def _options(args):
         dropout = default if args.dropout is None else [args.dropout, args.dropout]
     if improved:
         default_lr = fashion_mnist_improved.LR
-    options = {"model": args.model, "lr": default_lr if args.lr is None else args.lr,
-               "batch_size": args.batch_size, "dropout": dropout, "seed": args.seed}
+    options = {
+        "model": args.model,
+        "lr": default_lr if args.lr is None else args.lr,
+        "batch_size": args.batch_size,
+        "dropout": dropout,
+        "seed": args.seed,
+    }
     if improved:
         options["epochs"] = args.epochs  # the length of its learning-rate schedule
     return options
@@ -232,8 +285,10 @@ def _check_resumable(checkpoint, options):
     from d2lcompute import io
 
     if not checkpoint.is_file():
-        raise CommandError(f"--resume: no checkpoint at {checkpoint}; start a run without "
-                           f"--resume (or point --output-dir at the run's folder)")
+        raise CommandError(
+            f"--resume: no checkpoint at {checkpoint}; start a run without "
+            f"--resume (or point --output-dir at the run's folder)"
+        )
     try:
         state = io.load(checkpoint, map_location="cpu")
     except UserError as e:  # truncated, damaged, unsafe, not a file
@@ -244,39 +299,64 @@ def _check_resumable(checkpoint, options):
         raise CommandError(f"--resume: {checkpoint} was not written by fashion-mnist")
     history = extra.get("history")
     keys = ("epoch", "train_loss", "train_acc", "test_acc", "seconds")
-    if not (isinstance(history, dict) and all(isinstance(history.get(k), list) for k in keys)
-            and len({len(history[k]) for k in keys}) == 1
-            and len(history["epoch"]) == state.get("epoch")):
-        raise CommandError(f"--resume: {checkpoint} is damaged: its training history does not "
-                           f"match its epoch count; start a new run without --resume")
-    changed = [f"--{key.replace('_', '-')} {saved.get(key)} (now {options[key]})"
-               for key in _COMPARED if key in options and saved.get(key) != options[key]]
+    if not (
+        isinstance(history, dict)
+        and all(isinstance(history.get(k), list) for k in keys)
+        and len({len(history[k]) for k in keys}) == 1
+        and len(history["epoch"]) == state.get("epoch")
+    ):
+        raise CommandError(
+            f"--resume: {checkpoint} is damaged: its training history does not "
+            f"match its epoch count; start a new run without --resume"
+        )
+    changed = [
+        f"--{key.replace('_', '-')} {saved.get(key)} (now {options[key]})"
+        for key in _COMPARED
+        if key in options and saved.get(key) != options[key]
+    ]
     if changed:
-        why = (" (the improved recipe's learning-rate schedule spans --epochs)"
-               if "epochs" in options and saved.get("epochs") != options["epochs"] else "")
-        raise CommandError(f"--resume: {checkpoint} was made with other options: "
-                           f"{', '.join(changed)}{why}; rerun with those, or start a new run "
-                           f"without --resume")
+        why = (
+            " (the improved recipe's learning-rate schedule spans --epochs)"
+            if "epochs" in options and saved.get("epochs") != options["epochs"]
+            else ""
+        )
+        raise CommandError(
+            f"--resume: {checkpoint} was made with other options: "
+            f"{', '.join(changed)}{why}; rerun with those, or start a new run "
+            f"without --resume"
+        )
     if "epochs" in options and not isinstance(extra.get("scheduler"), dict):
-        raise CommandError(f"--resume: {checkpoint} is damaged: it holds no learning-rate "
-                           f"schedule; start a new run without --resume")
+        raise CommandError(
+            f"--resume: {checkpoint} is damaged: it holds no learning-rate "
+            f"schedule; start a new run without --resume"
+        )
 
 
 def _animator(num_epochs, figure):
     from d2lcompute.plotting import Animator
 
-    return Animator(xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9],
-                    legend=["train loss", "train acc", "test acc"], save_path=figure)
+    return Animator(
+        xlabel="epoch",
+        xlim=[1, num_epochs],
+        ylim=[0.3, 0.9],
+        legend=["train loss", "train acc", "test acc"],
+        save_path=figure,
+    )
 
 
 def _print_header(options, device):
     dropout, section = options["dropout"], MODELS[options["model"]][0]
-    source = (f"book §{section}), lr" if section else
-              f"AdamW, one-cycle schedule over {options.get('epochs')} epochs), peak lr")
-    print(f"fashion-mnist: model {options['model']} ({source} {options['lr']}, "
-          f"batch size {options['batch_size']}, "
-          + (f"dropout {dropout[0]}/{dropout[1]}, " if dropout else "")
-          + f"seed {options['seed']}, device {device}")
+    source = (
+        f"book §{section}), lr"
+        if section
+        else f"AdamW, one-cycle schedule over {options.get('epochs')} epochs), peak lr"
+    )
+    print(
+        f"fashion-mnist: model {options['model']} ({source} {options['lr']}, "
+        f"batch size {options['batch_size']}, "
+        + (f"dropout {dropout[0]}/{dropout[1]}, " if dropout else "")
+        + f"seed {options['seed']}, device {device}"
+    )
     print(f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  {'test acc':>8}  {'seconds':>7}")
 
 
@@ -306,6 +386,8 @@ def _metrics(history, i):
 
 
 def _row(history, i):
-    return (f"{history['epoch'][i]:>5}  {history['train_loss'][i]:>10.4f}  "
-            f"{history['train_acc'][i]:>9.4f}  {history['test_acc'][i]:>8.4f}  "
-            f"{history['seconds'][i]:>7.2f}")
+    return (
+        f"{history['epoch'][i]:>5}  {history['train_loss'][i]:>10.4f}  "
+        f"{history['train_acc'][i]:>9.4f}  {history['test_acc'][i]:>8.4f}  "
+        f"{history['seconds'][i]:>7.2f}"
+    )

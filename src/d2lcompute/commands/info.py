@@ -27,10 +27,14 @@ def run(args):
     print(f"torchvision  {_version('torchvision')}")
     for name in ("numpy", "pandas", "matplotlib"):
         print(f"{name:12} {_version(name)}")
-    print(f"devices      {', '.join(str(d) for d in devices.try_all_gpus())} "
-          f"({devices.num_gpus()} GPU(s))")
-    sources = {rel: (sha1, hub.FASHION_MNIST_URL + Path(rel).name + ".gz")
-               for rel, sha1 in hub.FASHION_MNIST_SHA1.items()}
+    print(
+        f"devices      {', '.join(str(d) for d in devices.try_all_gpus())} "
+        f"({devices.num_gpus()} GPU(s))"
+    )
+    sources = {
+        rel: (sha1, hub.FASHION_MNIST_URL + Path(rel).name + ".gz")
+        for rel, sha1 in hub.FASHION_MNIST_SHA1.items()
+    }
     sources.update({url.rsplit("/", 1)[-1]: (sha1, url) for url, sha1 in hub.DATA_HUB.values()})
     folder, reason = hub.choose_data_dir(args.data_dir, needs=list(sources))
     print(f"data folder  {folder.resolve()}{'' if folder.is_dir() else '  (does not exist yet)'}")

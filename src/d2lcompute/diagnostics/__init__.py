@@ -22,6 +22,16 @@ from d2lcompute.diagnostics.summary import summary
 from d2lcompute.diagnostics.summary_aggregate import SummaryRow
 from d2lcompute.diagnostics.summary_render import ModelSummary
 
-__all__ = ["GradientIssue", "GradientReport", "ModelSummary", "ModuleInternals", "SummaryRow",
-           "Unregistered", "UnregisteredReport", "check_gradients", "find_unregistered",
-           "module_internals", "summary"]
+__all__ = [
+    "GradientIssue",
+    "GradientReport",
+    "ModelSummary",
+    "ModuleInternals",
+    "SummaryRow",
+    "Unregistered",
+    "UnregisteredReport",
+    "check_gradients",
+    "find_unregistered",
+    "module_internals",
+    "summary",
+]

@@ -19,10 +19,10 @@ GradientIssue.__doc__ = "One parameter that got no useful gradient: name, shape,
 _CAUSES = {
     "frozen": "requires_grad=False: no gradient is computed and the optimizer will not train it",
     "detached": "used in forward but not tracked by autograd: computed with .data, .detach() "
-                "or under torch.no_grad()",
+    "or under torch.no_grad()",
     "unused": "unused in forward: no operation read it (a layer created but never called?)",
     "zero": "all-zero gradient: the checked scalar does not change with it here (dead ReLUs, "
-            "or a constant output sum, e.g. after X - X.mean(); try loss_fn=)",
+    "or a constant output sum, e.g. after X - X.mean(); try loss_fn=)",
     "non-finite": "gradient holds NaN or inf: an overflow or an invalid operation upstream",
 }
 
@@ -119,8 +119,10 @@ def _scalar(output, loss_fn):
         return value.reshape(())
     tensors = [t for t in _tensors_in(output) if t.is_floating_point()]
     if not tensors:
-        raise ValueError("the model's output holds no floating-point tensor to differentiate; "
-                         "pass loss_fn= mapping the output to a scalar")
+        raise ValueError(
+            "the model's output holds no floating-point tensor to differentiate; "
+            "pass loss_fn= mapping the output to a scalar"
+        )
     return sum(t.sum() for t in tensors)
 
 

@@ -104,8 +104,11 @@ def find_unregistered(model):
 def _hook_managed_attributes(module):
     # weight_norm / spectral_norm (the hook versions) recompute `weight` from registered
     # parameters before every forward and store it as a plain attribute: torch's design.
-    return {hook.name for hook in module._forward_pre_hooks.values()
-            if isinstance(hook, (WeightNorm, SpectralNorm))}
+    return {
+        hook.name
+        for hook in module._forward_pre_hooks.values()
+        if isinstance(hook, (WeightNorm, SpectralNorm))
+    }
 
 
 def _scan_attribute(attr, path, value, registered):
@@ -122,9 +125,11 @@ def _scan_attribute(attr, path, value, registered):
                 items.append(Unregistered(path, kind, _fix(attr, kind, outer, depth)))
         elif isinstance(value, (list, tuple, dict)) and id(value) not in seen_containers:
             seen_containers.add(id(value))
-            entries = (value.items() if isinstance(value, dict) else enumerate(value))
-            children = [(f"{path}[{key!r}]", child, outer or type(value), depth + 1)
-                        for key, child in entries]
+            entries = value.items() if isinstance(value, dict) else enumerate(value)
+            children = [
+                (f"{path}[{key!r}]", child, outer or type(value), depth + 1)
+                for key, child in entries
+            ]
             stack.extend(reversed(children))
     return items
 
@@ -141,22 +146,30 @@ def _fix(attr, kind, outer, depth):
         return {
             "module": f"register it with self.add_module({attr!r}, module).",
             "parameter": f"register it with self.register_parameter({attr!r}, param).",
-            "tensor": (f"use self.register_buffer({attr!r}, tensor) for a constant that must "
-                       f"follow .to() and state_dict(), or nn.Parameter if it should be learned."),
+            "tensor": (
+                f"use self.register_buffer({attr!r}, tensor) for a constant that must "
+                f"follow .to() and state_dict(), or nn.Parameter if it should be learned."
+            ),
         }[kind]
     in_dict = issubclass(outer, dict)
     seen_by = "so that parameters(), .to() and state_dict() see"
     if kind == "module":
         if in_dict:
-            return (f"make `{attr}` an nn.ModuleDict (or add each module with "
-                    f"self.add_module(name, module)) {seen_by} its modules{nested}.")
+            return (
+                f"make `{attr}` an nn.ModuleDict (or add each module with "
+                f"self.add_module(name, module)) {seen_by} its modules{nested}."
+            )
         return f"make `{attr}` an nn.ModuleList {seen_by} its modules{nested}."
     if kind == "parameter":
-        return (f"make `{attr}` an nn.Parameter{'Dict' if in_dict else 'List'} {seen_by} "
-                f"its parameters{nested}.")
-    return (f"register each tensor in `{attr}` with self.register_buffer(name, tensor), or "
-            f"keep them as nn.Parameter in an nn.Parameter{'Dict' if in_dict else 'List'} "
-            f"if they should be learned.")
+        return (
+            f"make `{attr}` an nn.Parameter{'Dict' if in_dict else 'List'} {seen_by} "
+            f"its parameters{nested}."
+        )
+    return (
+        f"register each tensor in `{attr}` with self.register_buffer(name, tensor), or "
+        f"keep them as nn.Parameter in an nn.Parameter{'Dict' if in_dict else 'List'} "
+        f"if they should be learned."
+    )
 
 
 @dataclass(frozen=True)
@@ -171,8 +184,11 @@ class ModuleInternals:
 
     def __str__(self):
         lines = [self.owner]
-        sections = (("_parameters", self.parameters), ("_buffers", self.buffers),
-                    ("_modules", self.modules))
+        sections = (
+            ("_parameters", self.parameters),
+            ("_buffers", self.buffers),
+            ("_modules", self.modules),
+        )
         for title, entries in sections:
             if not entries:
                 lines.append(f"  {title}: (empty)")
@@ -190,8 +206,9 @@ class ModuleInternals:
             return "None"
         if isinstance(value, nn.Module):
             return f"{type(value).__name__}({value.extra_repr()})"
-        text = (f"{type(value).__name__} {list(value.shape)} "
-                f"{str(value.dtype).removeprefix('torch.')}")
+        text = (
+            f"{type(value).__name__} {list(value.shape)} {str(value.dtype).removeprefix('torch.')}"
+        )
         if isinstance(value, nn.Parameter):
             return f"{text} requires_grad={value.requires_grad}"
         if name in self.buffers:
@@ -223,8 +240,10 @@ def module_internals(module):
           _modules: (empty)
     """
     check_module("module", module)
-    return ModuleInternals(owner=type(module).__name__,
-                           parameters=dict(module._parameters),
-                           buffers=dict(module._buffers),
-                           modules=dict(module._modules),
-                           non_persistent=frozenset(module._non_persistent_buffers_set))
+    return ModuleInternals(
+        owner=type(module).__name__,
+        parameters=dict(module._parameters),
+        buffers=dict(module._buffers),
+        modules=dict(module._modules),
+        non_persistent=frozenset(module._non_persistent_buffers_set),
+    )

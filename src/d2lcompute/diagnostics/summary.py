@@ -78,8 +78,11 @@ def summary(model, input_size=None, input_data=None, depth=3, device=None, dtype
     inputs = _make_inputs(sizes, dtypes, device) if sizes else _to_device(input_data, device)
     if isinstance(inputs, torch.Tensor):
         inputs = (inputs,)
-    lazy = [name or type(model).__name__ for name, m in model.named_modules()
-            if any(is_lazy(p) for p in m.parameters(recurse=False))]
+    lazy = [
+        name or type(model).__name__
+        for name, m in model.named_modules()
+        if any(is_lazy(p) for p in m.parameters(recurse=False))
+    ]
     # Running a lazy layer initialises it; a summary must not change the user's model.
     run_model = copy.deepcopy(model) if lazy else model
     names = {}  # id(module) -> every qualified name it has (a shared layer has several)
@@ -94,22 +97,31 @@ def _validate(model, input_size, input_data, depth, device, dtypes):
     check_module("model", model)
     if (input_size is None) == (input_data is None):
         given = "both were given" if input_size is not None else "neither was given"
-        raise ValueError(f"give exactly one of input_size (e.g. input_size=(2, 20)) and "
-                         f"input_data (a tensor or a tuple of forward's arguments); {given}")
+        raise ValueError(
+            f"give exactly one of input_size (e.g. input_size=(2, 20)) and "
+            f"input_data (a tensor or a tuple of forward's arguments); {given}"
+        )
     check_int("depth", depth, min_value=0)
     sizes = None if input_size is None else _check_sizes(input_size)
     if input_data is not None and not isinstance(input_data, (torch.Tensor, tuple, list)):
-        raise TypeError(f"input_data must be a tensor or a tuple/list of forward's "
-                        f"arguments, got input_data of type {type(input_data).__name__}")
+        raise TypeError(
+            f"input_data must be a tensor or a tuple/list of forward's "
+            f"arguments, got input_data of type {type(input_data).__name__}"
+        )
     if dtypes is None:
         dtypes = [torch.float32] * len(sizes or [])
     else:
         if sizes is None:
             raise ValueError("dtypes goes with input_size only; input_data has its own dtypes")
-        if (not isinstance(dtypes, (tuple, list)) or len(dtypes) != len(sizes)
-                or not all(isinstance(d, torch.dtype) for d in dtypes)):
-            raise ValueError(f"dtypes must be a list of {len(sizes)} torch.dtype (one per "
-                             f"input in input_size), got dtypes={dtypes!r}")
+        if (
+            not isinstance(dtypes, (tuple, list))
+            or len(dtypes) != len(sizes)
+            or not all(isinstance(d, torch.dtype) for d in dtypes)
+        ):
+            raise ValueError(
+                f"dtypes must be a list of {len(sizes)} torch.dtype (one per "
+                f"input in input_size), got dtypes={dtypes!r}"
+            )
         dtypes = list(dtypes)
     first = next(itertools.chain(model.parameters(), model.buffers()), None)
     model_device = torch.device("cpu") if first is None else first.device
@@ -118,14 +130,17 @@ def _validate(model, input_size, input_data, depth, device, dtypes):
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as e:
-        raise ValueError(f"device must be a torch.device or a name like 'cpu' or 'cuda:0', "
-                         f"got device={device!r}") from e
+        raise ValueError(
+            f"device must be a torch.device or a name like 'cpu' or 'cuda:0', got device={device!r}"
+        ) from e
     if first is None:  # nothing to move: the inputs may go anywhere
         return sizes, device, dtypes
     if device.type != model_device.type or device.index not in (None, model_device.index):
-        raise ValueError(f"the model is on {model_device}, but device={str(device)!r}; move "
-                         f"it with model.to({str(device)!r}) or leave device=None (summary "
-                         f"runs on the model's own device)")
+        raise ValueError(
+            f"the model is on {model_device}, but device={str(device)!r}; move "
+            f"it with model.to({str(device)!r}) or leave device=None (summary "
+            f"runs on the model's own device)"
+        )
     return sizes, model_device, dtypes
 
 
@@ -135,11 +150,15 @@ def _check_sizes(input_size):
     if isinstance(input_size, (tuple, list, torch.Size)) and input_size:
         nested = all(isinstance(s, (tuple, list, torch.Size)) for s in input_size)
         shapes = [tuple(s) for s in input_size] if nested else [tuple(input_size)]
-    if not shapes or not all(shape and all(isinstance(n, int) and not isinstance(n, bool)
-                                           for n in shape) for shape in shapes):
-        raise TypeError(f"input_size must be a shape (a tuple of ints, batch dimension "
-                        f"included, e.g. input_size=(2, 20)) or a list of shapes, got "
-                        f"input_size={input_size!r}")
+    if not shapes or not all(
+        shape and all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
+        for shape in shapes
+    ):
+        raise TypeError(
+            f"input_size must be a shape (a tuple of ints, batch dimension "
+            f"included, e.g. input_size=(2, 20)) or a list of shapes, got "
+            f"input_size={input_size!r}"
+        )
     if min(min(shape) for shape in shapes) < 1:
         raise ValueError(f"input_size must have positive sizes, got input_size={input_size!r}")
     return shapes
@@ -148,17 +167,21 @@ def _check_sizes(input_size):
 def _make_inputs(sizes, dtypes, device):
     generator = torch.Generator().manual_seed(0)  # its own: the global RNG stays untouched
     try:
-        return [torch.rand(size, generator=generator).to(device=device, dtype=dtype)
-                for size, dtype in zip(sizes, dtypes)]
+        return [
+            torch.rand(size, generator=generator).to(device=device, dtype=dtype)
+            for size, dtype in zip(sizes, dtypes)
+        ]
     except (RuntimeError, MemoryError) as e:
         message = str(e)
         if not (isinstance(e, MemoryError) or "allocate" in message or "overflow" in message):
             raise
         gib = sum(math.prod(size) for size in sizes) * 4 / 2**30
-        raise ValueError(f"input_size={sizes[0] if len(sizes) == 1 else sizes} needs "
-                         f"{gib:.3g} GiB of random input, which could not be allocated on "
-                         f"{device}; the batch dimension can be small, e.g. "
-                         f"input_size={(2, *sizes[0][1:])}") from e
+        raise ValueError(
+            f"input_size={sizes[0] if len(sizes) == 1 else sizes} needs "
+            f"{gib:.3g} GiB of random input, which could not be allocated on "
+            f"{device}; the batch dimension can be small, e.g. "
+            f"input_size={(2, *sizes[0][1:])}"
+        ) from e
 
 
 def _to_device(data, device):

@@ -38,9 +38,12 @@ def aggregate(model, root, inputs, depth, lazy, unregistered):
     registered = {id(m) for m in by_name.values()}
     called = {id(call.module) for call in _calls(root)}
     # A container whose layers ran although it did not (an nn.ModuleList) is in use.
-    used = {id(by_name[".".join(call.name.split(".")[:i])])
-            for call in _calls(root) if call.name in by_name
-            for i in range(1, call.name.count(".") + 1)}
+    used = {
+        id(by_name[".".join(call.name.split(".")[:i])])
+        for call in _calls(root)
+        if call.name in by_name
+        for i in range(1, call.name.count(".") + 1)
+    }
     owners = {}  # id(parameter) -> the row that counted it
     rows, expanded = [], set()
 
@@ -52,10 +55,19 @@ def aggregate(model, root, inputs, depth, lazy, unregistered):
         new = [p for p in known if not any(p is s for s in shared)]
         if is_registered:
             owners.update((id(p), label) for p in new)
-        rows.append(SummaryRow(name, type_name, level, output, sum(p.numel() for p in new),
-                               sum(p.numel() for p in shared),
-                               owners[id(shared[0])] if shared else "",
-                               not is_registered, len(known) < len(tensors)))
+        rows.append(
+            SummaryRow(
+                name,
+                type_name,
+                level,
+                output,
+                sum(p.numel() for p in new),
+                sum(p.numel() for p in shared),
+                owners[id(shared[0])] if shared else "",
+                not is_registered,
+                len(known) < len(tensors),
+            )
+        )
 
     def add_not_called(module, prefix, level):
         """Rows for the registered children of ``module`` that never ran."""
@@ -73,8 +85,15 @@ def aggregate(model, root, inputs, depth, lazy, unregistered):
     def visit(call):
         is_registered = id(call.module) in registered
         show_children = call.depth < depth  # else this row also counts its hidden layers
-        add_row(call.name, call.type_name, call.depth, call.output, call.module,
-                not show_children, is_registered)
+        add_row(
+            call.name,
+            call.type_name,
+            call.depth,
+            call.output,
+            call.module,
+            not show_children,
+            is_registered,
+        )
         if not show_children:
             return
         for child in call.children:
@@ -87,14 +106,17 @@ def aggregate(model, root, inputs, depth, lazy, unregistered):
     # count_parameters' rule (each tensor once), minus lazy tensors, which it refuses to count.
     unique = {id(p): p for p in model.parameters() if not is_lazy(p)}.values()
     return ModelSummary(
-        rows=rows, depth=depth,
+        rows=rows,
+        depth=depth,
         total_params=sum(p.numel() for p in unique),
         trainable_params=sum(p.numel() for p in unique if p.requires_grad),
         input_bytes=nbytes(list(inputs)),
         # Each leaf call's output is kept for the backward pass, and its gradient is as big.
         activation_bytes=2 * sum(c.output_bytes for c in _calls(root) if not c.children),
         param_bytes=sum(p.numel() * p.element_size() for p in unique),
-        lazy=lazy, unregistered=unregistered)
+        lazy=lazy,
+        unregistered=unregistered,
+    )
 
 
 def _calls(call):

@@ -37,8 +37,9 @@ def collect(model, inputs, device, convention, names):
             return  # else a module called outside this model (another thread): not ours
         parent = stack[-1]
         uses = sum(child.module is module for child in parent.children)
-        call = _Call(module, _call_name(parent, module, uses, names), type(module).__name__,
-                     parent.depth + 1)
+        call = _Call(
+            module, _call_name(parent, module, uses, names), type(module).__name__, parent.depth + 1
+        )
         parent.children.append(call)
         stack.append(call)
 
@@ -49,13 +50,17 @@ def collect(model, inputs, device, convention, names):
             finished.append(call)
 
     training = [(m, m.training) for m in model.modules()]
-    handles = [_torch_module.register_module_forward_pre_hook(pre_hook),
-               _torch_module.register_module_forward_hook(forward_hook)]
+    handles = [
+        _torch_module.register_module_forward_pre_hook(pre_hook),
+        _torch_module.register_module_forward_hook(forward_hook),
+    ]
     try:
         model.eval()  # BatchNorm keeps its statistics, Dropout keeps every value
         # fork_rng: code in forward that draws random numbers leaves the user's stream as it was
-        with torch.no_grad(), torch.random.fork_rng(
-                devices=[device] if device.type == "cuda" else []):
+        with (
+            torch.no_grad(),
+            torch.random.fork_rng(devices=[device] if device.type == "cuda" else []),
+        ):
             model(*inputs)
     except Exception as e:
         raise RuntimeError(_failure_message(model, inputs, stack, finished, convention)) from e
@@ -79,8 +84,13 @@ def _call_name(parent, module, uses, names):
     if keys:  # the caller itself is unregistered, so it has no qualified names
         return prefix + keys[min(uses, len(keys) - 1)]
     for attr, value in vars(parent.module).items():  # a plain list, tuple or dict
-        entries = (value.items() if isinstance(value, dict)
-                   else enumerate(value) if isinstance(value, (list, tuple)) else ())
+        entries = (
+            value.items()
+            if isinstance(value, dict)
+            else enumerate(value)
+            if isinstance(value, (list, tuple))
+            else ()
+        )
         for key, item in entries:
             if item is module:
                 return f"{prefix}{attr}[{key!r}]"
@@ -109,8 +119,9 @@ def nbytes(output):
 
 
 def _failure_message(model, inputs, stack, finished, convention):
-    shapes = ", ".join(str(tuple(x.shape)) if isinstance(x, torch.Tensor) else type(x).__name__
-                       for x in inputs)
+    shapes = ", ".join(
+        str(tuple(x.shape)) if isinstance(x, torch.Tensor) else type(x).__name__ for x in inputs
+    )
     failing = stack[-1] if stack else None
     if failing is None or failing.depth == 0:
         where = f"in the forward code of {type(model).__name__} itself"
@@ -119,17 +130,22 @@ def _failure_message(model, inputs, stack, finished, convention):
         if _expected_input(failing.module):
             where += f", which expects input of shape {_expected_input(failing.module)[0]}"
     ran = ", ".join(f"{call.name} ({call.type_name})" for call in finished) or "none"
-    message = (f"summary could not run {type(model).__name__} on input of shape {shapes}: "
-               f"the error was raised {where}. Layers that ran before it: {ran}.")
+    message = (
+        f"summary could not run {type(model).__name__} on input of shape {shapes}: "
+        f"the error was raised {where}. Layers that ran before it: {ran}."
+    )
     if convention:
-        message += (" Note: input_size is the full input shape, batch dimension included "
-                    "(torchsummary adds one itself)")
-        first = next(((name, m) for name, m in model.named_modules() if _expected_input(m)),
-                     None)
+        message += (
+            " Note: input_size is the full input shape, batch dimension included "
+            "(torchsummary adds one itself)"
+        )
+        first = next(((name, m) for name, m in model.named_modules() if _expected_input(m)), None)
         if first is not None:
             shape, example = _expected_input(first[1])
-            message += (f"; the first layer, {first[0]!r} ({type(first[1]).__name__}), "
-                        f"expects {shape}, e.g. input_size={example}")
+            message += (
+                f"; the first layer, {first[0]!r} ({type(first[1]).__name__}), "
+                f"expects {shape}, e.g. input_size={example}"
+            )
         message += "."
     return message
 

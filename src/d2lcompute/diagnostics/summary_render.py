@@ -34,9 +34,15 @@ class ModelSummary:
 
     def __str__(self):
         header = ("Layer (type)", "Output Shape", "Param #")
-        cells = [(" " * (2 * row.depth) + (f"{row.name} ({row.type_name})" if row.name
-                                           else row.type_name),
-                  row.output, _param_cell(row)) for row in self.rows]
+        cells = [
+            (
+                " " * (2 * row.depth)
+                + (f"{row.name} ({row.type_name})" if row.name else row.type_name),
+                row.output,
+                _param_cell(row),
+            )
+            for row in self.rows
+        ]
         widths = [max(len(line[i]) for line in [header, *cells]) for i in range(3)]
         widths[0] = max(widths[0], 72 - 8 - widths[1] - widths[2])  # at least 72 wide
 
@@ -46,22 +52,29 @@ class ModelSummary:
         width = len(line(*header))
         uninitialized = [row.name or row.type_name for row in self.rows if row.lazy]
         total = f"{self.total_params:,}" + (" + uninitialized (lazy)" if uninitialized else "")
-        text = ["=" * width, line(*header), "=" * width, *(line(*c) for c in cells),
-                "=" * width,
-                f"Total params: {total}",
-                f"Trainable params: {self.trainable_params:,}",
-                f"Non-trainable params: {self.non_trainable_params:,}",
-                "-" * width,
-                f"Input size (MB): {self.input_bytes / _MB:0.2f}",
-                f"Forward/backward pass size (MB): {self.activation_bytes / _MB:0.2f}",
-                f"Params size (MB): {self.param_bytes / _MB:0.2f}",
-                f"Estimated Total Size (MB): {self.total_bytes / _MB:0.2f}",
-                "=" * width]
+        text = [
+            "=" * width,
+            line(*header),
+            "=" * width,
+            *(line(*c) for c in cells),
+            "=" * width,
+            f"Total params: {total}",
+            f"Trainable params: {self.trainable_params:,}",
+            f"Non-trainable params: {self.non_trainable_params:,}",
+            "-" * width,
+            f"Input size (MB): {self.input_bytes / _MB:0.2f}",
+            f"Forward/backward pass size (MB): {self.activation_bytes / _MB:0.2f}",
+            f"Params size (MB): {self.param_bytes / _MB:0.2f}",
+            f"Estimated Total Size (MB): {self.total_bytes / _MB:0.2f}",
+            "=" * width,
+        ]
         notes = self._notes(uninitialized)
         if notes:
             indents = [" " * (len(note) - len(note.lstrip()) + 2) for note in notes]
-            text += [textwrap.fill(note, width, subsequent_indent=indent)
-                     for note, indent in zip(notes, indents)]
+            text += [
+                textwrap.fill(note, width, subsequent_indent=indent)
+                for note, indent in zip(notes, indents)
+            ]
             text.append("=" * width)
         return "\n".join(text)
 
@@ -70,20 +83,28 @@ class ModelSummary:
     def _notes(self, uninitialized):
         notes = []
         if any(row.shared for row in self.rows):
-            notes.append("Counts in parentheses are not added to the totals: a tied tensor "
-                         "is counted once, on the first row that uses it.")
+            notes.append(
+                "Counts in parentheses are not added to the totals: a tied tensor "
+                "is counted once, on the first row that uses it."
+            )
         if self.lazy:
-            notes.append(f"Lazy layers {', '.join(self.lazy)} are uninitialized in your "
-                         f"model: summary ran this input through a copy, so the counts are "
-                         f"those your model gets on its first forward pass.")
+            notes.append(
+                f"Lazy layers {', '.join(self.lazy)} are uninitialized in your "
+                f"model: summary ran this input through a copy, so the counts are "
+                f"those your model gets on its first forward pass."
+            )
         if uninitialized:
-            notes.append(f"Not reached by the forward pass, so still uninitialized (lazy): "
-                         f"{', '.join(uninitialized)}; the totals leave them out.")
+            notes.append(
+                f"Not reached by the forward pass, so still uninitialized (lazy): "
+                f"{', '.join(uninitialized)}; the totals leave them out."
+            )
         if self.unregistered:
-            notes.append("WARNING: the model holds layers or tensors where nn.Module cannot "
-                         "see them: parameters() (so the optimizer), .to(device), "
-                         "state_dict() and print(net) miss them, and their counts (in "
-                         "parentheses) are not in the totals. Fix:")
+            notes.append(
+                "WARNING: the model holds layers or tensors where nn.Module cannot "
+                "see them: parameters() (so the optimizer), .to(device), "
+                "state_dict() and print(net) miss them, and their counts (in "
+                "parentheses) are not in the totals. Fix:"
+            )
             notes += [f"  {item}" for item in self.unregistered]
         return notes
 

@@ -121,9 +121,7 @@ def _l2_hint(fn):
 def _l2_values(fn, w):
     what = f"l2_penalty(w) for w = {w.tolist()}"
     found = call(what, fn, w)
-    assert_close(
-        found, weight_decay.l2_penalty(w), what, rtol=1e-4, atol=1e-4, cause=_l2_hint(fn)
-    )
+    assert_close(found, weight_decay.l2_penalty(w), what, rtol=1e-4, atol=1e-4, cause=_l2_hint(fn))
 
 
 @prop(tensors(max_dims=2))
