@@ -34,7 +34,8 @@ One table at the end:
     python benchmarks/fashion_mnist.py --data-dir ../shared/data                 # both, 10 x 2
     python benchmarks/fashion_mnist.py --data-dir ../shared/data --edition en --epochs 2 --repeats 1
     python benchmarks/fashion_mnist.py --data-dir ../shared/data --edition en --device cuda
-    python benchmarks/fashion_mnist.py --data-dir ../shared/data --edition zh --variants bi --repeats 1
+    python benchmarks/fashion_mnist.py --data-dir ../shared/data --edition zh --variants bi \
+        --repeats 1
 
 Targets on 2 CPU cores, for each edition: (b) within 1.15x of (c), (b) at least 3.5x faster
 than (a), the same accuracy as (a) within noise (>= 0.85 after 10 epochs for zh); (i) >= 0.89
@@ -206,7 +207,7 @@ def _read_idx(data_dir, split, device):
     return X.to(device), torch.from_numpy(labels).long().to(device)
 
 
-# ---- the English edition (d2l.ai 1.0) -------------------------------------------------------------
+# ---- the English edition (d2l.ai 1.0) ----------------------------------------------------------
 
 
 class DropoutMLP(d2l.Classifier):

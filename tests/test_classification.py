@@ -1,4 +1,4 @@
-"""Classification on the class API (d2l.ai 1.0, §4.2-4.5): FashionMNIST, Classifier, SoftmaxRegression."""
+"""Classification on the class API (d2l.ai 1.0, §4.2-4.5): FashionMNIST, Classifier, Softmax."""
 
 import pytest
 import torch

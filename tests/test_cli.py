@@ -10,11 +10,11 @@ from d2lcompute.cli import main
 def test_info_reports_versions_devices_and_data(real_data_dir, capsys):
     assert main(["info", "--data-dir", str(real_data_dir)]) == 0
     out = capsys.readouterr().out
+    import numpy
+    import pandas
     import torch
 
     import d2lcompute
-    import numpy
-    import pandas
 
     assert f"d2lcompute   {d2lcompute.__version__}" in out
     assert f"torch        {torch.__version__}" in out

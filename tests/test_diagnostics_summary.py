@@ -2,8 +2,9 @@
 
 Oracles: ``count_parameters`` and ``model.parameters()`` for totals, hand-computed byte
 counts, and torchsummary 1.5.1 itself for each case it gets wrong. Golden tables live in
-``tests/golden/summary/*.out``; ``D2LCOMPUTE_UPDATE_GOLDEN=1 pytest tests/test_diagnostics_summary.py``
-rewrites them (review the diff). Every table, golden or not, must pass
+``tests/golden/summary/*.out``;
+``D2LCOMPUTE_UPDATE_GOLDEN=1 pytest tests/test_diagnostics_summary.py`` rewrites them
+(review the diff). Every table, golden or not, must pass
 ``check_column_adds_up``: the Param # column sums to "Total params".
 """
 
@@ -21,8 +22,8 @@ from torch import nn
 
 import d2lcompute as d2l
 from d2lcompute.blocks import FixedHiddenMLP, ListMLP, chimera
-from d2lcompute.parameters import count_parameters, shared_net
 from d2lcompute.diagnostics import find_unregistered
+from d2lcompute.parameters import count_parameters, shared_net
 
 summary = d2l.summary
 GOLDEN = Path(__file__).parent / "golden" / "summary"
@@ -506,7 +507,7 @@ def test_summary_leaves_the_model_and_the_rng_as_they_were():
 
 
 def test_an_input_too_large_to_allocate_gets_a_clear_message():
-    """Before: RuntimeError "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: can't allocate"."""
+    """Before: RuntimeError "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: can't ..."."""
     net = nn.Sequential(nn.Linear(2**20, 1))
     with pytest.raises(
         ValueError,

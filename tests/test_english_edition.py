@@ -1,4 +1,4 @@
-"""The English edition (d2l.ai 1.0) as its readers run it: book cells with ``import d2lcompute as d2l``.
+"""The English edition (d2l.ai 1.0) as readers run it: book cells with ``import d2lcompute as d2l``.
 
 Two parts. ``BOOK_NAMES`` is the inventory of every ``d2l.<name>`` that the PyTorch cells of
 chapters 3-6 (linear regression, classification, multilayer perceptrons, builders' guide)
@@ -73,7 +73,7 @@ def test_every_name_the_chapters_call_exists(name):
     assert getattr(d2l, name) is not None
 
 
-# ---- fixtures -----------------------------------------------------------------------------------
+# ---- fixtures ------------------------------------------------------------------------------------
 
 BOOK_CLASSES = (
     "HyperParameters",
@@ -194,7 +194,7 @@ def test_oo_design_cells(capsys):
     assert first.y == pytest.approx(sum(math.cos(i / 10) for i in range(10)) / 10)
 
 
-# ---- §3.4 linear regression from scratch, with the section's own fit_epoch ------------------------
+# ---- §3.4 linear regression from scratch, with the section's own fit_epoch -----------------------
 
 
 def test_linear_regression_scratch_with_the_books_fit_epoch():
@@ -275,7 +275,7 @@ def test_linear_regression_scratch_with_the_books_fit_epoch():
     assert val_loss[-1] < val_loss[0] / 10
 
 
-# ---- §3.5 concise linear regression ---------------------------------------------------------------
+# ---- §3.5 concise linear regression --------------------------------------------------------------
 
 
 def test_linear_regression_concise():
@@ -288,7 +288,7 @@ def test_linear_regression_concise():
     assert (data.b - b).abs().max() < 0.05
 
 
-# ---- §3.7 weight decay, scratch and concise --------------------------------------------------------
+# ---- §3.7 weight decay, scratch and concise ------------------------------------------------------
 
 
 class Data(d2l.DataModule):  # §3.7 (its __init__ does not call super().__init__, as the book)
@@ -367,7 +367,7 @@ def test_weight_decay_concise_decays_the_weight_only():
     assert bias_group["params"] == [model.net.bias] and bias_group["weight_decay"] == 0
 
 
-# ---- §4.2 the image classification dataset ---------------------------------------------------
+# ---- §4.2 the image classification dataset -------------------------------------------------------
 
 
 @pytest.fixture
@@ -477,7 +477,7 @@ def test_softmax_regression_concise_with_the_books_loss():
     assert d2l.Classifier.loss is loss
 
 
-# ---- §5.2 MLP, scratch and concise -----------------------------------------------------------------
+# ---- §5.2 MLP, scratch and concise ---------------------------------------------------------------
 
 
 def relu(X):
@@ -522,7 +522,7 @@ def test_mlp_scratch_and_concise():
     assert [p.x for p in model.board.data["val_acc"]] == [1, 2, 3, 4]
 
 
-# ---- §5.6 dropout, on a slice of the real Fashion-MNIST --------------------------------------------
+# ---- §5.6 dropout, on a slice of the real Fashion-MNIST ------------------------------------------
 
 
 def dropout_layer(X, dropout):
@@ -596,7 +596,7 @@ def test_dropout_mlps_on_a_slice_of_fashion_mnist(fashion_mnist_dir):
         assert not torch.equal(model(X), model(X))
 
 
-# ---- §6.4 lazy initialization ----------------------------------------------------------------------
+# ---- §6.4 lazy initialization --------------------------------------------------------------------
 
 
 def test_lazy_initialization_and_apply_init():
@@ -630,7 +630,7 @@ def test_lazy_initialization_and_apply_init():
     assert d2l.Module.apply_init is apply_init
 
 
-# ---- §6.7 GPUs ------------------------------------------------------------------------------------
+# ---- §6.7 GPUs -----------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -1,15 +1,15 @@
-"""Tests for d2lcompute/multilayer_perceptrons.py (Book §4.1-4.3), against torch's own layers and functions."""
+"""Tests for d2lcompute/multilayer_perceptrons.py (Book §4.1-4.3), against torch's own layers."""
 
 import itertools
 import re
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from d2lcompute import multilayer_perceptrons as mlp
-
 
 # --- relu and activation_grad ------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from torch import nn
 
 import d2lcompute as d2l
 
-
 # ---- add_to_class and HyperParameters --------------------------------------------------------
 
 
@@ -42,7 +41,7 @@ def test_add_to_class_needs_a_class():
 def test_save_hyperparameters_keeps_arguments_but_not_ignored_or_private_ones():
     class B(d2l.HyperParameters):
         def __init__(self, a, b, c, _hidden=0, *args, **kwargs):
-            local = a + b  # a local variable is not an argument
+            local = a + b  # a local variable is not an argument  # noqa: F841
             self.save_hyperparameters(ignore=["c"])
 
     b = B(1, 2, 3, 4, 5, d=6)

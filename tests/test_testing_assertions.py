@@ -11,9 +11,9 @@ from torch import nn
 
 import d2lcompute.testing as dt
 from d2lcompute.blocks import ListMLP, MySequential
+from d2lcompute.dropout import dropout_layer
 from d2lcompute.layers import MyLinear
 from d2lcompute.parameters import shared_net
-from d2lcompute.dropout import dropout_layer
 
 
 class DataLinear(MyLinear):

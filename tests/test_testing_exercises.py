@@ -197,7 +197,8 @@ def load_pickle(path):
             "get_k_fold_data",
             book_k_fold,
             "uses every sample exactly once, rows kept together",
-            r"does not use every sample exactly once(.|\n)*missing \[\d+(.|\n)*drops the last n % k",
+            r"does not use every sample exactly once(.|\n)*missing \[\d+"
+            r"(.|\n)*drops the last n % k",
         ),
         (
             "init_weights",

@@ -8,7 +8,6 @@ from torch.utils import data
 import d2lcompute as d2l
 from d2lcompute import train
 
-
 # ---- tiny fixtures: a 3-class problem small enough to train in milliseconds ----------------
 
 

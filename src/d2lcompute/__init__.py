@@ -1,4 +1,4 @@
-"""d2lcompute: the companion package for *Dive into Deep Learning*, chapters 4-5, on today's PyTorch.
+"""d2lcompute: the companion to *Dive into Deep Learning* (both editions), on today's PyTorch.
 
 Write ``import d2lcompute as d2l`` where the book writes ``from d2l import torch as d2l``.
 Names load on first use (PEP 562), so ``import d2lcompute`` stays fast and pulls in

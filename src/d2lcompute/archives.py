@@ -1,4 +1,4 @@
-"""Archives from the data hub, extracted safely (Book: §4.10 ``download_extract``; d2l.ai 1.0: ``extract``).
+"""Archives from the data hub, extracted safely (§4.10 ``download_extract``; en: ``extract``).
 
 Every member is checked before anything is written: an absolute path, a ``..`` component,
 a link or a device file makes the whole archive be refused, so nothing can land outside the
@@ -162,7 +162,7 @@ def _extract(members, base_dir, archive_path, sha1_hash):
     record_path = archive_path.with_name(f".{archive_path.name}.extracted")
     known = _read_record(record_path, sha1_hash)
     extracted = {}
-    for target, kind, size, open_member in plan:
+    for target, kind, _size, open_member in plan:
         if kind == "dir":
             target.mkdir(parents=True, exist_ok=True)
             continue

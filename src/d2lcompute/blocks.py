@@ -11,7 +11,8 @@ the section:
 - The exercises: ``ListMLP`` (layers in a plain list, the pitfall), ``Parallel``
   (two nets side by side, outputs concatenated) and ``repeat_block`` (a factory of blocks).
 
-Relies on torch only; :mod:`d2lcompute.diagnostics.registration` explains what ``nn.Module`` can see.
+Relies on torch only; :mod:`d2lcompute.diagnostics.registration` explains what ``nn.Module``
+can see.
 """
 
 import reprlib

@@ -18,7 +18,7 @@ from d2lcompute.oo_design import DataModule, Module
 
 
 class FashionMNIST(DataModule):
-    """Fashion-MNIST: 60,000 training and 10,000 validation images of 10 kinds of clothes. Book: §4.2.
+    """Fashion-MNIST: 60,000 training and 10,000 validation images of clothes. Book: §4.2.
 
     Args:
         batch_size: examples per mini-batch.
@@ -91,7 +91,7 @@ class Classifier(Module):
         return F.cross_entropy(Y_hat, Y.reshape((-1,)), reduction="mean" if averaged else "none")
 
     def layer_summary(self, X_shape):
-        """Print each layer of ``self.net`` with the shape of its output for an input of ``X_shape``."""
+        """Print each layer of ``self.net`` with its output's shape for an input of ``X_shape``."""
         X = torch.randn(*X_shape, device=next(self.parameters()).device)
         for layer in self.net:
             X = layer(X)

@@ -1,5 +1,5 @@
-"""GPUs (Book: §5.6; d2l.ai 1.0: §6.7): pick a device that exists, fall back to the CPU, so the same code
-runs on a laptop and on a GPU machine.
+"""GPUs (Book: §5.6; d2l.ai 1.0: §6.7): pick a device that exists, fall back to the CPU, so the
+same code runs on a laptop and on a GPU machine.
 
 CUDA devices come first; Apple's MPS device is used when there is no CUDA device.
 """

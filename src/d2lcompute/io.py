@@ -306,7 +306,7 @@ def _unreadable(path, error):
 
 
 def is_checkpoint(obj):
-    """True for what ``checkpoints.save_checkpoint`` writes (``load_state_dict`` reads its model)."""
+    """True for what ``checkpoints.save_checkpoint`` writes.."""
     return isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT
 
 

@@ -1,4 +1,4 @@
-"""Showing a run as it happens: the one mechanism under ``Animator`` (§3.6) and ``ProgressBoard`` (§3.2).
+"""Showing a run as it happens: the one mechanism under ``Animator`` and ``ProgressBoard``.
 
 Where the output goes decides how a live figure is shown:
 

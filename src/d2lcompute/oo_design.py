@@ -1,4 +1,4 @@
-"""The English edition's object-oriented design (Book, d2l.ai 1.0: §3.2): the classes its code stands on.
+"""The English edition's object-oriented design (d2l.ai 1.0: §3.2): the classes its code uses.
 
 ``add_to_class`` (a method added after the class is defined, as the book's cells do),
 ``HyperParameters`` (constructor arguments kept as attributes), ``ProgressBoard`` (a
@@ -167,7 +167,7 @@ class ProgressBoard(HyperParameters):
             self._display().line(text)
 
     def flush(self):
-        """End the display: the final figure in Jupyter; elsewhere the bar ends, the PNG is saved."""
+        """End the display: the last figure in Jupyter; elsewhere the bar ends, the PNG is saved."""
         if self._live is not None:
             self._live.close()
 
@@ -335,7 +335,7 @@ class DataModule(HyperParameters):
         return self.get_dataloader(train=False)
 
     def get_tensorloader(self, tensors, train, indices=slice(0, None)):
-        """Mini-batches of ``self.batch_size`` rows of ``tensors[indices]``, shuffled if ``train``."""
+        """Batches of ``self.batch_size`` rows of ``tensors[indices]``, shuffled if ``train``."""
         from d2lcompute.data import BatchLoader, TensorBatches
 
         tensors = tuple(t[indices] for t in tensors)

@@ -290,7 +290,7 @@ class Animator:
         return self._live.save(path)
 
     def close(self):
-        """End the display: the last redraw in Jupyter; elsewhere the bar ends, the figure is saved."""
+        """End the display: the last redraw in Jupyter; elsewhere the bar ends, the PNG is saved."""
         self._live.close()
 
     def __enter__(self):

@@ -76,7 +76,7 @@ OPTIONS = {
 
 
 def add_options(parser, *flags, **defaults):
-    """Add the shared options ``flags`` to ``parser``; ``defaults`` maps ``dest`` names to defaults."""
+    """Add the shared options ``flags`` to ``parser``; ``defaults`` maps ``dest`` to a value."""
     for flag in flags:
         spec = dict(OPTIONS[flag])
         dest = flag.lstrip("-").replace("-", "_")

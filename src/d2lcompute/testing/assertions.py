@@ -13,9 +13,8 @@ import reprlib
 import torch
 
 from d2lcompute._checks import check_int, check_module
-from d2lcompute.diagnostics import check_gradients
+from d2lcompute.diagnostics import check_gradients, find_unregistered
 from d2lcompute.parameters import count_parameters
-from d2lcompute.diagnostics import find_unregistered
 from d2lcompute.testing.failures import call, fail
 
 

@@ -55,8 +55,8 @@ def assert_train_eval_differ(model, x, *, tries=5):
 
     Example::
 
-        >>> assert_train_eval_differ(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.5)),
-        ...                          torch.rand(3, 4))
+        >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.5))
+        >>> assert_train_eval_differ(net, torch.rand(3, 4))
     """
     check_module("model", model)
     tries = check_int("tries", tries, min_value=1)
@@ -80,8 +80,8 @@ def assert_eval_deterministic(model, x):
 
     Example::
 
-        >>> assert_eval_deterministic(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.5)),
-        ...                           torch.rand(3, 4))
+        >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.5))
+        >>> assert_eval_deterministic(net, torch.rand(3, 4))
     """
     check_module("model", model)
     with _mode(model, training=False), _seeded(0), torch.no_grad():
@@ -114,8 +114,9 @@ def assert_can_overfit(model, batch, loss, *, steps=200, optimizer=None, tol=0.0
     Example::
 
         >>> _ = torch.manual_seed(0)
-        >>> net = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.ReLU(), torch.nn.Linear(32, 3))
-        >>> assert_can_overfit(net, (torch.rand(6, 4), torch.arange(6) % 3), torch.nn.CrossEntropyLoss())
+        >>> nn = torch.nn
+        >>> net = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 3))
+        >>> assert_can_overfit(net, (torch.rand(6, 4), torch.arange(6) % 3), nn.CrossEntropyLoss())
     """
     check_module("model", model)
     steps = check_int("steps", steps, min_value=1)
