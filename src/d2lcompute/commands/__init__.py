@@ -33,7 +33,13 @@ _positive_int = _converter(int, lambda v: v > 0, "a positive integer")
 _positive_float = _converter(float, lambda v: 0 < v < _INF, "a positive number")
 _non_negative_float = _converter(float, lambda v: 0 <= v < _INF, "a number >= 0")
 _probability = _converter(float, lambda v: 0 <= v < 1, "a probability in [0, 1)")
-_seed = _converter(int, lambda v: 0 <= v < 2**32, "an integer seed in [0, 2**32)")
+_seed = _converter(int, lambda v: _seed_ok(v), "an integer seed in [0, 2**32)")
+
+
+def _seed_ok(value):
+    from d2lcompute._seeding import SEED_LIMIT  # the package's one seed policy (loads torch)
+
+    return 0 <= value < SEED_LIMIT
 
 
 OPTIONS = {
