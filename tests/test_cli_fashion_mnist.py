@@ -152,7 +152,7 @@ def test_resume_refuses_a_corrupted_checkpoint(real_data_dir, tmp_path, capsys):
 
 def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
     # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
-    from d2lcompute import data, train
+    from d2lcompute import classic_loop, data
 
     g = torch.Generator().manual_seed(0)
     batches = [
@@ -164,7 +164,7 @@ def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, c
         "load_data_fashion_mnist",
         lambda batch_size, resize=None, *, data_dir=None: (batches, batches),
     )
-    real_epoch, calls = train.train_epoch_ch3, []
+    real_epoch, calls = classic_loop.train_epoch_ch3, []
 
     def epoch_then_interrupt(*args, **kwargs):
         calls.append(1)
@@ -172,7 +172,7 @@ def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, c
             raise KeyboardInterrupt
         return real_epoch(*args, **kwargs)
 
-    monkeypatch.setattr(train, "train_epoch_ch3", epoch_then_interrupt)
+    monkeypatch.setattr(classic_loop, "train_epoch_ch3", epoch_then_interrupt)
     assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 130
     err = capsys.readouterr().err
     assert "run the same command with --resume to continue" in err
@@ -302,10 +302,10 @@ def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(
     tmp_path, capsys, monkeypatch
 ):
     """Before: --lr 1e6 saved a checkpoint full of NaN and exited 0."""
-    from d2lcompute import train
+    from d2lcompute import classic_loop
 
     _stand_in_data(monkeypatch)
-    real_epoch, calls = train.train_epoch_ch3, []
+    real_epoch, calls = classic_loop.train_epoch_ch3, []
 
     def diverging_second_epoch(net, *args, **kwargs):
         calls.append(1)
@@ -316,7 +316,7 @@ def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(
             return float("nan"), result[1]
         return result
 
-    monkeypatch.setattr(train, "train_epoch_ch3", diverging_second_epoch)
+    monkeypatch.setattr(classic_loop, "train_epoch_ch3", diverging_second_epoch)
     assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 2
     err = capsys.readouterr().err
     assert re.search(
@@ -394,7 +394,7 @@ def test_resume_refuses_a_checkpoint_with_garbled_extras(tmp_path, capsys, monke
 def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
     tmp_path, capsys, monkeypatch
 ):
-    from d2lcompute import train
+    from d2lcompute import classic_loop
 
     _stand_in_data(monkeypatch)
 
@@ -404,7 +404,7 @@ def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
             "allocate memory: you tried to allocate 824633720832 bytes."
         )
 
-    monkeypatch.setattr(train, "train_epoch_ch3", out_of_memory)
+    monkeypatch.setattr(classic_loop, "train_epoch_ch3", out_of_memory)
     assert _run(tmp_path, tmp_path / "out", "--batch-size", "100000000") == 2
     assert re.search(
         r"error: --batch-size 100000000: out of memory on cpu \(.*can't allocate "
@@ -415,7 +415,7 @@ def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
     def bug(*args, **kwargs):
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
 
-    monkeypatch.setattr(train, "train_epoch_ch3", bug)
+    monkeypatch.setattr(classic_loop, "train_epoch_ch3", bug)
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
         _run(tmp_path, tmp_path / "out")
 
@@ -516,12 +516,12 @@ def test_improved_one_epoch_on_real_data(real_data_dir, tmp_path, capsys):
 def test_improved_resume_reaches_the_same_result_and_schedule(
     real_data_dir, tmp_path, capsys, monkeypatch
 ):
-    from d2lcompute import train
+    from d2lcompute import classic_loop
 
     _real_subset(monkeypatch, real_data_dir)
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert _run(real_data_dir, straight, "--model", "improved", "--epochs", "3") == 0
-    real_epoch, calls = train.train_epoch_ch3, []
+    real_epoch, calls = classic_loop.train_epoch_ch3, []
 
     def interrupt_the_second_epoch(*args, **kwargs):
         calls.append(1)
@@ -530,7 +530,7 @@ def test_improved_resume_reaches_the_same_result_and_schedule(
         return real_epoch(*args, **kwargs)
 
     with monkeypatch.context() as m:
-        m.setattr(train, "train_epoch_ch3", interrupt_the_second_epoch)
+        m.setattr(classic_loop, "train_epoch_ch3", interrupt_the_second_epoch)
         assert _run(real_data_dir, resumed, "--model", "improved", "--epochs", "3") == 130
     assert io.load(resumed / "checkpoint.pt")["epoch"] == 1
     assert _run(real_data_dir, resumed, "--model", "improved", "--epochs", "3", "--resume") == 0

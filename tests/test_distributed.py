@@ -89,7 +89,7 @@ def test_a_script_reaches_the_helpers_as_d2l_distributed(no_torchrun):
 
 
 def test_ddp_needs_registered_parameters_and_says_so():
-    from d2lcompute.train import _Ch3Model
+    from d2lcompute.classic_loop import _Ch3Model
 
     W = torch.zeros(4, 2, requires_grad=True)  # the book's scratch net: a function over tensors
     model = _Ch3Model(

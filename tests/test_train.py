@@ -416,7 +416,9 @@ def test_training_defaults_to_try_gpu_for_modules(monkeypatch):
         chosen.append(i)
         return torch.device("cpu")
 
-    monkeypatch.setattr(train, "try_gpu", fake_try_gpu)
+    from d2lcompute import classic_loop
+
+    monkeypatch.setattr(classic_loop, "try_gpu", fake_try_gpu)
     X, y = _classification_data()
     net = _DeviceSpy()
     d2l.train_epoch_ch3(
@@ -448,9 +450,9 @@ def test_training_defaults_to_try_gpu_for_modules(monkeypatch):
 
 
 def test_try_gpu_default_is_the_real_one():
-    from d2lcompute import devices
+    from d2lcompute import classic_loop, devices
 
-    assert train.try_gpu is devices.try_gpu
+    assert classic_loop.try_gpu is devices.try_gpu
 
 
 def test_evaluation_follows_the_module_device():

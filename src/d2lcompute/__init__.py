@@ -82,7 +82,6 @@ _EXPORTS = {
         "load_data_fashion_mnist",
     ],
     "train": [
-        "History",
         "linreg",
         "squared_loss",
         "sgd",
@@ -90,12 +89,11 @@ _EXPORTS = {
         "accuracy",
         "evaluate_accuracy",
         "evaluate_loss",
-        "train_epoch_ch3",
-        "train_ch3",
         "predict_ch3",
         "Timer",
         "set_seed",
     ],
+    "classic_loop": ["History", "train_epoch_ch3", "train_ch3"],
     # the English edition's class API (d2l.ai 1.0)
     "oo_design": ["add_to_class", "HyperParameters", "ProgressBoard", "Module", "DataModule"],
     "trainer": ["Trainer"],

@@ -174,7 +174,7 @@ def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, ar
     ``scheduler`` (None for the book's models) is stepped by ``trainer``; its state is
     saved in the checkpoint next to the optimizer's.
     """
-    from d2lcompute import checkpoints, distributed, train
+    from d2lcompute import checkpoints, classic_loop, distributed, train
 
     checkpoint = args.output_dir / CHECKPOINT
     with _animator(args.epochs, args.output_dir / FIGURE) as animator:
@@ -189,7 +189,9 @@ def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, ar
         timer = train.Timer()
         for epoch in range(len(history["epoch"]), args.epochs):
             timer.start()
-            train_loss, train_acc = train.train_epoch_ch3(net, train_iter, loss, trainer, device)
+            train_loss, train_acc = classic_loop.train_epoch_ch3(
+                net, train_iter, loss, trainer, device
+            )
             _check_finite(net, train_loss, epoch + 1, history, options, checkpoint)
             test_acc = train.evaluate_accuracy(net, test_iter, device)
             for key, value in [
