@@ -8,6 +8,8 @@ neither matplotlib, pandas nor torchvision until a function needs them.
 import importlib
 import types
 
+from d2lcompute._lazy import LazyExports
+
 __version__ = "0.1.0"
 
 # module -> public names it provides; this table is the package's API.
@@ -107,21 +109,24 @@ _EXPORTS = {
     "hub": ["DATA_HUB", "DATA_URL", "download", "download_all", "data_dir"],
     "archives": ["download_extract", "extract"],
 }
-_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
 # Chapter modules whose names stay namespaced (the book reuses `train` for different things).
-_SUBMODULES = {
-    "multilayer_perceptrons",
-    "weight_decay",
-    "dropout",
-    "numerical_stability",
-    "fashion_mnist_improved",
-    "house_prices",
-    "kaggle_house",
-    "live",
-    "testing",
-    "distributed",
-    *_EXPORTS,
-}
+_lazy = LazyExports(
+    __name__,
+    _EXPORTS,
+    {
+        "multilayer_perceptrons",
+        "weight_decay",
+        "dropout",
+        "numerical_stability",
+        "fashion_mnist_improved",
+        "house_prices",
+        "kaggle_house",
+        "live",
+        "testing",
+        "distributed",
+    },
+)
+_NAME_TO_MODULE, _SUBMODULES = _lazy.name_to_module, _lazy.submodules
 # Earlier module names: each still reaches what it held.
 _MODULE_ALIASES = {
     "stability": ["numerical_stability"],
@@ -146,16 +151,13 @@ _LIBRARY_ALIASES = {
     "display": "IPython.display",
 }
 
-__all__ = sorted(_NAME_TO_MODULE)
+__all__ = _lazy.names
 
 
 def __getattr__(name):
-    if name in _NAME_TO_MODULE:
-        value = getattr(importlib.import_module(f"{__name__}.{_NAME_TO_MODULE[name]}"), name)
-        globals()[name] = value  # later look-ups skip __getattr__
+    value = _lazy.find(name, globals())  # kept in globals: later look-ups skip __getattr__
+    if value is not None:
         return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
     if name in _MODULE_ALIASES:
         return _joined(name, _MODULE_ALIASES[name])
     if name in _RENAMED:
@@ -164,7 +166,7 @@ def __getattr__(name):
         value = importlib.import_module(_LIBRARY_ALIASES[name])
         globals()[name] = value
         return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise _lazy.missing(name)
 
 
 def _joined(name, modules):

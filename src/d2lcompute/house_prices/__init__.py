@@ -15,7 +15,7 @@ Names load on first use, as in the package's ``__init__``: the command line read
 without importing torch.
 """
 
-import importlib
+from d2lcompute._lazy import LazyExports
 
 # module -> public names it provides; this table is the subpackage's API.
 _EXPORTS = {
@@ -41,21 +41,16 @@ _EXPORTS = {
     ],
     "recipes": ["Recipe", "RECIPES", "Prepared"],
 }
-_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = {*_EXPORTS, "preprocessor", "lasso", "improved"}
-
-__all__ = sorted(_NAME_TO_MODULE)  # noqa: PLE0605 (built from the table above)
+_lazy = LazyExports(__name__, _EXPORTS, {"preprocessor", "lasso", "improved"})
+__all__ = _lazy.names
 
 
 def __getattr__(name):
-    if name in _NAME_TO_MODULE:
-        value = getattr(importlib.import_module(f"{__name__}.{_NAME_TO_MODULE[name]}"), name)
-        globals()[name] = value  # later look-ups skip __getattr__
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = _lazy.find(name, globals())
+    if value is None:
+        raise _lazy.missing(name)
+    return value
 
 
 def __dir__():
-    return sorted({*globals(), *__all__, *_SUBMODULES})
+    return sorted({*globals(), *__all__, *_lazy.submodules})

@@ -14,7 +14,7 @@ Example::
         dt.check_exercise("MyLinear", MyLinear).assert_passed()
 """
 
-import importlib
+from d2lcompute._lazy import LazyExports
 
 _EXPORTS = {
     "failures": ["CheckFailed"],
@@ -34,17 +34,15 @@ _EXPORTS = {
     "exercises": ["check_exercise", "ExerciseReport", "CheckResult", "EXERCISES"],
     "runner": ["check_file"],
 }
-_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
-
+_lazy = LazyExports(__name__, _EXPORTS)
 __all__ = [name for names in _EXPORTS.values() for name in names]
 
 
 def __getattr__(name):
-    if name in _NAME_TO_MODULE:
-        value = getattr(importlib.import_module(f"{__name__}.{_NAME_TO_MODULE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = _lazy.find(name, globals())
+    if value is None:
+        raise _lazy.missing(name)
+    return value
 
 
 def __dir__():
