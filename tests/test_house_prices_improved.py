@@ -1,41 +1,19 @@
 """house_prices.improved: the improved recipe (leakage-free preprocessing, log target, blend)."""
 
-import functools
-
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from house_prices_helpers import kaggle_copies, skewed_frame
 
 from d2lcompute import house_prices as hp
 from d2lcompute.errors import DivergenceError
 from d2lcompute.house_prices import improved as hpi
 
 
-@functools.lru_cache(maxsize=1)
-def _read_kaggle(folder):
-    return hp.read_data(folder)
-
-
 @pytest.fixture
 def kaggle(real_data_dir):
-    train_data, test_data = _read_kaggle(real_data_dir)
-    return train_data.copy(), test_data.copy()
-
-
-def _small():
-    rng = np.random.default_rng(0)
-    n = 40
-    return pd.DataFrame(
-        {
-            "Id": np.arange(1, n + 1),
-            "LotArea": rng.lognormal(9, 0.8, n).round(),  # skewed: gets log1p
-            "YearBuilt": rng.integers(1900, 2010, n),  # not skewed
-            "MSSubClass": rng.choice([20, 60, 120], n),  # a code: one-hot
-            "Street": rng.choice(["Pave", "Grvl", None], n),
-            "SalePrice": rng.lognormal(12, 0.3, n).round(),
-        }
-    )
+    return kaggle_copies(real_data_dir)[:2]
 
 
 def test_validation_rows_cannot_change_the_training_rows(kaggle):
@@ -88,7 +66,7 @@ def test_improved_k_fold_quick_run_beats_the_book(kaggle):
 
 
 def test_improved_k_fold_is_reproducible():
-    data = _small()
+    data = skewed_frame()
     first = hpi.k_fold(2, data, 3, num_seeds=2, seed=3, num_hiddens=8)
     assert hpi.k_fold(2, data, 3, num_seeds=2, seed=3, num_hiddens=8) == first
     assert hpi.k_fold(2, data, 3, num_seeds=2, seed=4, num_hiddens=8) != first
@@ -108,15 +86,17 @@ def test_improved_k_fold_is_reproducible():
 )
 def test_improved_k_fold_rejects_bad_options(option, value, message):
     with pytest.raises(ValueError, match=message):
-        hpi.k_fold(2, _small(), 1, **{option: value})
+        hpi.k_fold(2, skewed_frame(), 1, **{option: value})
 
 
 def test_improved_k_fold_runs_the_books_data_checks():
     """Without them a training set lacking SalePrice gave NaN scores instead of an error."""
     with pytest.raises(ValueError, match="training data has no column 'SalePrice'"):
-        hpi.k_fold(2, _small().drop(columns="SalePrice"), 1)
+        hpi.k_fold(2, skewed_frame().drop(columns="SalePrice"), 1)
     with pytest.raises(ValueError, match="row 3 of the training data has SalePrice -1.0"):
-        hpi.k_fold(2, _small().assign(SalePrice=lambda d: d.SalePrice.where(d.Id != 3, -1)), 1)
+        hpi.k_fold(
+            2, skewed_frame().assign(SalePrice=lambda d: d.SalePrice.where(d.Id != 3, -1)), 1
+        )
 
 
 def test_improved_train_and_pred_writes_a_submission(kaggle, tmp_path):
@@ -145,7 +125,7 @@ def test_improved_net_is_an_mlp_with_dropout():
 
 
 def test_improved_recipe_raises_on_divergence_and_writes_nothing(tmp_path):
-    data = _small()
+    data = skewed_frame()
     with pytest.raises(
         DivergenceError,
         match=r"the improved recipe's MLP 1 of 1 in fold 1 "

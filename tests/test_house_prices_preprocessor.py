@@ -1,46 +1,24 @@
 """house_prices.preprocessor: the improved recipe's features, fitted on training rows only."""
 
-import functools
-
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from house_prices_helpers import kaggle_copies, skewed_frame
 
 from d2lcompute import house_prices as hp
 
 
-@functools.lru_cache(maxsize=1)
-def _read_kaggle(folder):
-    return hp.read_data(folder)
-
-
 @pytest.fixture
 def kaggle(real_data_dir):
-    train_data, test_data = _read_kaggle(real_data_dir)
-    return train_data.copy(), test_data.copy()
-
-
-def _small():
-    rng = np.random.default_rng(0)
-    n = 40
-    return pd.DataFrame(
-        {
-            "Id": np.arange(1, n + 1),
-            "LotArea": rng.lognormal(9, 0.8, n).round(),  # skewed: gets log1p
-            "YearBuilt": rng.integers(1900, 2010, n),  # not skewed
-            "MSSubClass": rng.choice([20, 60, 120], n),  # a code: one-hot
-            "Street": rng.choice(["Pave", "Grvl", None], n),
-            "SalePrice": rng.lognormal(12, 0.3, n).round(),
-        }
-    )
+    return kaggle_copies(real_data_dir)[:2]
 
 
 # ---- the preprocessor --------------------------------------------------------------------------
 
 
 def test_preprocessor_standardises_with_training_statistics_only():
-    data = _small()
+    data = skewed_frame()
     features = hp.data.features(data)
     prep = hp.preprocessor.Preprocessor(clip=100).fit(features[:30])
     assert prep.numeric_ == ["LotArea", "YearBuilt"] and prep.log_columns_ == ["LotArea"]
@@ -69,10 +47,10 @@ def test_preprocessor_encodes_unseen_and_missing_categories():
 def test_preprocessor_rejects_misuse():
     prep = hp.preprocessor.Preprocessor()
     with pytest.raises(RuntimeError, match=r"call fit\(\) before transform\(\)"):
-        prep.transform(_small())
-    prep.fit(hp.data.features(_small()))
+        prep.transform(skewed_frame())
+    prep.fit(hp.data.features(skewed_frame()))
     with pytest.raises(ValueError, match="features lack the fitted column.* 'Street'"):
-        prep.transform(hp.data.features(_small()).drop(columns="Street"))
+        prep.transform(hp.data.features(skewed_frame()).drop(columns="Street"))
     with pytest.raises(ValueError, match="clip must be >= 0, got clip=-1"):
         hp.preprocessor.Preprocessor(clip=-1)
 
