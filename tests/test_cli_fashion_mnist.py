@@ -152,7 +152,7 @@ def test_resume_refuses_a_corrupted_checkpoint(real_data_dir, tmp_path, capsys):
 
 def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
     # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
-    from d2lcompute import classic_loop, data
+    from d2lcompute import classic_loop, image_dataset
 
     g = torch.Generator().manual_seed(0)
     batches = [
@@ -160,7 +160,7 @@ def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, c
         for _ in range(2)
     ]
     monkeypatch.setattr(
-        data,
+        image_dataset,
         "load_data_fashion_mnist",
         lambda batch_size, resize=None, *, data_dir=None: (batches, batches),
     )
@@ -284,7 +284,7 @@ def test_help_lists_models_and_resume(capsys):
 
 
 def _stand_in_data(monkeypatch):
-    from d2lcompute import data
+    from d2lcompute import image_dataset
 
     g = torch.Generator().manual_seed(0)
     batches = [
@@ -292,7 +292,7 @@ def _stand_in_data(monkeypatch):
         for _ in range(2)
     ]
     monkeypatch.setattr(
-        data,
+        image_dataset,
         "load_data_fashion_mnist",
         lambda batch_size, resize=None, *, data_dir=None: (batches, batches),
     )
@@ -460,22 +460,22 @@ def test_a_full_disk_during_the_checkpoint_save_is_one_line(tmp_path, capsys, mo
 
 def _real_subset(monkeypatch, real_data_dir, n_train=1024, n_test=512):
     """The first images of the real Fashion-MNIST, so that a few epochs take seconds."""
-    from d2lcompute import data
+    from d2lcompute import data, image_dataset
 
-    full = data.load_data_fashion_mnist
+    full = image_dataset.load_data_fashion_mnist
 
     def subset(batch_size, resize=None, *, data_dir=None):
         train_iter, test_iter = full(batch_size, resize, data_dir=real_data_dir)
         return tuple(
             data.BatchLoader(
-                data.ImageTensorDataset(it.dataset.images[:n], it.dataset.labels[:n]),
+                image_dataset.ImageTensorDataset(it.dataset.images[:n], it.dataset.labels[:n]),
                 batch_size,
                 shuffle=it.shuffle,
             )
             for it, n in [(train_iter, n_train), (test_iter, n_test)]
         )
 
-    monkeypatch.setattr(data, "load_data_fashion_mnist", subset)
+    monkeypatch.setattr(image_dataset, "load_data_fashion_mnist", subset)
 
 
 def test_improved_gets_its_recipe_and_dropout_sets_both_layers():

@@ -569,7 +569,7 @@ class DropoutMLP(d2l.Classifier):
 
 
 def test_dropout_mlps_on_a_slice_of_fashion_mnist(fashion_mnist_dir):
-    from d2lcompute.data import ImageTensorDataset
+    from d2lcompute.image_dataset import ImageTensorDataset
 
     hparams = {
         "num_outputs": 10,

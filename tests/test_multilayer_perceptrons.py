@@ -175,10 +175,10 @@ def test_mlp_learns_a_separable_task(factory):
 
 
 def test_scratch_mlp_learns_fashion_mnist_subset(real_data_dir):
-    from d2lcompute import classic_loop, data, train
+    from d2lcompute import classic_loop, image_dataset, train
 
     torch.manual_seed(0)
-    train_iter, test_iter = data.load_data_fashion_mnist(256, data_dir=real_data_dir)
+    train_iter, test_iter = image_dataset.load_data_fashion_mnist(256, data_dir=real_data_dir)
     net = mlp.MLPScratch()
     # The book's loss and SGD at lr 0.1, on the first 100 batches (25,600 images).
     classic_loop.train_epoch_ch3(

@@ -76,13 +76,8 @@ _EXPORTS = {
         "nn_Module",
     ],
     "plotting": ["use_svg_display", "set_figsize", "set_axes", "plot", "Animator", "show_images"],
-    "data": [
-        "synthetic_data",
-        "load_array",
-        "get_dataloader_workers",
-        "get_fashion_mnist_labels",
-        "load_data_fashion_mnist",
-    ],
+    "data": ["synthetic_data", "load_array", "get_dataloader_workers"],
+    "image_dataset": ["get_fashion_mnist_labels", "load_data_fashion_mnist"],
     "train": [
         "linreg",
         "squared_loss",

@@ -32,7 +32,7 @@ class FashionMNIST(DataModule):
     """
 
     def __init__(self, batch_size=64, resize=(28, 28), root=None, num_workers=4):
-        from d2lcompute.data import fashion_mnist
+        from d2lcompute.image_dataset import fashion_mnist
 
         super().__init__(root, num_workers)
         check_int("batch_size", batch_size, min_value=1)
@@ -42,7 +42,7 @@ class FashionMNIST(DataModule):
 
     def text_labels(self, indices):
         """The names of the class indices, e.g. ``[0, 9] -> ['t-shirt', 'ankle boot']``."""
-        from d2lcompute.data import get_fashion_mnist_labels
+        from d2lcompute.image_dataset import get_fashion_mnist_labels
 
         return get_fashion_mnist_labels(indices)
 

@@ -271,7 +271,7 @@ def predict_ch3(net, test_iter, n=6, device=None):
     Returns:
         The matplotlib axes from ``show_images``.
     """
-    from d2lcompute.data import get_fashion_mnist_labels
+    from d2lcompute.image_dataset import get_fashion_mnist_labels
     from d2lcompute.plotting import show_images
 
     check_int("n", n, min_value=1)

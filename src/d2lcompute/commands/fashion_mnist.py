@@ -95,7 +95,14 @@ def run(args):
     import torch
     from torch import nn
 
-    from d2lcompute import checkpoints, data, distributed, fashion_mnist_improved, hub, train
+    from d2lcompute import (
+        checkpoints,
+        distributed,
+        fashion_mnist_improved,
+        hub,
+        image_dataset,
+        train,
+    )
 
     options = _options(args)
     device = distributed.local_device(resolve_device(args.device))  # torchrun: the rank's GPU
@@ -118,7 +125,9 @@ def run(args):
 
     train.set_seed(options["seed"])
     net = _build(options).to(device)
-    train_iter, test_iter = data.load_data_fashion_mnist(options["batch_size"], data_dir=data_dir)
+    train_iter, test_iter = image_dataset.load_data_fashion_mnist(
+        options["batch_size"], data_dir=data_dir
+    )
     if options["model"] == "improved":
         trainer, scheduler = fashion_mnist_improved.make_optimizer(
             net, options["lr"], num_epochs=options["epochs"], steps_per_epoch=len(train_iter)

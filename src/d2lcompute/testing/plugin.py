@@ -78,7 +78,7 @@ def fashion_mnist_tiny():
     """
     import torch
 
-    from d2lcompute.data import load_data_fashion_mnist
+    from d2lcompute.image_dataset import load_data_fashion_mnist
 
     train_iter, test_iter = load_data_fashion_mnist(batch_size=256)  # decoded once per process
     X_train, y_train = train_iter.dataset.batch(torch.arange(512))
