@@ -152,18 +152,9 @@ def test_resume_refuses_a_corrupted_checkpoint(real_data_dir, tmp_path, capsys):
 
 def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
     # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
-    from d2lcompute import classic_loop, image_dataset
+    from d2lcompute import classic_loop
 
-    g = torch.Generator().manual_seed(0)
-    batches = [
-        (torch.rand(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g))
-        for _ in range(2)
-    ]
-    monkeypatch.setattr(
-        image_dataset,
-        "load_data_fashion_mnist",
-        lambda batch_size, resize=None, *, data_dir=None: (batches, batches),
-    )
+    _stand_in_data(monkeypatch)
     real_epoch, calls = classic_loop.train_epoch_ch3, []
 
     def epoch_then_interrupt(*args, **kwargs):

@@ -510,6 +510,21 @@ def test_dropout_mlp_reaches_book_accuracy(real_data_dir):
 # ---- train_ch3 on the shared Trainer: divergence, history, display ----------------------------
 
 
+def _train_ch3_two_epochs():
+    """train_ch3 for 2 epochs of the small 3-class problem (3 batches each), on the CPU."""
+    X, y = _classification_data()
+    net = _small_net()
+    return d2l.train_ch3(
+        net,
+        _batches(X, y),
+        _batches(X, y),
+        nn.CrossEntropyLoss(),
+        2,
+        torch.optim.SGD(net.parameters(), lr=0.5),
+        device="cpu",
+    )
+
+
 def test_train_ch3_stops_when_the_loss_diverges():
     X, y = _classification_data()
     net = _small_net()
@@ -529,17 +544,7 @@ def test_train_ch3_stops_when_the_loss_diverges():
 
 
 def test_train_ch3_history_is_a_dict_with_a_one_line_repr():
-    X, y = _classification_data()
-    net = _small_net()
-    history = d2l.train_ch3(
-        net,
-        _batches(X, y),
-        _batches(X, y),
-        nn.CrossEntropyLoss(),
-        2,
-        torch.optim.SGD(net.parameters(), lr=0.5),
-        device="cpu",
-    )
+    history = _train_ch3_two_epochs()
     assert isinstance(history, dict) and len(history["test_acc"]) == 2
     text = repr(history)
     assert "\n" not in text and text.startswith("History(2 epochs: train_loss ")
@@ -547,17 +552,7 @@ def test_train_ch3_history_is_a_dict_with_a_one_line_repr():
 
 
 def test_train_ch3_in_a_log_prints_one_line_per_epoch_and_saves_the_figure(capsys):
-    X, y = _classification_data()
-    net = _small_net()
-    d2l.train_ch3(
-        net,
-        _batches(X, y),
-        _batches(X, y),
-        nn.CrossEntropyLoss(),
-        2,
-        torch.optim.SGD(net.parameters(), lr=0.5),
-        device="cpu",
-    )
+    _train_ch3_two_epochs()
     out, err = capsys.readouterr()
     lines = err.splitlines()
     assert out == "" and "\r" not in err and len(lines) == 4
@@ -577,17 +572,7 @@ def test_train_ch3_moves_a_terminal_bar_within_the_epoch(monkeypatch):
         "update",
         lambda self, x, *args: positions.append(x) or original(self, x, *args),
     )
-    X, y = _classification_data()  # 3 batches per epoch
-    net = _small_net()
-    d2l.train_ch3(
-        net,
-        _batches(X, y),
-        _batches(X, y),
-        nn.CrossEntropyLoss(),
-        2,
-        torch.optim.SGD(net.parameters(), lr=0.5),
-        device="cpu",
-    )
+    _train_ch3_two_epochs()  # 3 batches per epoch
     assert positions[:2] == [pytest.approx(1 / 3), pytest.approx(2 / 3)]
 
 

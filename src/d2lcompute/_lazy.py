@@ -29,3 +29,14 @@ class LazyExports:
 
     def missing(self, name):
         return AttributeError(f"module {self.package!r} has no attribute {name!r}")
+
+    def getattr_for(self, namespace):
+        """A module ``__getattr__`` for a face that has no names of its own to add."""
+
+        def __getattr__(name):
+            value = self.find(name, namespace)
+            if value is None:
+                raise self.missing(name)
+            return value
+
+        return __getattr__

@@ -36,13 +36,7 @@ _EXPORTS = {
 }
 _lazy = LazyExports(__name__, _EXPORTS)
 __all__ = [name for names in _EXPORTS.values() for name in names]
-
-
-def __getattr__(name):
-    value = _lazy.find(name, globals())
-    if value is None:
-        raise _lazy.missing(name)
-    return value
+__getattr__ = _lazy.getattr_for(globals())
 
 
 def __dir__():

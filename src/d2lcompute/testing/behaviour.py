@@ -13,6 +13,7 @@ import copy
 import torch
 
 from d2lcompute._checks import check_int, check_module, check_number
+from d2lcompute._seeding import seeded
 from d2lcompute.diagnostics import check_gradients
 from d2lcompute.testing.failures import call, describe, fail
 
@@ -30,7 +31,7 @@ def assert_output_shape(model, input_shape, expected_shape):
     check_module("model", model)
     input_shape = _check_shape("input_shape", input_shape)
     expected_shape = _check_shape("expected_shape", expected_shape, allow_none=True)
-    with _seeded(0), torch.no_grad():
+    with seeded(0), torch.no_grad():
         X = torch.rand(input_shape)
         Y = call(f"model(X) with X of shape {input_shape}", model, X)
     if not isinstance(Y, torch.Tensor):
@@ -60,9 +61,9 @@ def assert_train_eval_differ(model, x, *, tries=5):
     """
     check_module("model", model)
     tries = check_int("tries", tries, min_value=1)
-    with _mode(model, training=False), _seeded(0), torch.no_grad():
+    with _mode(model, training=False), seeded(0), torch.no_grad():
         expected = call("model(x) in eval() mode", model, x)
-    with _mode(model, training=True), _seeded(0), torch.no_grad():
+    with _mode(model, training=True), seeded(0), torch.no_grad():
         for _ in range(tries):
             if not _same(call("model(x) in train() mode", model, x), expected):
                 return
@@ -84,7 +85,7 @@ def assert_eval_deterministic(model, x):
         >>> assert_eval_deterministic(net, torch.rand(3, 4))
     """
     check_module("model", model)
-    with _mode(model, training=False), _seeded(0), torch.no_grad():
+    with _mode(model, training=False), seeded(0), torch.no_grad():
         first = call("model(x) in eval() mode", model, x)
         second = call("model(x) in eval() mode", model, x)
     if not _same(first, second):
@@ -138,7 +139,7 @@ def assert_can_overfit(model, batch, loss, *, steps=200, optimizer=None, tol=0.0
             book="§5.1",
         )
     opt = optimizer(params) if optimizer else torch.optim.Adam(params, lr=0.01)
-    with _seeded(0):
+    with seeded(0):
         issues = call(
             "a forward and backward pass of model(X)",
             lambda: check_gradients(net, X, loss_fn=lambda out: loss(out, y).mean()),
@@ -205,9 +206,9 @@ def assert_same_result(fn, reference, *, cases, rtol=None, atol=None, seed=0):
     fn_name = getattr(fn, "__name__", "fn")
     for k, args in enumerate(cases, 1):
         text = f"{fn_name}({', '.join(describe(a) for a in args)})"
-        with _seeded(seed):
+        with seeded(seed):
             expected = reference(*copy.deepcopy(args))
-        with _seeded(seed):
+        with seeded(seed):
             actual = call(text, fn, *copy.deepcopy(args))
         try:
             torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol)
@@ -246,17 +247,6 @@ def _same(a, b):
     except (AssertionError, TypeError, ValueError):
         return False
     return True
-
-
-@contextlib.contextmanager
-def _seeded(seed):
-    """Run the block from ``torch.manual_seed(seed)``; the global CPU generator is restored."""
-    if seed is None:
-        yield
-        return
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 @contextlib.contextmanager
