@@ -4,8 +4,6 @@ The command line prints a ``UserError`` as one line and exits with status 2; eve
 exception keeps its traceback, so a real bug stays visible.
 """
 
-import math
-
 
 class UserError(Exception):
     """A failure the user caused and can fix: a damaged file, a full disk, a diverged run."""
@@ -37,14 +35,6 @@ class DivergenceError(UserError, ArithmeticError):
             else f"the last finite loss was {last_finite_loss:.6g}"
         )
         super().__init__(f"{what} diverged at {where}: the loss is not finite; {last}. {hint}")
-
-
-def check_finite_loss(loss, what, *, epoch, batch=None, last_finite_loss=None):
-    """Return ``loss`` as a float, or raise ``DivergenceError`` if it is NaN or infinite."""
-    value = float(loss)
-    if not math.isfinite(value):
-        raise DivergenceError(what, epoch=epoch, batch=batch, last_finite_loss=last_finite_loss)
-    return value
 
 
 class DataError(UserError, ValueError):

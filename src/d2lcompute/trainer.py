@@ -25,6 +25,7 @@ import torch
 
 from d2lcompute import devices, distributed
 from d2lcompute._checks import check_int, check_number
+from d2lcompute.divergence import LossWatch
 from d2lcompute.errors import DivergenceError
 from d2lcompute.oo_design import HyperParameters
 
@@ -93,7 +94,7 @@ class Trainer(HyperParameters):
         self.epoch = 0
         self.train_batch_idx = 0
         self.val_batch_idx = 0
-        self._watch = _LossWatch()
+        self._watch = LossWatch()
         board = getattr(model, "board", None)
         try:
             for epoch in range(self.max_epochs):
@@ -187,43 +188,3 @@ def _check_loss(loss):
             f"requires grad (computed from the parameters), got {loss!r}"
         )
     return loss
-
-
-class _LossWatch:
-    """Notices the first non-finite training loss without reading the device on every batch.
-
-    On the device it keeps the index of the first bad batch and the last finite loss; they
-    are read once per epoch by ``check``. Under torchrun the ranks agree: the first bad
-    batch is the first one bad on any rank (the last finite loss is this rank's share's,
-    weighted as DDP's step returns it).
-    """
-
-    def __init__(self):
-        self.first_bad = self.last_finite = None
-        self.batches = 0
-
-    def add(self, loss):
-        loss = loss.detach().reshape(()).float()
-        if self.first_bad is None:
-            self.first_bad = torch.tensor(-1, device=loss.device)
-            self.last_finite = torch.tensor(math.nan, device=loss.device)
-        ok = torch.isfinite(loss) & (self.first_bad < 0)
-        self.first_bad = torch.where(ok | (self.first_bad >= 0), self.first_bad, self.batches)
-        self.last_finite = torch.where(ok, loss, self.last_finite)
-        self.batches += 1
-
-    def check(self, batches_per_epoch):
-        if self.first_bad is None:
-            return
-        bad = int(self.first_bad)  # the one read per epoch
-        if distributed.is_active():  # the first batch that is bad on any rank
-            first = distributed.all_reduce_min(bad if bad >= 0 else math.inf)
-            bad = int(first) if math.isfinite(first) else -1
-        if bad >= 0:
-            last = float(self.last_finite)
-            raise DivergenceError(
-                "training",
-                epoch=bad // batches_per_epoch + 1,
-                batch=bad % batches_per_epoch + 1,
-                last_finite_loss=last if math.isfinite(last) else None,
-            )

@@ -7,6 +7,11 @@ the trajectory it would follow alone. Both recipes' ``k_fold`` use it: the book'
 folds together, the improved one its k folds times its seeds.
 
 Supports ``nn.Sequential`` nets of ``nn.Linear`` (with bias), ``nn.ReLU`` and ``nn.Dropout``.
+
+The one documented exception to "every loop runs on ``Trainer.fit``": the k nets are one
+vectorised model with a per-net Adam and per-net early stopping, which ``Trainer``'s one
+model and one optimizer cannot express. It watches its losses with the package's one
+divergence watch, ``divergence.LossWatch``, as ``Trainer`` does.
 """
 
 import math
@@ -16,7 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from d2lcompute._checks import check_int, check_lr, check_number
-from d2lcompute.errors import DivergenceError
+from d2lcompute.divergence import LossWatch
 
 
 def fit_batched(
@@ -70,7 +75,7 @@ def fit_batched(
     rows_of_X = X.reshape(-1, d)
     offset = 0 if X.dim() == 2 else torch.arange(M, device=X.device)[:, None] * n
     active, since_best, early_stopping = [True] * M, [0] * M, False
-    last_loss = [None] * M  # each net's last finite mini-batch loss
+    watch = LossWatch(name)  # read once per epoch
     for epoch in range(1, num_epochs + 1):
         order = torch.zeros(M, max(steps) * batch_size, dtype=torch.long)
         weight = torch.zeros(M, max(steps) * batch_size)  # 1/size of the net's batch; 0 = padding
@@ -83,7 +88,6 @@ def fit_batched(
         # gather the epoch's rows once: one large copy is far cheaper than one per step
         X_epoch = rows_of_X.index_select(0, (order + offset).reshape(-1)).view(M, -1, d)
         y_epoch = y.index_select(0, order.reshape(-1)).view(M, -1, y.shape[1])
-        losses = torch.zeros(max(steps), M, device=X.device)  # checked once per epoch
         for step in range(max(steps)):
             batch = slice(step * batch_size, (step + 1) * batch_size)
             y_hat = _forward(layers, X_epoch[:, batch], True)  # (M, B, out)
@@ -94,14 +98,14 @@ def fit_batched(
             grads = torch.autograd.grad(per_net.sum(), params)
             moving = [a and step < s for a, s in zip(active, steps, strict=True)]
             _adam_step(params, grads, moments, count, moving, learning_rate, weight_decay)
-            losses[step] = torch.where(torch.tensor(moving, device=X.device), per_net.detach(), 0)
-        _check_finite(losses, epoch, last_loss, name)
+            watch.add(per_net, moved=moving)
+        watch.check(batches_per_epoch=max(steps))
         with torch.no_grad():
             preds = _forward(layers, X, False)
             finite = torch.isfinite(preds).flatten(1).all(1).tolist()
             if not all(finite):  # the epoch's last step can make the weights infinite
                 m = finite.index(False)
-                raise DivergenceError(name(m), epoch=epoch, last_finite_loss=last_loss[m])
+                raise watch.error(epoch, net=m)
             improved = on_epoch(epoch, preds)
         if improved is not None:
             early_stopping = True
@@ -153,21 +157,6 @@ def _check_arguments(nets, X, y, train_rows, generators):
         raise ValueError(
             f"every net needs training rows; net(s) {empty} have none (fewer rows than folds?)"
         )
-
-
-def _check_finite(losses, epoch, last_loss, name):
-    """Raise ``DivergenceError`` for the first net whose loss ``(steps, M)`` is not finite;
-    else record each net's last loss in ``last_loss``."""
-    finite = torch.isfinite(losses)
-    if not finite.all():
-        step, m = (int(i) for i in (~finite).nonzero()[0])
-        last = float(losses[step - 1, m]) if step > 0 else last_loss[m]
-        raise DivergenceError(name(m), epoch=epoch, batch=step + 1, last_finite_loss=last)
-    # a net that sat out a step has 0 there; its last real loss is its last nonzero one
-    for m, column in enumerate(losses.T.tolist()):
-        moved = [v for v in column if v != 0]
-        if moved:
-            last_loss[m] = moved[-1]
 
 
 def _adam_step(
