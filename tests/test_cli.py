@@ -179,3 +179,17 @@ def test_a_real_bug_keeps_its_traceback(monkeypatch, bug):
     monkeypatch.setattr(info, "run", fails)
     with pytest.raises(type(bug), match=str(bug)):
         main(["info"])
+
+
+@pytest.mark.parametrize(("rank", "says"), [("0", True), ("1", False)])
+def test_ctrl_c_is_reported_once_under_torchrun_by_rank_0(monkeypatch, capsys, rank, says):
+    from d2lcompute.commands import info
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(info, "run", interrupted)
+    for name, value in zip(("RANK", "LOCAL_RANK", "WORLD_SIZE"), (rank, rank, "2"), strict=True):
+        monkeypatch.setenv(name, value)
+    assert main(["info"]) == 130
+    assert capsys.readouterr().err == ("\nd2lcompute info: interrupted\n" if says else "")

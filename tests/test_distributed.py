@@ -77,7 +77,7 @@ def test_without_torchrun_everything_is_a_no_op(no_torchrun):
     )
     assert distributed.all_reduce_sums(2, torch.tensor(3.5)) == [2.0, 3.5]
     value = torch.tensor(0.25)
-    assert distributed.batch_mean(value, loader=[]) is value
+    assert distributed.weighted_share(value, loader=[]) is value
     assert distributed.local_device("cuda:1") == torch.device("cuda:1")
     assert live.output_mode() != "off"
 

@@ -14,6 +14,7 @@ import os
 import sys
 
 from d2lcompute import __version__
+from d2lcompute.commands import report_interrupt
 from d2lcompute.errors import UserError
 
 COMMANDS = {
@@ -55,7 +56,7 @@ def main(argv=None):
     try:
         return args.run(args) or 0
     except KeyboardInterrupt:
-        print(f"\nd2lcompute {args.command}: interrupted", file=sys.stderr)
+        report_interrupt(args.command)
         return 130
     except UserError as e:
         if os.environ.get("D2LCOMPUTE_DEBUG"):

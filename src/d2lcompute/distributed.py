@@ -13,7 +13,9 @@ this module adds only what the book's loops need around it:
   error or Ctrl-C;
 - ``ShardedLoader`` gives each rank its share of every mini-batch of the same shuffled
   order, so the global mini-batch stays ``batch_size``;
-- ``all_reduce_sums`` and ``batch_mean`` turn per-rank counts and means into global ones;
+- ``all_reduce_sums`` and ``weighted_share`` turn per-rank counts and means into global
+  ones, once per plotted point or per epoch (never per batch: a collective and a
+  device-to-host copy each);
 - ``is_main_process`` says who prints, draws and writes files (rank 0).
 
 ``data_parallel`` makes ``model.training_step`` run through DDP, which averages the
@@ -141,6 +143,16 @@ def shard_bounds(n, rank, world_size):
     return start, start + base + (rank < extra)
 
 
+def shard(batch):
+    """This rank's rows (:func:`shard_bounds`) of each tensor of ``batch``, a sequence of tensors.
+
+    Shape:
+        ``(N, ...)`` becomes ``(n_r, ...)``; without torchrun the batch comes back whole.
+    """
+    start, stop = shard_bounds(len(batch[0]), rank(), world_size())
+    return type(batch)(t[start:stop] for t in batch)
+
+
 class ShardedLoader:
     """This rank's share of every mini-batch of ``loader``, used like ``loader`` itself.
 
@@ -179,9 +191,9 @@ class ShardedLoader:
             if i == 0:  # the order is drawn: from here on each rank draws its own numbers
                 _split_random_state()
             self.global_size = len(batch[0])
-            start, stop = shard_bounds(self.global_size, rank(), world_size())
-            self.shard_size = stop - start
-            yield type(batch)(t[start:stop] for t in batch)
+            share = shard(batch)
+            self.shard_size = len(share[0])
+            yield share
 
     @property
     def loss_weight(self):
@@ -238,17 +250,18 @@ def all_reduce_min(value):
     return smallest.item()
 
 
-def batch_mean(value, loader):
-    """The whole batch's mean from ``value``, the mean over this rank's share of ``loader``.
+def weighted_share(value, loader):
+    """``value``, a mean over this rank's share of ``loader``'s batch, weighted for summing.
 
-    For plotting a loss or an accuracy computed on a share: every rank must call it.
-    Without torchrun (``loader`` is not a ``ShardedLoader``), ``value`` unchanged.
+    The sum over ranks of the weighted shares, divided by ``world_size()``, is the whole
+    batch's mean (see :func:`all_reduce_sums`); an empty share adds 0. Without torchrun
+    (``loader`` is not a ``ShardedLoader``), ``value`` unchanged. Nothing is read or sent.
     """
     if not isinstance(loader, ShardedLoader):
         return value
-    # an empty share's mean is NaN; it adds nothing to the sum
-    share = value * loader.loss_weight if loader.shard_size else 0.0
-    return all_reduce_sums(share)[0] / world_size()
+    if not loader.shard_size:  # an empty share's mean is NaN
+        return torch.zeros(()) if torch.is_tensor(value) else 0.0
+    return value * loader.loss_weight
 
 
 class _TrainingStep(nn.Module):
@@ -272,13 +285,57 @@ class _TrainingStep(nn.Module):
         return loss * self.loader.loss_weight
 
 
+class _DataParallelStep:
+    """``model.training_step`` under torchrun: DDP around :class:`_TrainingStep`.
+
+    DDP is built at the first call, once per ``fit``: lazy modules (``nn.LazyLinear``, which
+    the English edition's concise models use) first get their shapes from a forward pass on
+    that batch's share, as ``Module.apply_init`` does, since DDP cannot take uninitialised
+    parameters. By then the loader has drawn its order from the state every rank shares and
+    rank 0 still draws one process's stream, so rank 0's initial values are one process's;
+    DDP copies them to the other ranks.
+    """
+
+    def __init__(self, model, loader):
+        self.step = _TrainingStep(model, loader)
+        self.ddp = None
+
+    def __call__(self, batch):
+        if self.ddp is None:
+            _initialize_lazy(self.step.model, batch)
+            device = next(self.step.model.parameters()).device
+            self.ddp = nn.parallel.DistributedDataParallel(
+                self.step, device_ids=[device] if device.type == "cuda" else None
+            )
+        return self.ddp(batch)
+
+
+def _initialize_lazy(model, batch):
+    """Give lazy parameters their shapes: ``model`` on the inputs ``batch[:-1]``, no gradient.
+
+    In eval mode (no dropout mask drawn, no batch-norm statistics updated); the model's mode
+    comes back after. Nothing happens when no parameter or buffer is lazy.
+    """
+    tensors = [*model.parameters(), *model.buffers()]
+    if not any(nn.parameter.is_lazy(t) for t in tensors):
+        return
+    device = tensors[0].device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(*(t.to(device) for t in batch[:-1]))
+    finally:
+        model.train(was_training)
+
+
 def data_parallel(model, loader):
     """Make ``model.training_step`` run through ``DistributedDataParallel`` until :func:`undo`.
 
     Whatever calls ``model.training_step(batch)`` (our ``fit_epoch`` or a book cell's) then
     gets the weighted loss of this rank's share of ``loader``'s batch, and its ``backward``
-    averages the gradients over all ranks. Rank 0's parameters and buffers are copied to
-    every rank first.
+    averages the gradients over all ranks. At the first call lazy modules get their shapes
+    and rank 0's parameters and buffers are copied to every rank (:class:`_DataParallelStep`).
     """
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
@@ -287,12 +344,8 @@ def data_parallel(model, loader):
             f"nn.Module with nn.Parameter weights) so DDP can average their "
             f"gradients; {type(model).__name__} has none that require grad"
         )
-    device = params[0].device
-    ddp = nn.parallel.DistributedDataParallel(
-        _TrainingStep(model, loader), device_ids=[device] if device.type == "cuda" else None
-    )
     # in the instance's __dict__, not registered as a submodule (nn.Module.__setattr__ would)
-    object.__setattr__(model, "training_step", ddp)
+    object.__setattr__(model, "training_step", _DataParallelStep(model, loader))
 
 
 def undo(model):

@@ -222,6 +222,12 @@ def _mean(values):
     return float(sum(float(v) for v in values) / len(values))
 
 
+def _sum(values):
+    """The sum of numbers and one-element tensors (a tensor if any is one; nothing read)."""
+    tensors = [torch.as_tensor(v).detach().reshape(()).float() for v in values]
+    return torch.stack([t.to(tensors[0].device) for t in tensors]).sum()
+
+
 class Module(nn.Module, HyperParameters):
     """Base class of the models: a network with its loss, steps and optimizer. Book: §3.2.
 
@@ -268,12 +274,29 @@ class Module(nn.Module, HyperParameters):
         else:
             x = trainer.epoch + 1
             n = trainer.num_val_batches / self.plot_valid_per_epoch
-        # under torchrun, the whole batch's value rather than this rank's share's
-        value = distributed.batch_mean(
-            value, trainer.train_dataloader if train else trainer.val_dataloader
-        )
+        label = ("train_" if train else "val_") + key
         # max(1, ...): with fewer batches than points per epoch, the book's int(n) = 0 never plots
-        self.board.draw(x, value, ("train_" if train else "val_") + key, every_n=max(1, int(n)))
+        every_n = max(1, int(n))
+        loader = trainer.train_dataloader if train else trainer.val_dataloader
+        if isinstance(loader, distributed.ShardedLoader):
+            self._plot_shares(x, distributed.weighted_share(value, loader), label, every_n)
+        else:
+            self.board.draw(x, value, label, every_n=every_n)
+
+    def _plot_shares(self, x, share, label, every_n):
+        """Under torchrun: keep this rank's weighted shares; every ``every_n``, plot their mean.
+
+        One all-reduce per plotted point (every rank reaches it at the same batch), so the
+        board shows the whole batches' mean, as in one process, with no per-batch sync.
+        """
+        pending = vars(self).setdefault("_pending_shares", {}).setdefault(label, [])
+        pending.append((float(x), share))
+        if len(pending) < every_n:
+            return
+        xs, shares = zip(*pending)
+        (total,) = distributed.all_reduce_sums(_sum(shares))
+        pending.clear()
+        self.board.draw(sum(xs) / len(xs), total / (len(xs) * distributed.world_size()), label)
 
     def training_step(self, batch):
         """The loss of one training batch (plotted); the trainer backpropagates it."""

@@ -12,8 +12,11 @@ written as a plain function keeps its batches where the loader put them, unless
 summed on the device and read once (no per-batch sync with the GPU); a loss that returns
 one number per batch (``nn.CrossEntropyLoss()`` with its default ``reduction='mean'``) is
 counted as the batch mean, not as a per-example sum, so the reported loss is right; the
-evaluators restore the net's train/eval mode when they are done. Under ``torchrun`` the
-evaluators stay local (any rank may call them alone) and read the whole ``data_iter``.
+evaluators restore the net's train/eval mode when they are done.
+
+Under ``torchrun`` (:mod:`d2lcompute.distributed`) the evaluators share the work: each rank
+evaluates its rows of every batch and the sums are added over the ranks, so every rank gets
+the one-process result. Every rank must call them, as the book's loops do.
 """
 
 import contextlib
@@ -23,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from d2lcompute import distributed
 from d2lcompute._checks import check_int, check_lr
 from d2lcompute._seeding import set_seed as set_seed  # d2l.set_seed: the one seed policy
 
@@ -220,6 +224,18 @@ def _eval_mode(net):
             net.train(was_training)
 
 
+def _shares(data_iter):
+    """This rank's share of each batch under torchrun (:func:`distributed.shard`); else the batch.
+
+    A loader that already hands out shares (a ``ShardedLoader``) is read as it is.
+    """
+    if not distributed.start() or isinstance(data_iter, distributed.ShardedLoader):
+        yield from data_iter
+        return
+    for batch in data_iter:
+        yield distributed.shard(batch)
+
+
 def evaluate_accuracy(net, data_iter, device=None):
     """The fraction of correct predictions of ``net`` over ``data_iter``. Book: §3.6.
 
@@ -233,13 +249,16 @@ def evaluate_accuracy(net, data_iter, device=None):
     device = _eval_device(net, device)
     correct, total = 0, 0
     with _eval_mode(net):
-        for X, y in data_iter:
+        for X, y in _shares(data_iter):
+            if not len(X):  # an empty share (torchrun, fewer examples than ranks)
+                continue
             X, y = to_device(device, X, y)
             correct = correct + num_correct(net(X), y)
             total += y.numel()
+    correct, total = distributed.all_reduce_sums(correct, total)
     if total == 0:
         raise ValueError("evaluate_accuracy: data_iter yielded no examples")
-    return float(correct) / total
+    return correct / total
 
 
 def evaluate_loss(net, data_iter, loss, device=None):
@@ -252,7 +271,9 @@ def evaluate_loss(net, data_iter, loss, device=None):
     device = _eval_device(net, device)
     total, count = 0.0, 0
     with _eval_mode(net):
-        for X, y in data_iter:
+        for X, y in _shares(data_iter):
+            if not len(X):
+                continue
             X, y = to_device(device, X, y)
             out = net(X)
             if y.numel() == out.numel():  # regression: (n,) targets against (n, 1) outputs
@@ -260,9 +281,10 @@ def evaluate_loss(net, data_iter, loss, device=None):
             l = loss(out, y)
             total = total + summed_loss(l, loss, len(out))
             count += l.numel() if l.dim() > 0 else len(out)
+    total, count = distributed.all_reduce_sums(total, count)
     if count == 0:
         raise ValueError("evaluate_loss: data_iter yielded no examples")
-    return float(total) / count
+    return total / count
 
 
 def predict_ch3(net, test_iter, n=6, device=None):

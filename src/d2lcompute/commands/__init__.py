@@ -4,6 +4,7 @@
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from d2lcompute.errors import UserError
@@ -110,6 +111,17 @@ def check_output(flag, path, *, folder=False):
         raise CommandError(f"{flag} {path}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise CommandError(f"{flag} {path}: no permission to write in {existing}")
+
+
+def report_interrupt(command):
+    """Say on stderr that ``command`` stopped at Ctrl-C: once, from rank 0 under torchrun.
+
+    A terminal's Ctrl-C reaches every process torchrun started; only one of them speaks.
+    """
+    from d2lcompute import distributed
+
+    if distributed.is_main_process():
+        print(f"\nd2lcompute {command}: interrupted", file=sys.stderr)
 
 
 def out_of_memory(error):
