@@ -12,6 +12,8 @@ import time
 import torch
 from torch import nn
 
+import book_cells_job
+
 import d2lcompute as d2l
 from d2lcompute import distributed
 from d2lcompute.errors import DivergenceError
@@ -66,6 +68,7 @@ def results():
         "book_fit_epoch": trainer_run(trainer_class=_BookTrainer),
         "diverged": diverging_run(),
         "dropout_masks": dropout_masks(),
+        "lazy_linear_regression": book_cells_job.linear_regression(),  # §3.5's cell
     }
 
     # train_ch3 with an optimizer and a mean loss

@@ -128,7 +128,9 @@ def one_process():
     return distributed_job.results()
 
 
-@pytest.mark.parametrize("path", ["optimizer", "sgd", "trainer", "book_fit_epoch"])
+@pytest.mark.parametrize(
+    "path", ["optimizer", "sgd", "trainer", "book_fit_epoch", "lazy_linear_regression"]
+)
 def test_two_processes_train_the_same_model_as_one(two_processes, one_process, path):
     (rank0, rank1), _ = two_processes
     for name, expected in one_process[path]["params"].items():
@@ -145,12 +147,13 @@ def test_train_ch3_reports_the_metrics_of_the_whole_data_set(two_processes, one_
         assert rank1[path]["history"][key] == rank0[path]["history"][key], key
 
 
-def test_the_board_plots_the_whole_batch_not_rank_0s_share(two_processes, one_process):
+@pytest.mark.parametrize("path", ["trainer", "lazy_linear_regression"])
+def test_the_board_plots_the_whole_batch_not_rank_0s_share(two_processes, one_process, path):
     (rank0, _), _ = two_processes
-    expected = one_process["trainer"]["board"]
-    assert set(rank0["trainer"]["board"]) == set(expected) == {"train_loss", "val_loss"}
+    expected = one_process[path]["board"]
+    assert set(rank0[path]["board"]) == set(expected) == {"train_loss", "val_loss"}
     for label, points in expected.items():
-        assert rank0["trainer"]["board"][label] == pytest.approx(points, abs=ATOL), label
+        assert rank0[path]["board"][label] == pytest.approx(points, abs=ATOL), label
 
 
 def test_all_ranks_stop_a_diverging_run_at_the_same_batch_as_one_process(
@@ -169,8 +172,8 @@ def test_ranks_draw_the_same_order_but_their_own_dropout_masks(two_processes):
 
 def test_only_rank_0_saves_figures(two_processes):
     (rank0, _), figures = two_processes
-    # Trainer.fit four times and train_ch3 twice: six figures, all from rank 0's process
-    assert len(figures) == 6
+    # Trainer.fit five times and train_ch3 twice: seven figures, all from rank 0's process
+    assert len(figures) == 7
     assert all(name.startswith(f"progress-{rank0['pid']}-") for name in figures), figures
 
 
