@@ -9,10 +9,9 @@ import os
 import sys
 import time
 
+import book_cells_job
 import torch
 from torch import nn
-
-import book_cells_job
 
 import d2lcompute as d2l
 from d2lcompute import distributed
@@ -69,6 +68,7 @@ def results():
         "diverged": diverging_run(),
         "dropout_masks": dropout_masks(),
         "lazy_linear_regression": book_cells_job.linear_regression(),  # §3.5's cell
+        "evaluation": evaluation(),
     }
 
     # train_ch3 with an optimizer and a mean loss
@@ -119,6 +119,22 @@ class _BookTrainer(d2l.Trainer):
             with torch.no_grad():
                 self.model.validation_step(self.prepare_batch(batch))
             self.val_batch_idx += 1
+
+
+def evaluation():
+    """``evaluate_accuracy`` and ``evaluate_loss`` of a fixed net, and the rows it was given."""
+    d2l.set_seed(0)
+    net = nn.Sequential(nn.Linear(5, 3))
+    rows = []
+    net.register_forward_hook(lambda module, inputs, output: rows.append(len(inputs[0])))
+    X, y = _data()
+    test_iter = d2l.load_array((X, y), BATCH_SIZE, is_train=False)
+    return {
+        "accuracy": d2l.evaluate_accuracy(net, test_iter),
+        "loss": d2l.evaluate_loss(net, test_iter, nn.CrossEntropyLoss(reduction="none")),
+        "mean_loss": d2l.evaluate_loss(net, test_iter, nn.CrossEntropyLoss()),
+        "rows": sum(rows),
+    }
 
 
 def dropout_masks():

@@ -156,6 +156,17 @@ def test_the_board_plots_the_whole_batch_not_rank_0s_share(two_processes, one_pr
         assert rank0[path]["board"][label] == pytest.approx(points, abs=ATOL), label
 
 
+def test_evaluation_is_shared_between_ranks_with_one_process_result(two_processes, one_process):
+    (rank0, rank1), _ = two_processes
+    expected = one_process["evaluation"]
+    for rank in (rank0, rank1):
+        for key in ("accuracy", "loss", "mean_loss"):
+            assert rank["evaluation"][key] == pytest.approx(expected[key], abs=ATOL), key
+    # three passes over 33 examples in batches of 8: each rank its rows of every batch
+    assert expected["rows"] == 3 * 33
+    assert (rank0["evaluation"]["rows"], rank1["evaluation"]["rows"]) == (3 * 17, 3 * 16)
+
+
 def test_all_ranks_stop_a_diverging_run_at_the_same_batch_as_one_process(
     two_processes, one_process
 ):
