@@ -110,6 +110,39 @@ def test_ranks_other_than_0_show_and_write_nothing(monkeypatch, tmp_path, capsys
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.fixture
+def group_of_one(monkeypatch):
+    """This process as a torchrun job of 1 process, its process group started."""
+    for name in TORCHRUN_ENV:
+        monkeypatch.setenv(name, "1" if name == "WORLD_SIZE" else "0")
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(_free_port()))
+    assert distributed.start()
+    yield
+    torch.distributed.destroy_process_group()
+
+
+def test_one_process_under_torchrun_trains_as_without_it(group_of_one):
+    loaders = []
+
+    class Spy(distributed_job.d2l.Trainer):
+        def fit_epoch(self):
+            loaders.append(type(self.train_dataloader).__name__)
+            step = vars(self.model).get("training_step")
+            loaders.append(type(step).__name__ if step else "no wrapper")
+            super().fit_epoch()
+
+    under_torchrun = distributed_job.trainer_run(trainer_class=Spy)
+    assert set(loaders) == {"BatchLoader", "no wrapper"}  # no shares, no DDP: nothing to average
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in TORCHRUN_ENV:
+            monkeypatch.delenv(name)
+        plain = distributed_job.trainer_run()
+    for name, value in plain["params"].items():
+        assert torch.equal(under_torchrun["params"][name], value), name
+    assert under_torchrun["board"] == plain["board"]
+
+
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory):
     """The job's results in each of 2 processes under torchrun, and the figures they saved."""

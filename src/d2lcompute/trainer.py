@@ -112,9 +112,10 @@ class Trainer(HyperParameters):
         """Under torchrun, this rank's shares of the batches, and ``training_step`` through DDP.
 
         Done by ``fit`` after the hooks, so that book cells replacing any hook (``fit_epoch``
-        included) still train data-parallel.
+        included) still train data-parallel. One process has nothing to share or average: it
+        trains as without torchrun, so a torchrun job of 1 process costs no more than a plain run.
         """
-        if distributed.is_active():
+        if distributed.is_active() and distributed.world_size() > 1:
             self.train_dataloader = distributed.ShardedLoader(self.train_dataloader)
             if self.val_dataloader is not None:
                 self.val_dataloader = distributed.ShardedLoader(self.val_dataloader)
