@@ -2,7 +2,8 @@
 
 ``python -m torch.distributed.run --nproc-per-node 2 distributed_job.py OUT`` writes
 ``OUT/rank<r>.pt``; ``results()`` gives the same dict in the calling process. With
-``--fail-on-rank R`` only the class-API run trains, and rank R raises in its third step.
+``--trainer`` only the class-API run trains; with ``--fail-on-rank R`` too, and rank R
+raises in its third step.
 """
 
 import os
@@ -179,6 +180,8 @@ if __name__ == "__main__":
     folder = sys.argv[1]
     if sys.argv[2:3] == ["--fail-on-rank"]:
         result = trainer_run(fail_on_rank=int(sys.argv[3]))
+    elif sys.argv[2:3] == ["--trainer"]:
+        result = {"trainer": trainer_run()}
     else:
         result = results()
     torch.save(result, os.path.join(folder, f"rank{distributed.rank()}.pt"))

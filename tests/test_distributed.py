@@ -7,8 +7,10 @@ parameters of 2 processes agree with 1 process to ``ATOL`` = 1e-6 absolute (obse
 adds the examples' in another order; the rounding differs, nothing else.
 """
 
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -230,6 +232,55 @@ def test_a_rank_that_raises_stops_all_ranks_with_its_message(tmp_path):
     # rank 0, waiting for rank 1's gradients, is stopped rather than left hanging
     assert end - float(failed_at[1]) < 10  # observed: 1.7 s
     assert not list(tmp_path.glob("rank*.pt"))
+
+
+def test_two_nodes_on_one_machine_train_as_one_process(tmp_path, one_process):
+    """Two launchers, one process each, meeting through torchrun's c10d rendezvous."""
+    endpoint = f"127.0.0.1:{_free_port()}"
+    launchers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--nnodes",
+                "2",
+                "--nproc-per-node",
+                "1",
+                "--node-rank",
+                str(node),
+                "--rdzv-backend",
+                "c10d",
+                "--rdzv-endpoint",
+                endpoint,
+                "--rdzv-conf",
+                "join_timeout=60",
+                JOB,
+                tmp_path,
+                "--trainer",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # a process group of its own, to end with its workers
+        )
+        for node in (0, 1)
+    ]
+    try:
+        outputs = [launcher.communicate(timeout=120)[0] for launcher in launchers]
+    finally:
+        for launcher in launchers:
+            if launcher.poll() is None:
+                os.killpg(launcher.pid, signal.SIGKILL)
+                launcher.wait()
+    assert [launcher.returncode for launcher in launchers] == [0, 0], outputs
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False)["trainer"] for r in (0, 1)]
+    expected = one_process["trainer"]
+    for name, value in expected["params"].items():
+        torch.testing.assert_close(ranks[0]["params"][name], value, rtol=0, atol=ATOL)
+        assert torch.equal(ranks[1]["params"][name], ranks[0]["params"][name]), name
+    for label, points in expected["board"].items():
+        assert ranks[0]["board"][label] == pytest.approx(points, abs=ATOL), label
 
 
 @pytest.mark.slow

@@ -21,7 +21,11 @@ this module adds only what the book's loops need around it:
 ``data_parallel`` makes ``model.training_step`` run through DDP, which averages the
 ranks' gradients. When a batch does not split evenly, a rank's mean loss is weighted by
 ``ShardedLoader.loss_weight`` so that the average is the gradient of the whole batch's
-mean loss, as in one process.
+mean loss, as in one process. DDP is built at the first training step, once per ``fit``,
+after lazy modules (``nn.LazyLinear``, the English edition's concise models) got their
+shapes from that step's share: the book's cells train unchanged, from the initial values
+one process would draw. ``Trainer.fit`` uses all this only with 2 or more processes: one
+process has nothing to share or average, and trains as without torchrun.
 """
 
 import atexit

@@ -10,8 +10,9 @@ Differences from the book's library, none visible to its cells: ``ProgressBoard`
 its figure through :mod:`d2lcompute.live` (in place in Jupyter, a progress bar and a
 line per epoch in a terminal, the figure saved at the end) and reads a tensor's value
 only when a plotted point is due, so ``Module.plot`` costs no GPU synchronisation per
-batch; ``DataModule.get_tensorloader`` serves batches from memory with the same shuffles
-as a ``DataLoader``; bad arguments raise ``ValueError``/``TypeError`` instead of asserts.
+batch (under torchrun, one all-reduce per plotted point gives the whole batches' mean);
+``DataModule.get_tensorloader`` serves batches from memory with the same shuffles as a
+``DataLoader``; bad arguments raise ``ValueError``/``TypeError`` instead of asserts.
 """
 
 import collections
