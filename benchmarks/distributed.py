@@ -5,17 +5,19 @@ Each row trains the §4.6 dropout MLP (SGD, lr 0.5, global batch 256) with
 images; the first epoch is warm-up and not counted). Rows:
 
   plain        one process, no torchrun: the package as a notebook runs it
-  gloo x1      torchrun, 1 process: DDP's overhead alone
+  gloo x1      torchrun, 1 process: what the launch costs (one process has nothing to
+               average, so ``fit`` trains as in the plain row: no shares, no DDP)
   gloo x2      torchrun, 2 CPU processes, each with its half of every batch
   nccl x1      torchrun, 1 process on the GPU (only where CUDA is available)
 
 Every process uses ``--threads`` torch threads (default 1, what torchrun sets), so on a
 machine with C cores, P processes use P of them. Expect no speed-up beyond the cores:
 two processes on two cores can at best double the rate, and pay for the gradient
-all-reduce and the metric sums. Measured on 2 shared CPU cores (load ~2 from other jobs):
-plain 53,122, gloo x1 51,469, gloo x2 29,071 images/s (medians); a gloo all-reduce of the
-MLP's 1.08 MB of gradients takes 1.9 ms there, 0.45 s per epoch of 235 steps, 40% of a
-whole one-process epoch. One table at the end, min and median over epochs:
+all-reduce and the metric sums (a gloo all-reduce of the MLP's 1.08 MB of gradients took
+1.9 ms on 2 shared cores, 0.45 s per epoch of 235 steps). On a machine that other jobs
+keep busy the images per second swing with their load: the images per CPU-second of the
+process (all its threads) move far less, so the table shows both. One table at the end,
+min and median over epochs, and the median images per CPU-second:
 
     python benchmarks/distributed.py --data-dir ../shared/data                # 4 epochs
     python benchmarks/distributed.py --data-dir ../shared/data --epochs 2
@@ -61,15 +63,21 @@ def worker(args):
     net = dropout.dropout_mlp_concise().to(device)
     trainer = torch.optim.SGD(net.parameters(), lr=0.5)
     loss = nn.CrossEntropyLoss(reduction="none")
-    seconds = []
+    seconds, cpu_seconds = [], []
     for _ in range(args.epochs):
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         train_loss, _ = d2l.train_epoch_ch3(net, train_iter, loss, trainer, device)
         seconds.append(time.perf_counter() - start)  # train_epoch_ch3 read the loss: synced
+        cpu_seconds.append(time.process_time() - cpu_start)  # all of this process's threads
     if distributed.is_main_process():
-        result = {"seconds": seconds, "images": len(train_iter.dataset), "loss": train_loss}
+        result = {
+            "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
+            "images": len(train_iter.dataset),
+            "loss": train_loss,
+        }
         print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -140,13 +148,20 @@ def main(argv=None):
     for name, processes, device in rows:
         result = run_row(args, processes, device)
         rates = [result["images"] / s for s in result["seconds"][1:]]
-        results[name] = (min(rates), statistics.median(rates), result["loss"])
+        cpu_rate = statistics.median(result["images"] / s for s in result["cpu_seconds"][1:])
+        results[name] = (min(rates), statistics.median(rates), cpu_rate, result["loss"])
         print(f"  {name}: {' '.join(f'{r:,.0f}' for r in rates)} images/s", flush=True)
 
-    base = results["plain"][1]
-    print(f"\n{'':10}{'min img/s':>11}{'median img/s':>14}{'vs plain':>10}{'last loss':>11}")
-    for name, (low, median, last_loss) in results.items():
-        print(f"{name:10}{low:>11,.0f}{median:>14,.0f}{median / base:>9.2f}x{last_loss:>11.4f}")
+    base, cpu_base = results["plain"][1], results["plain"][2]
+    print(
+        f"\n{'':10}{'min img/s':>11}{'median img/s':>14}{'vs plain':>10}"
+        f"{'img/CPU-s':>11}{'vs plain':>10}{'last loss':>11}"
+    )
+    for name, (low, median, cpu_rate, last_loss) in results.items():
+        print(
+            f"{name:10}{low:>11,.0f}{median:>14,.0f}{median / base:>9.2f}x"
+            f"{cpu_rate:>11,.0f}{cpu_rate / cpu_base:>9.2f}x{last_loss:>11.4f}"
+        )
 
 
 if __name__ == "__main__":

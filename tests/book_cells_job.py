@@ -16,7 +16,6 @@ from torch import nn
 
 import d2lcompute as d2l
 from d2lcompute import distributed
-from d2lcompute.image_dataset import ImageTensorDataset
 
 NUM_TRAIN, NUM_VAL = 600, 300  # Fashion-MNIST images kept: 3 and 2 batches of 256
 
@@ -39,6 +38,8 @@ class DropoutMLP(d2l.Classifier):  # §5.6, the book's concise implementation
 
 def _small(data):
     """``data`` (a ``d2l.FashionMNIST``) cut to its first images, for a test's time."""
+    from d2lcompute.image_dataset import ImageTensorDataset
+
     for name, n in (("train", NUM_TRAIN), ("val", NUM_VAL)):
         full = getattr(data, name)
         setattr(data, name, ImageTensorDataset(full.images[:n], full.labels[:n], full.size))
