@@ -16,8 +16,12 @@ two processes on two cores can at best double the rate, and pay for the gradient
 all-reduce and the metric sums (a gloo all-reduce of the MLP's 1.08 MB of gradients took
 1.9 ms on 2 shared cores, 0.45 s per epoch of 235 steps). On a machine that other jobs
 keep busy the images per second swing with their load: the images per CPU-second of the
-process (all its threads) move far less, so the table shows both. One table at the end,
-min and median over epochs, and the median images per CPU-second:
+process (all its threads) move less, so the table shows both. Measured before the busy
+period (load ~2): plain 53,122, gloo x1 51,469 (0.97x; DDP then ran even for one process),
+gloo x2 29,071 images/s. With one process ``fit`` now skips DDP; at load 11-13 (six jobs on
+2 cores): plain 2,657, gloo x1 2,394 (0.90x), gloo x2 3,610 images/s, and per CPU-second
+10,028, 10,766 (1.07x), 13,178: at such a load only a quiet machine can resolve 3%. One
+table at the end, min and median over epochs, and the median images per CPU-second:
 
     python benchmarks/distributed.py --data-dir ../shared/data                # 4 epochs
     python benchmarks/distributed.py --data-dir ../shared/data --epochs 2
