@@ -150,20 +150,27 @@ def test_resume_refuses_a_corrupted_checkpoint(real_data_dir, tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
-    # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
+def _in_the_second_epoch(monkeypatch, then):
+    """Make every training step of the second epoch return ``then(loss)`` for its loss."""
     from d2lcompute import classic_loop
 
+    real_step = classic_loop._Ch3Model.training_step
+
+    def training_step(self, batch):
+        loss = real_step(self, batch)
+        return then(loss) if self.trainer.epoch == 1 else loss
+
+    monkeypatch.setattr(classic_loop._Ch3Model, "training_step", training_step)
+
+
+def _interrupt(loss):
+    raise KeyboardInterrupt
+
+
+def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
     _stand_in_data(monkeypatch)
-    real_epoch, calls = classic_loop.train_epoch_ch3, []
-
-    def epoch_then_interrupt(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
-    monkeypatch.setattr(classic_loop, "train_epoch_ch3", epoch_then_interrupt)
+    _in_the_second_epoch(monkeypatch, _interrupt)
     assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 130
     err = capsys.readouterr().err
     assert "run the same command with --resume to continue" in err
@@ -293,26 +300,13 @@ def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(
     tmp_path, capsys, monkeypatch
 ):
     """Before: --lr 1e6 saved a checkpoint full of NaN and exited 0."""
-    from d2lcompute import classic_loop
-
     _stand_in_data(monkeypatch)
-    real_epoch, calls = classic_loop.train_epoch_ch3, []
-
-    def diverging_second_epoch(net, *args, **kwargs):
-        calls.append(1)
-        result = real_epoch(net, *args, **kwargs)
-        if len(calls) == 2:
-            with torch.no_grad():
-                next(net.parameters()).fill_(float("nan"))
-            return float("nan"), result[1]
-        return result
-
-    monkeypatch.setattr(classic_loop, "train_epoch_ch3", diverging_second_epoch)
+    _in_the_second_epoch(monkeypatch, lambda loss: loss * float("nan"))
     assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 2
     err = capsys.readouterr().err
     assert re.search(
         r"\nd2lcompute fashion-mnist: error: fashion-mnist training diverged at "
-        r"epoch 2: the loss is not finite; the last finite loss was [\d.]+\. "
+        r"epoch 2, batch 1: the loss is not finite; the last finite loss was [\d.]+\. "
         r"Try a smaller --lr \(it was 0.5\); .*checkpoint.pt still holds "
         r"epoch 1\.\n$",
         err,
@@ -395,7 +389,7 @@ def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
             "allocate memory: you tried to allocate 824633720832 bytes."
         )
 
-    monkeypatch.setattr(classic_loop, "train_epoch_ch3", out_of_memory)
+    monkeypatch.setattr(classic_loop._Ch3Model, "training_step", out_of_memory)
     assert _run(tmp_path, tmp_path / "out", "--batch-size", "100000000") == 2
     assert re.search(
         r"error: --batch-size 100000000: out of memory on cpu \(.*can't allocate "
@@ -406,7 +400,7 @@ def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
     def bug(*args, **kwargs):
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
 
-    monkeypatch.setattr(classic_loop, "train_epoch_ch3", bug)
+    monkeypatch.setattr(classic_loop._Ch3Model, "training_step", bug)
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
         _run(tmp_path, tmp_path / "out")
 
@@ -439,7 +433,9 @@ def test_a_full_disk_during_the_checkpoint_save_is_one_line(tmp_path, capsys, mo
     assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 2
     err = capsys.readouterr().err
     assert re.search(
-        r"(^|\n)d2lcompute fashion-mnist: error: cannot write .*checkpoint.pt: No space "
+        # the epoch's metrics.csv and figure are written before its checkpoint
+        r"(^|\n)d2lcompute fashion-mnist: error: cannot write "
+        r".*(checkpoint.pt|metrics.csv): No space "
         r"left on device; free some space or choose another folder\n$",
         err,
     )
@@ -507,21 +503,11 @@ def test_improved_one_epoch_on_real_data(real_data_dir, tmp_path, capsys):
 def test_improved_resume_reaches_the_same_result_and_schedule(
     real_data_dir, tmp_path, capsys, monkeypatch
 ):
-    from d2lcompute import classic_loop
-
     _real_subset(monkeypatch, real_data_dir)
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert _run(real_data_dir, straight, "--model", "improved", "--epochs", "3") == 0
-    real_epoch, calls = classic_loop.train_epoch_ch3, []
-
-    def interrupt_the_second_epoch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
     with monkeypatch.context() as m:
-        m.setattr(classic_loop, "train_epoch_ch3", interrupt_the_second_epoch)
+        _in_the_second_epoch(m, _interrupt)
         assert _run(real_data_dir, resumed, "--model", "improved", "--epochs", "3") == 130
     assert io.load(resumed / "checkpoint.pt")["epoch"] == 1
     assert _run(real_data_dir, resumed, "--model", "improved", "--epochs", "3", "--resume") == 0

@@ -1,10 +1,6 @@
 """The exceptions a user can cause and fix (d2lcompute/errors.py)."""
 
-import math
-
-import pytest
-
-from d2lcompute.errors import DivergenceError, UserError, check_finite_loss
+from d2lcompute.errors import DivergenceError, UserError
 
 
 def test_divergence_names_epoch_batch_last_loss_and_what_to_try():
@@ -17,8 +13,11 @@ def test_divergence_names_epoch_batch_last_loss_and_what_to_try():
     assert "no finite loss was seen before" in str(DivergenceError("k_fold", epoch=1))
 
 
-@pytest.mark.parametrize("loss", [math.nan, math.inf, -math.inf])
-def test_check_finite_loss_refuses_what_is_not_finite(loss):
-    with pytest.raises(DivergenceError, match="epoch 2"):
-        check_finite_loss(loss, "train", epoch=2)
-    assert check_finite_loss(0.25, "train", epoch=2) == 0.25
+def test_a_divergence_retold_as_a_callers_keeps_where_and_the_last_loss():
+    e = DivergenceError("training", epoch=2, batch=3, last_finite_loss=0.5)
+    told = e.retold("house-price training", hint="Try a smaller --lr.")
+    assert str(told) == (
+        "house-price training diverged at epoch 2, batch 3: the loss is not finite; the "
+        "last finite loss was 0.5. Try a smaller --lr."
+    )
+    assert e.retold("k_fold").hint == e.hint

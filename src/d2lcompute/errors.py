@@ -4,8 +4,6 @@ The command line prints a ``UserError`` as one line and exits with status 2; eve
 exception keeps its traceback, so a real bug stays visible.
 """
 
-import math
-
 
 class UserError(Exception):
     """A failure the user caused and can fix: a damaged file, a full disk, a diverged run."""
@@ -29,6 +27,7 @@ class DivergenceError(UserError, ArithmeticError):
         last_finite_loss=None,
         hint="Try a smaller learning rate (lr).",
     ):
+        self.what, self.hint = what, hint
         self.epoch, self.batch, self.last_finite_loss = epoch, batch, last_finite_loss
         where = f"epoch {epoch}" + (f", batch {batch}" if batch is not None else "")
         last = (
@@ -38,13 +37,15 @@ class DivergenceError(UserError, ArithmeticError):
         )
         super().__init__(f"{what} diverged at {where}: the loss is not finite; {last}. {hint}")
 
-
-def check_finite_loss(loss, what, *, epoch, batch=None, last_finite_loss=None):
-    """Return ``loss`` as a float, or raise ``DivergenceError`` if it is NaN or infinite."""
-    value = float(loss)
-    if not math.isfinite(value):
-        raise DivergenceError(what, epoch=epoch, batch=batch, last_finite_loss=last_finite_loss)
-    return value
+    def retold(self, what, hint=None):
+        """The same divergence told as ``what``'s (a caller naming its run), with ``hint``."""
+        return DivergenceError(
+            what,
+            epoch=self.epoch,
+            batch=self.batch,
+            last_finite_loss=self.last_finite_loss,
+            hint=self.hint if hint is None else hint,
+        )
 
 
 class DataError(UserError, ValueError):

@@ -107,7 +107,7 @@ class ProgressBoard(HyperParameters):
         >>> board.data['square']
         [Point(x=2.0, y=6.0), Point(x=7.0, y=51.0)]
 
-    Book: §3.2 (``progress``, ``log`` and ``flush`` are ours, for the trainer)
+    Book: §3.2 (``progress``, ``log``, ``save`` and ``flush`` are ours, for the trainer)
     """
 
     def __init__(
@@ -165,6 +165,15 @@ class ProgressBoard(HyperParameters):
         """Print ``text`` and the latest value of each curve on one line (not in Jupyter)."""
         if self.display and self.data:
             self._display().line(text)
+
+    def save(self, path):
+        """Write the figure to ``path`` now (atomically; nothing under torchrun but on rank 0).
+
+        A board saved by its owner saves nothing else when the run ends.
+        """
+        live = self._display()
+        live.save_path = path
+        return live.save(path)
 
     def flush(self):
         """End the display: the last figure in Jupyter; elsewhere the bar ends, the PNG is saved."""

@@ -130,10 +130,12 @@ class Trainer(HyperParameters):
                 self.epoch = epoch
                 started = time.perf_counter()
                 self.fit_epoch()
-                self._check_divergence(board)
+                self._watch.check(self.num_train_batches)
                 metrics = {"epoch": epoch + 1, **_latest(board)}
                 metrics["seconds"] = time.perf_counter() - started
+                self._check_finite(metrics, board)  # before anything is drawn or saved
                 self.on_train_epoch_end(metrics)
+                self._check_finite(metrics, board)  # what the hook measured, too
                 if hasattr(board, "log"):
                     board.log(f"epoch {self.epoch + 1}/{self.max_epochs}")
                 if self._run is not None:
@@ -206,15 +208,20 @@ class Trainer(HyperParameters):
         if params:
             torch.nn.utils.clip_grad_norm_(params, grad_clip_val)
 
-    def _check_divergence(self, board):
-        self._watch.check(self.num_train_batches)
-        # Only a fit_epoch replaced by a book cell bypasses the watch; the board's plotted
-        # losses are then all that is left to read, so they are the fallback.
-        for label, line in getattr(board, "data", {}).items():
-            if line and not math.isfinite(line[-1].y):
+    def _check_finite(self, metrics, board):
+        """Raise ``DivergenceError`` if a metric of the epoch is NaN or infinite.
+
+        The watch over the training losses has stopped a diverged run already, unless a
+        book cell replaced ``fit_epoch``: then the board's plotted losses (in ``metrics``)
+        are what is left to read. A model's hook may add metrics (an evaluation after the
+        epoch's last step, say), checked after it.
+        """
+        for key, value in metrics.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                line = getattr(board, "data", {}).get(key, [])
                 previous = [p.y for p in line[:-1] if math.isfinite(p.y)]
                 raise DivergenceError(
-                    f"training ({label})",
+                    f"training ({key})",
                     epoch=self.epoch + 1,
                     last_finite_loss=previous[-1] if previous else None,
                 )
