@@ -305,7 +305,7 @@ def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(
     assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 2
     err = capsys.readouterr().err
     assert re.search(
-        r"\nd2lcompute fashion-mnist: error: fashion-mnist training diverged at "
+        r"^d2lcompute fashion-mnist: error: fashion-mnist training diverged at "
         r"epoch 2, batch 1: the loss is not finite; the last finite loss was [\d.]+\. "
         r"Try a smaller --lr \(it was 0.5\); .*checkpoint.pt still holds "
         r"epoch 1\.\n$",
