@@ -546,3 +546,35 @@ def test_improved_reaches_the_issue_target_in_ten_epochs(real_data_dir, tmp_path
     history = io.load(tmp_path / "checkpoint.pt")["extra"]["history"]
     assert len(history["epoch"]) == 10
     assert history["test_acc"][-1] >= 0.89
+
+
+def test_each_epoch_is_one_line_in_a_log(tmp_path, capsys, monkeypatch):
+    """Before: each epoch twice, the engine's line on stderr and the table row on stdout."""
+    _stand_in_data(monkeypatch)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "3", "--model", "mlp") == 0
+    out, err = capsys.readouterr()
+    assert [int(row[0]) for row in ROW.findall(out)] == [1, 2, 3]
+    assert len(out.splitlines()) == 2 + 3 + 1  # header, column names, 3 rows, the summary
+    assert err == ""  # no second line per epoch, no bar in a log, no figure but the run's
+
+
+def test_resume_if_present_starts_a_run_then_continues_it(tmp_path, capsys, monkeypatch):
+    """For torchrun --max-restarts, which reruns the same command line."""
+    _stand_in_data(monkeypatch)
+    straight, restarted = tmp_path / "straight", tmp_path / "restarted"
+    options = ("--epochs", "3", "--model", "mlp")
+    assert _run(tmp_path, straight, *options) == 0
+    with monkeypatch.context() as m:
+        _in_the_second_epoch(m, _interrupt)
+        assert _run(tmp_path, restarted, *options, "--resume-if-present") == 130
+    assert io.load(restarted / "checkpoint.pt")["epoch"] == 1
+    capsys.readouterr()
+    assert _run(tmp_path, restarted, *options, "--lr", "0.2", "--resume-if-present") == 2
+    assert "--resume: " in capsys.readouterr().err  # the same refusals as --resume
+    assert _run(tmp_path, restarted, *options, "--resume-if-present") == 0
+    assert "(from the checkpoint)" in capsys.readouterr().out
+    a, b = io.load(straight / "checkpoint.pt"), io.load(restarted / "checkpoint.pt")
+    assert b["epoch"] == 3
+    for name, tensor in a["model"].items():
+        assert torch.equal(tensor, b["model"][name]), name
+    assert (restarted / "metrics.csv").read_text().count("\n") == 4

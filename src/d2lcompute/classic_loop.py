@@ -218,6 +218,18 @@ class _Ch3Model(Module):
         self.test_correct = self.test_correct + num_correct(self.net(X), y)
         self.test_count += y.numel()
 
+    # Its state is its net's: a checkpoint of train_ch3 (or of the command) holds the
+    # book's net's state_dict, which loads into the net itself.
+    def state_dict(self, *args, **kwargs):
+        if isinstance(self.net, nn.Module):
+            return self.net.state_dict(*args, **kwargs)
+        return super().state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        if isinstance(self.net, nn.Module):
+            return self.net.load_state_dict(state_dict, *args, **kwargs)
+        return super().load_state_dict(state_dict, *args, **kwargs)
+
     def configure_optimizers(self):
         if isinstance(self.updater, torch.optim.Optimizer):
             return self.updater

@@ -128,6 +128,7 @@ class ProgressBoard(HyperParameters):
         self.save_hyperparameters()
         self.raw_points = collections.OrderedDict()
         self.data = collections.OrderedDict()
+        self.save_path = None  # ours: a file the owner writes (``save``); none saved at the end
         self._live = None
 
     def draw(self, x, y, label, every_n=1):
@@ -166,14 +167,13 @@ class ProgressBoard(HyperParameters):
         if self.display and self.data:
             self._display().line(text)
 
-    def save(self, path):
-        """Write the figure to ``path`` now (atomically; nothing under torchrun but on rank 0).
+    def save(self, path=None):
+        """Write the figure to ``path`` (default ``save_path``) now, atomically; its path.
 
-        A board saved by its owner saves nothing else when the run ends.
+        A board whose ``save_path`` is set saves nothing else when the run ends; under
+        torchrun only rank 0 writes.
         """
-        live = self._display()
-        live.save_path = path
-        return live.save(path)
+        return self._display().save(self.save_path if path is None else path)
 
     def flush(self):
         """End the display: the last figure in Jupyter; elsewhere the bar ends, the PNG is saved."""
@@ -193,6 +193,7 @@ class ProgressBoard(HyperParameters):
             )
             self._live.start()
         self._live.xlim = self.xlim  # the trainer sets it after the board is made
+        self._live.save_path = self.save_path
         return self._live
 
     def _draw_curves(self):

@@ -218,7 +218,7 @@ def _run_model(net, loss, optimizer, device, options, output_dir, scheduler):
             super().on_train_epoch_end(metrics)
             if distributed.is_main_process():
                 _write_metrics(output_dir / METRICS, self.history)
-                self.board.save(output_dir / FIGURE)
+                self.board.save()
 
         def on_save_checkpoint(self, extra):
             extra["options"] = options
@@ -239,6 +239,7 @@ def _run_model(net, loss, optimizer, device, options, output_dir, scheduler):
 
     model = Run(net, loss, optimizer, device, classic_loop.ch3_board(TableBoard))
     model.board.history = model.history
+    model.board.save_path = output_dir / FIGURE
     return model
 
 
