@@ -337,21 +337,29 @@ def _other_run(path, saved, own):
             f"{where} was not saved by a Trainer(checkpoint=...) run; give another "
             f"checkpoint path, or remove the file to start afresh"
         )
-    changed = []
-    for key in own:
-        if key in ("hparams",):
-            names = sorted(set(own[key]) | set(saved.get(key) or {}))
-            changed += [
-                f"{name} {(saved.get(key) or {}).get(name)!r} (now {own[key].get(name)!r})"
-                for name in names
-                if (saved.get(key) or {}).get(name) != own[key].get(name)
-            ]
-        elif saved.get(key) != own[key]:
-            changed.append(f"{key} {saved.get(key)!r} (now {own[key]!r})")
+    saved, own = _flat(saved), _flat(own)
+    changed = [
+        f"{name} {saved.get(name)!r} (now {own.get(name)!r})"
+        for name in dict.fromkeys([*own, *saved])
+        if saved.get(name) != own.get(name)
+    ]
     return (
         f"{where} belongs to another run: it was saved with {', '.join(changed)}; "
         f"use the run's settings, another checkpoint path, or resume=False to start afresh"
     )
+
+
+def _flat(settings):
+    """``_settings`` as ``{name: value}`` with the names a user knows: ``lr``, ``optimizer lr``."""
+    hparams, groups = settings.get("hparams"), settings.get("param_groups")
+    flat = dict(hparams) if isinstance(hparams, dict) else {}
+    flat["model"], flat["optimizer"] = settings.get("model"), settings.get("optimizer")
+    for i, group in enumerate(groups if isinstance(groups, list) else []):
+        where = "optimizer" if len(groups) == 1 else f"optimizer group {i}"
+        flat.update(
+            (f"{where} {k}", v) for k, v in (group if isinstance(group, dict) else {}).items()
+        )
+    return flat
 
 
 def _board_state(model):
