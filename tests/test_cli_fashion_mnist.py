@@ -578,3 +578,25 @@ def test_resume_if_present_starts_a_run_then_continues_it(tmp_path, capsys, monk
     for name, tensor in a["model"].items():
         assert torch.equal(tensor, b["model"][name]), name
     assert (restarted / "metrics.csv").read_text().count("\n") == 4
+
+
+def test_in_a_terminal_the_bar_moves_within_the_epoch_and_is_cleared_at_the_end(
+    tmp_path, capsys, monkeypatch
+):
+    """Before: the command's bar moved once per epoch and a finished 100 % bar stayed."""
+    from d2lcompute import live
+
+    _stand_in_data(monkeypatch)  # 2 batches per epoch
+    monkeypatch.setattr(live, "output_mode", lambda: "terminal")
+    positions, original = [], live.LiveFigure.update
+    monkeypatch.setattr(
+        live.LiveFigure,
+        "update",
+        lambda self, x, *args: positions.append(x) or original(self, x, *args),
+    )
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "2", "--model", "mlp") == 0
+    assert positions[:2] == [0.5, 1.0]  # half an epoch, then the end of the first
+    out, err = capsys.readouterr()
+    assert [int(row[0]) for row in ROW.findall(out)] == [1, 2]  # the rows, once each
+    assert "epoch 1/2: train" not in err  # no second line per epoch on the bar's stream
+    assert "100%" in err and err.endswith("\r") and err.split("\r")[-2].strip() == ""  # cleared
