@@ -375,10 +375,6 @@ def _write_metrics(path, history):
         writer.writerows(zip(*history.values()))
 
 
-def _metrics(history, i):
-    return history["train_loss"][i], history["train_acc"][i], history["test_acc"][i]
-
-
 def _row(history, i):
     return (
         f"{history['epoch'][i]:>5}  {history['train_loss'][i]:>10.4f}  "
