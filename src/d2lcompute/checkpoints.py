@@ -263,9 +263,9 @@ class TrainerCheckpoint:
     Under torchrun only rank 0 writes; every rank reads.
     """
 
-    def __init__(self, trainer):
+    def __init__(self, trainer, path):
         self.trainer, self.model = trainer, trainer.model
-        self.path = io.checked_path(trainer.checkpoint)
+        self.path = io.checked_path(path)
         if not any(True for _ in self.model.parameters()):
             raise TypeError(
                 f"checkpoint={str(self.path)!r} needs a model whose parameters are "
@@ -278,7 +278,7 @@ class TrainerCheckpoint:
 
     def restore(self):
         """Continue from the file, if it exists and the trainer resumes; the epochs it holds."""
-        if not (self.trainer.resume and self.path.exists()):
+        if not (getattr(self.trainer, "resume", True) and self.path.exists()):
             return 0
         device = next(self.model.parameters()).device
         found = io.load(self.path, map_location="cpu")

@@ -116,7 +116,9 @@ class Trainer(HyperParameters):
         self.prepare_data(data)
         self.prepare_model(model)
         self.optim = model.configure_optimizers()
-        self._run = None if self.checkpoint is None else checkpoints.TrainerCheckpoint(self)
+        # getattr: a book cell may replace __init__ (§6.7 does) with one that sets neither
+        path = getattr(self, "checkpoint", None)
+        self._run = None if path is None else checkpoints.TrainerCheckpoint(self, path)
         self.start_epoch = 0 if self._run is None else self._run.restore()
         self._data_parallel()
         self.epoch = self.start_epoch
