@@ -150,20 +150,27 @@ def test_resume_refuses_a_corrupted_checkpoint(real_data_dir, tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
-    # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
+def _in_the_second_epoch(monkeypatch, then):
+    """Make every training step of the second epoch return ``then(loss)`` for its loss."""
     from d2lcompute import classic_loop
 
+    real_step = classic_loop._Ch3Model.training_step
+
+    def training_step(self, batch):
+        loss = real_step(self, batch)
+        return then(loss) if self.trainer.epoch == 1 else loss
+
+    monkeypatch.setattr(classic_loop._Ch3Model, "training_step", training_step)
+
+
+def _interrupt(loss):
+    raise KeyboardInterrupt
+
+
+def test_interrupted_run_keeps_the_last_epoch_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    # tiny stand-in data and a Ctrl-C in the second epoch: no real data needed
     _stand_in_data(monkeypatch)
-    real_epoch, calls = classic_loop.train_epoch_ch3, []
-
-    def epoch_then_interrupt(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
-    monkeypatch.setattr(classic_loop, "train_epoch_ch3", epoch_then_interrupt)
+    _in_the_second_epoch(monkeypatch, _interrupt)
     assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 130
     err = capsys.readouterr().err
     assert "run the same command with --resume to continue" in err
@@ -293,26 +300,13 @@ def test_a_diverged_epoch_is_never_saved_and_the_last_good_one_is_kept(
     tmp_path, capsys, monkeypatch
 ):
     """Before: --lr 1e6 saved a checkpoint full of NaN and exited 0."""
-    from d2lcompute import classic_loop
-
     _stand_in_data(monkeypatch)
-    real_epoch, calls = classic_loop.train_epoch_ch3, []
-
-    def diverging_second_epoch(net, *args, **kwargs):
-        calls.append(1)
-        result = real_epoch(net, *args, **kwargs)
-        if len(calls) == 2:
-            with torch.no_grad():
-                next(net.parameters()).fill_(float("nan"))
-            return float("nan"), result[1]
-        return result
-
-    monkeypatch.setattr(classic_loop, "train_epoch_ch3", diverging_second_epoch)
+    _in_the_second_epoch(monkeypatch, lambda loss: loss * float("nan"))
     assert _run(tmp_path, tmp_path / "out", "--epochs", "3") == 2
     err = capsys.readouterr().err
     assert re.search(
-        r"\nd2lcompute fashion-mnist: error: fashion-mnist training diverged at "
-        r"epoch 2: the loss is not finite; the last finite loss was [\d.]+\. "
+        r"^d2lcompute fashion-mnist: error: fashion-mnist training diverged at "
+        r"epoch 2, batch 1: the loss is not finite; the last finite loss was [\d.]+\. "
         r"Try a smaller --lr \(it was 0.5\); .*checkpoint.pt still holds "
         r"epoch 1\.\n$",
         err,
@@ -395,7 +389,7 @@ def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
             "allocate memory: you tried to allocate 824633720832 bytes."
         )
 
-    monkeypatch.setattr(classic_loop, "train_epoch_ch3", out_of_memory)
+    monkeypatch.setattr(classic_loop._Ch3Model, "training_step", out_of_memory)
     assert _run(tmp_path, tmp_path / "out", "--batch-size", "100000000") == 2
     assert re.search(
         r"error: --batch-size 100000000: out of memory on cpu \(.*can't allocate "
@@ -406,7 +400,7 @@ def test_running_out_of_memory_names_the_batch_size_and_other_errors_stay_bugs(
     def bug(*args, **kwargs):
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
 
-    monkeypatch.setattr(classic_loop, "train_epoch_ch3", bug)
+    monkeypatch.setattr(classic_loop._Ch3Model, "training_step", bug)
     with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
         _run(tmp_path, tmp_path / "out")
 
@@ -439,7 +433,9 @@ def test_a_full_disk_during_the_checkpoint_save_is_one_line(tmp_path, capsys, mo
     assert _run(tmp_path, tmp_path / "out", "--epochs", "1", "--model", "mlp") == 2
     err = capsys.readouterr().err
     assert re.search(
-        r"(^|\n)d2lcompute fashion-mnist: error: cannot write .*checkpoint.pt: No space "
+        # the epoch's metrics.csv and figure are written before its checkpoint
+        r"(^|\n)d2lcompute fashion-mnist: error: cannot write "
+        r".*(checkpoint.pt|metrics.csv): No space "
         r"left on device; free some space or choose another folder\n$",
         err,
     )
@@ -507,21 +503,11 @@ def test_improved_one_epoch_on_real_data(real_data_dir, tmp_path, capsys):
 def test_improved_resume_reaches_the_same_result_and_schedule(
     real_data_dir, tmp_path, capsys, monkeypatch
 ):
-    from d2lcompute import classic_loop
-
     _real_subset(monkeypatch, real_data_dir)
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert _run(real_data_dir, straight, "--model", "improved", "--epochs", "3") == 0
-    real_epoch, calls = classic_loop.train_epoch_ch3, []
-
-    def interrupt_the_second_epoch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_epoch(*args, **kwargs)
-
     with monkeypatch.context() as m:
-        m.setattr(classic_loop, "train_epoch_ch3", interrupt_the_second_epoch)
+        _in_the_second_epoch(m, _interrupt)
         assert _run(real_data_dir, resumed, "--model", "improved", "--epochs", "3") == 130
     assert io.load(resumed / "checkpoint.pt")["epoch"] == 1
     assert _run(real_data_dir, resumed, "--model", "improved", "--epochs", "3", "--resume") == 0
@@ -560,3 +546,57 @@ def test_improved_reaches_the_issue_target_in_ten_epochs(real_data_dir, tmp_path
     history = io.load(tmp_path / "checkpoint.pt")["extra"]["history"]
     assert len(history["epoch"]) == 10
     assert history["test_acc"][-1] >= 0.89
+
+
+def test_each_epoch_is_one_line_in_a_log(tmp_path, capsys, monkeypatch):
+    """Before: each epoch twice, the engine's line on stderr and the table row on stdout."""
+    _stand_in_data(monkeypatch)
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "3", "--model", "mlp") == 0
+    out, err = capsys.readouterr()
+    assert [int(row[0]) for row in ROW.findall(out)] == [1, 2, 3]
+    assert len(out.splitlines()) == 2 + 3 + 1  # header, column names, 3 rows, the summary
+    assert err == ""  # no second line per epoch, no bar in a log, no figure but the run's
+
+
+def test_resume_if_present_starts_a_run_then_continues_it(tmp_path, capsys, monkeypatch):
+    """For torchrun --max-restarts, which reruns the same command line."""
+    _stand_in_data(monkeypatch)
+    straight, restarted = tmp_path / "straight", tmp_path / "restarted"
+    options = ("--epochs", "3", "--model", "mlp")
+    assert _run(tmp_path, straight, *options) == 0
+    with monkeypatch.context() as m:
+        _in_the_second_epoch(m, _interrupt)
+        assert _run(tmp_path, restarted, *options, "--resume-if-present") == 130
+    assert io.load(restarted / "checkpoint.pt")["epoch"] == 1
+    capsys.readouterr()
+    assert _run(tmp_path, restarted, *options, "--lr", "0.2", "--resume-if-present") == 2
+    assert "--resume: " in capsys.readouterr().err  # the same refusals as --resume
+    assert _run(tmp_path, restarted, *options, "--resume-if-present") == 0
+    assert "(from the checkpoint)" in capsys.readouterr().out
+    a, b = io.load(straight / "checkpoint.pt"), io.load(restarted / "checkpoint.pt")
+    assert b["epoch"] == 3
+    for name, tensor in a["model"].items():
+        assert torch.equal(tensor, b["model"][name]), name
+    assert (restarted / "metrics.csv").read_text().count("\n") == 4
+
+
+def test_in_a_terminal_the_bar_moves_within_the_epoch_and_is_cleared_at_the_end(
+    tmp_path, capsys, monkeypatch
+):
+    """Before: the command's bar moved once per epoch and a finished 100 % bar stayed."""
+    from d2lcompute import live
+
+    _stand_in_data(monkeypatch)  # 2 batches per epoch
+    monkeypatch.setattr(live, "output_mode", lambda: "terminal")
+    positions, original = [], live.LiveFigure.update
+    monkeypatch.setattr(
+        live.LiveFigure,
+        "update",
+        lambda self, x, *args: positions.append(x) or original(self, x, *args),
+    )
+    assert _run(tmp_path, tmp_path / "out", "--epochs", "2", "--model", "mlp") == 0
+    assert positions[:2] == [0.5, 1.0]  # half an epoch, then the end of the first
+    out, err = capsys.readouterr()
+    assert [int(row[0]) for row in ROW.findall(out)] == [1, 2]  # the rows, once each
+    assert "epoch 1/2: train" not in err  # no second line per epoch on the bar's stream
+    assert "100%" in err and err.endswith("\r") and err.split("\r")[-2].strip() == ""  # cleared

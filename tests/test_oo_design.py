@@ -240,3 +240,17 @@ def test_mean_of_points_is_nan_when_a_value_is():
     board.draw(0, torch.tensor(float("nan")), "loss", every_n=2)
     board.draw(1, torch.tensor(1.0), "loss", every_n=2)
     assert math.isnan(board.data["loss"][0].y)
+
+
+def test_a_board_saved_by_its_owner_saves_nothing_else_at_the_end(tmp_path, monkeypatch):
+    from d2lcompute import live
+
+    monkeypatch.setattr(live, "output_mode", lambda: "plain")
+    monkeypatch.setenv(live.ENV_FIGURE_DIR, str(tmp_path / "figures"))
+    board = d2l.ProgressBoard(xlabel="epoch", ylabel="loss")
+    board.save_path = tmp_path / "run.png"
+    board.draw(1, 0.5, "loss")
+    assert board.save() == tmp_path / "run.png"
+    assert (tmp_path / "run.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    board.flush()
+    assert not (tmp_path / "figures").exists()  # without save_path, a PNG would be here

@@ -613,3 +613,39 @@ def test_train_ch3_in_a_script_whose_output_is_a_log(tmp_path):
     assert [line.split(":")[0] for line in lines[:2]] == ["epoch 1/2", "epoch 2/2"]
     assert lines[2].startswith("figure saved to ") and (tmp_path / "figs").is_dir()
     assert lines[3].startswith("train_ch3: 2 epochs in ") and "test acc=" in lines[3]
+
+
+def test_train_ch3_resumes_from_its_checkpoint_to_the_uninterrupted_result(tmp_path):
+    X, y = _classification_data()
+    loss = nn.CrossEntropyLoss()
+
+    def run(num_epochs, path):
+        net = _small_net(dropout=0.3)  # dropout: the restored random state matters
+        updater = torch.optim.SGD(net.parameters(), lr=0.5, momentum=0.9)
+        loader = data.DataLoader(data.TensorDataset(X, y), batch_size=32, shuffle=True)
+        history = d2l.train_ch3(
+            net, loader, _batches(X, y), loss, num_epochs, updater, "cpu", checkpoint=path
+        )
+        return net, history
+
+    straight, expected = run(3, tmp_path / "a.pt")
+    run(1, tmp_path / "b.pt")
+    torch.manual_seed(99)  # another process would start from another state
+    resumed, history = run(3, tmp_path / "b.pt")
+    for (name, a), b in zip(straight.named_parameters(), resumed.parameters()):
+        assert torch.equal(a, b), name
+    for key in ("epoch", "train_loss", "train_acc", "test_acc"):
+        assert history[key] == expected[key]
+
+
+def test_train_epoch_ch3_builds_its_adapter_once_per_net_loss_and_updater():
+    X, y = _classification_data()
+    net, loss = _small_net(), nn.CrossEntropyLoss()
+    updater = torch.optim.SGD(net.parameters(), lr=0.1)
+    d2l.train_epoch_ch3(net, _batches(X, y), loss, updater, "cpu")
+    (_, model, trainer) = vars(net)["_d2l_train_epoch_ch3"]
+    d2l.train_epoch_ch3(net, _batches(X, y), loss, updater, "cpu")
+    assert vars(net)["_d2l_train_epoch_ch3"][1:] == (model, trainer)  # not rebuilt
+    assert "_d2l_train_epoch_ch3" not in net.state_dict() and len(net.state_dict()) == 4
+    d2l.train_epoch_ch3(net, _batches(X, y), nn.CrossEntropyLoss(), updater, "cpu")
+    assert vars(net)["_d2l_train_epoch_ch3"][1] is not model  # another loss: another adapter

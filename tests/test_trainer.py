@@ -1,11 +1,14 @@
 """The Trainer (d2l.ai 1.0, §3.2/§3.4/§6.7): hooks by name, counters, divergence, display."""
 
+import re
+
 import pytest
 import torch
 from torch import nn
 
 import d2lcompute as d2l
-from d2lcompute import live, trainer
+from d2lcompute import checkpoints, io, live, trainer
+from d2lcompute.checkpoints import CheckpointError
 
 
 class Regression(d2l.Module):
@@ -215,3 +218,107 @@ def test_in_a_log_each_epoch_is_one_plain_line(capsys):
     assert lines[0].startswith("epoch 1/2: train_loss=") and "val_loss=" in lines[0]
     assert lines[1].startswith("epoch 2/2: train_loss=")
     assert lines[2].startswith("figure saved to ") and lines[2].endswith(".png")
+
+
+# ---- the end of an epoch: hooks ------------------------------------------------------------
+
+
+def test_an_epoch_hook_replaced_with_add_to_class_gets_the_epochs_metrics(monkeypatch):
+    seen = []
+    # monkeypatch restores the class after the test; add_to_class replaces the hook as a cell does
+    monkeypatch.setattr(d2l.Trainer, "on_train_epoch_end", d2l.Trainer.on_train_epoch_end)
+
+    @d2l.add_to_class(d2l.Trainer)
+    def on_train_epoch_end(self, metrics):
+        seen.append((self.epoch, dict(metrics)))
+
+    model = Regression()
+    d2l.Trainer(max_epochs=2).fit(model, _data())
+    assert [epoch for epoch, _ in seen] == [0, 1]
+    for i, (_, metrics) in enumerate(seen):
+        assert set(metrics) == {"epoch", "train_loss", "val_loss", "seconds"}
+        assert metrics["epoch"] == i + 1 and metrics["seconds"] > 0
+        assert metrics["val_loss"] == model.board.data["val_loss"][i].y  # the plotted points
+        assert metrics["train_loss"] == model.board.data["train_loss"][2 * i + 1].y
+
+
+def test_the_models_epoch_hook_is_called_after_each_epoch_and_may_add_metrics(capsys):
+    class Measured(Regression):
+        def on_train_epoch_end(self, metrics):
+            metrics["w_norm"] = float(self.net.weight.detach().norm())
+            self.seen.append(dict(metrics))
+
+    model = Measured()
+    model.seen = []
+    d2l.Trainer(max_epochs=2).fit(model, _data())
+    assert [m["epoch"] for m in model.seen] == [1, 2]
+    assert model.seen[-1]["w_norm"] == float(model.net.weight.detach().norm())
+
+
+def test_a_metric_the_hook_finds_not_finite_stops_the_run():
+    class Infinite(Regression):
+        def on_train_epoch_end(self, metrics):
+            metrics["valid_rmse"] = float("inf") if metrics["epoch"] == 2 else 1.0
+
+    with pytest.raises(d2l.errors.DivergenceError, match=r"training \(valid_rmse\) .* epoch 2"):
+        d2l.Trainer(max_epochs=3).fit(Infinite(), _data())
+
+
+# ---- resumable runs: Trainer(checkpoint=...) ----------------------------------------------
+
+
+def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
+    straight = Regression()
+    d2l.Trainer(max_epochs=3, checkpoint=tmp_path / "a.pt").fit(straight, _data())
+
+    d2l.Trainer(max_epochs=1, checkpoint=tmp_path / "b.pt").fit(Regression(), _data())
+    # "a crash": new objects, and a random state that is not the run's (shuffles draw on it)
+    resumed, data = Regression(), _data()
+    torch.manual_seed(123)
+    trainer = d2l.Trainer(max_epochs=3, checkpoint=tmp_path / "b.pt")
+    trainer.fit(resumed, data)
+    assert trainer.start_epoch == 1 and (trainer.train_batch_idx, trainer.val_batch_idx) == (24, 12)
+    for name, tensor in straight.state_dict().items():
+        assert torch.equal(resumed.state_dict()[name], tensor), name
+    assert resumed.board.data == straight.board.data  # the curves continue where they stopped
+    assert io.load(tmp_path / "b.pt")["epoch"] == 3
+
+    # asked for no more epochs than it holds, a run trains nothing and changes nothing
+    before = (tmp_path / "b.pt").read_bytes()
+    again = Regression()
+    d2l.Trainer(max_epochs=3, checkpoint=tmp_path / "b.pt").fit(again, _data())
+    assert torch.equal(again.net.weight, straight.net.weight)
+    assert (tmp_path / "b.pt").read_bytes() == before
+
+
+def test_a_checkpoint_of_another_run_is_refused_and_resume_false_starts_afresh(tmp_path):
+    path = tmp_path / "run.pt"
+    d2l.Trainer(max_epochs=1, checkpoint=path).fit(Regression(lr=0.05), _data())
+    model = Regression(lr=0.1)
+    before = model.net.weight.clone()
+    with pytest.raises(
+        CheckpointError, match=r"belongs to another run: it was saved with lr 0.05 \(now 0.1\)"
+    ):
+        d2l.Trainer(max_epochs=2, checkpoint=path).fit(model, _data())
+    assert torch.equal(model.net.weight, before)  # nothing was loaded
+
+    trainer = d2l.Trainer(max_epochs=1, checkpoint=path, resume=False)
+    trainer.fit(model, _data())
+    assert trainer.start_epoch == 0
+    assert io.load(path)["extra"]["settings"]["hparams"]["lr"] == 0.1
+
+    checkpoints.save_checkpoint(path, model.net)  # not a Trainer's run
+    with pytest.raises(CheckpointError, match=r"was not saved by a Trainer\(checkpoint=...\) run"):
+        d2l.Trainer(max_epochs=2, checkpoint=path).fit(Regression(lr=0.1), _data())
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"checkpoint": 3}, "checkpoint must be a file path (str or os.PathLike) or None"),
+        ({"resume": "yes"}, "resume must be True or False, got resume='yes'"),
+    ],
+)
+def test_checkpoint_arguments_are_checked(kwargs, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        d2l.Trainer(max_epochs=1, **kwargs)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from d2lcompute import weight_decay as reg
+from d2lcompute.errors import DivergenceError
 
 # --- dropout_layer ---------------------------------------------------------------------------
 
@@ -162,3 +163,10 @@ def test_negative_or_non_numeric_decay_is_rejected(train, name):
 def test_high_dim_data_rejects_bad_arguments(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         reg.high_dim_data(**kwargs)
+
+
+@pytest.mark.parametrize("train", [reg.train, reg.train_concise])
+def test_a_diverging_run_raises_instead_of_returning_nan(train):
+    """Before: train(0, lr=1e3) returned train losses [nan, nan] without a word."""
+    with pytest.raises(DivergenceError, match=r"training diverged at epoch \d+, batch \d+"):
+        train(0, num_epochs=5, lr=1e3, data=reg.high_dim_data(seed=0), seed=0)

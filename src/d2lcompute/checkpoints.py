@@ -5,6 +5,10 @@ every random number generator (torch CPU and CUDA, NumPy, Python's ``random``) a
 values, written atomically by :func:`d2lcompute.io.save` and read safely. Loading is all or
 nothing: every part is checked (architecture, optimizer type and groups, generator states)
 before the model, the optimizer or a generator changes.
+
+``TrainerCheckpoint`` is what ``Trainer(checkpoint=path)`` uses: a run saved after every
+epoch (with the board's curves and the model's ``history``) and continued from the file
+when it exists, refused when the file belongs to another model or other settings.
 """
 
 import random
@@ -12,7 +16,7 @@ import random
 import numpy as np
 import torch
 
-from d2lcompute import io
+from d2lcompute import distributed, io
 from d2lcompute._checks import check_int, check_module
 from d2lcompute.errors import UserError
 
@@ -246,3 +250,138 @@ def _set_rng_states(states):
         )
     )
     random.setstate(states["python"])
+
+
+class TrainerCheckpoint:
+    """A ``Trainer``'s run saved to one file after every epoch, and continued from it.
+
+    Besides :func:`save_checkpoint`'s contents the file holds, in ``extra``: ``settings``
+    (the model's class and simple hyper-parameters, the optimizer's type and group
+    settings, which a resumed run must share), ``board`` (the plotted curves),
+    ``history`` (the model's ``history`` dict, if it keeps one) and whatever the model's
+    ``on_save_checkpoint(extra)`` adds; ``on_load_checkpoint(extra)`` gets it back.
+    Under torchrun only rank 0 writes; every rank reads.
+    """
+
+    def __init__(self, trainer, path):
+        self.trainer, self.model = trainer, trainer.model
+        self.path = io.checked_path(path)
+        if not any(True for _ in self.model.parameters()):
+            raise TypeError(
+                f"checkpoint={str(self.path)!r} needs a model whose parameters are "
+                f"registered (an nn.Module); {type(self.model).__name__} has none to save"
+            )
+        optim = trainer.optim
+        # a function updater (the book's sgd) keeps no state: nothing of it to save
+        self.optimizer = optim if isinstance(optim, torch.optim.Optimizer) else None
+        self.settings = _settings(self.model, self.optimizer)
+
+    def restore(self):
+        """Continue from the file, if it exists and the trainer resumes; the epochs it holds."""
+        if not (getattr(self.trainer, "resume", True) and self.path.exists()):
+            return 0
+        device = next(self.model.parameters()).device
+        found = io.load(self.path, map_location="cpu")
+        extra = found.get("extra") if isinstance(found, dict) else None
+        saved = extra.get("settings") if isinstance(extra, dict) else None
+        if saved != self.settings:
+            raise CheckpointError(_other_run(self.path, saved, self.settings))
+        state = load_checkpoint(self.path, self.model, self.optimizer, map_location=device)
+        _restore_board(getattr(self.model, "board", None), state.get("board"))
+        history = getattr(self.model, "history", None)
+        if isinstance(history, dict) and isinstance(state.get("history"), dict):
+            history.clear()
+            history.update(state["history"])
+        hook = getattr(self.model, "on_load_checkpoint", None)
+        if callable(hook):
+            hook(state)
+        return state["epoch"]
+
+    def save(self, epoch):
+        """Save the run after ``epoch`` epochs (atomically; rank 0 only under torchrun)."""
+        if not distributed.is_main_process():
+            return
+        extra = {"settings": self.settings, "board": _board_state(self.model)}
+        history = getattr(self.model, "history", None)
+        if isinstance(history, dict):
+            extra["history"] = dict(history)  # a dict subclass would not load safely
+        hook = getattr(self.model, "on_save_checkpoint", None)
+        if callable(hook):
+            hook(extra)
+        save_checkpoint(self.path, self.model, self.optimizer, epoch=epoch, **extra)
+
+
+_SIMPLE = (bool, int, float, str, type(None))
+
+
+def _settings(model, optimizer):
+    """What a resumed run must share with the saved one (numbers and names only)."""
+    hparams = getattr(model, "hparams", {})
+    return {
+        "model": type(model).__qualname__,
+        "hparams": {k: v for k, v in hparams.items() if isinstance(v, _SIMPLE)},
+        "optimizer": None if optimizer is None else type(optimizer).__name__,
+        "param_groups": []
+        if optimizer is None
+        else [
+            {k: v for k, v in group.items() if k != "params" and isinstance(v, _SIMPLE)}
+            for group in optimizer.param_groups
+        ],
+    }
+
+
+def _other_run(path, saved, own):
+    where = repr(str(path))
+    if not isinstance(saved, dict):
+        return (
+            f"{where} was not saved by a Trainer(checkpoint=...) run; give another "
+            f"checkpoint path, or remove the file to start afresh"
+        )
+    saved, own = _flat(saved), _flat(own)
+    changed = [
+        f"{name} {saved.get(name)!r} (now {own.get(name)!r})"
+        for name in dict.fromkeys([*own, *saved])
+        if saved.get(name) != own.get(name)
+    ]
+    return (
+        f"{where} belongs to another run: it was saved with {', '.join(changed)}; "
+        f"use the run's settings, another checkpoint path, or resume=False to start afresh"
+    )
+
+
+def _flat(settings):
+    """``_settings`` as ``{name: value}`` with the names a user knows: ``lr``, ``optimizer lr``."""
+    hparams, groups = settings.get("hparams"), settings.get("param_groups")
+    flat = dict(hparams) if isinstance(hparams, dict) else {}
+    flat["model"], flat["optimizer"] = settings.get("model"), settings.get("optimizer")
+    for i, group in enumerate(groups if isinstance(groups, list) else []):
+        where = "optimizer" if len(groups) == 1 else f"optimizer group {i}"
+        flat.update(
+            (f"{where} {k}", v) for k, v in (group if isinstance(group, dict) else {}).items()
+        )
+    return flat
+
+
+def _board_state(model):
+    """The board's plotted and pending points as lists of ``[x, y]`` floats, by label."""
+    board = getattr(model, "board", None)
+    return {
+        part: {
+            label: [[float(x), float(y)] for x, y in points]
+            for label, points in getattr(board, part, {}).items()
+        }
+        for part in ("data", "raw_points")
+    }
+
+
+def _restore_board(board, state):
+    from d2lcompute.oo_design import Point
+
+    if board is None or not isinstance(state, dict):
+        return
+    for part in ("data", "raw_points"):
+        curves = getattr(board, part, None)
+        if curves is not None and isinstance(state.get(part), dict):
+            curves.clear()
+            for label, points in state[part].items():
+                curves[label] = [Point(x, y) for x, y in points]

@@ -11,9 +11,11 @@ over global tensors) cannot be moved, so its batches stay where the loader put t
 CPU) unless ``device`` is given, which then must be where its tensors live.
 
 Differences from the book, all compatible with its cells: ``train_ch3`` returns the
-per-epoch ``History`` instead of asserting on its own accuracy; a diverging run raises
-``DivergenceError``; the display is the package's one (in place in Jupyter, a bar and a
-line per epoch in a terminal).
+per-epoch ``History`` instead of asserting on its own accuracy, and takes ``checkpoint=``
+to make the run resumable; a diverging run raises ``DivergenceError``; the display is the
+package's one (in place in Jupyter, a bar and a line per epoch in a terminal). The end of
+an epoch is ``Trainer``'s ``on_train_epoch_end`` hook, so a cell replacing a ``Trainer``
+hook with ``add_to_class`` changes these loops too.
 
 Under ``torchrun`` (:mod:`d2lcompute.distributed`) both train data-parallel with the same
 arguments: ``batch_size`` stays the global mini-batch, ``updater(batch_size)`` gets the
@@ -28,7 +30,7 @@ from d2lcompute import distributed
 from d2lcompute._checks import check_int
 from d2lcompute.devices import try_gpu
 from d2lcompute.oo_design import Module, ProgressBoard
-from d2lcompute.train import Timer, mean_loss, num_correct, summed_loss, to_device
+from d2lcompute.train import mean_loss, num_correct, summed_loss, to_device
 from d2lcompute.trainer import Trainer
 
 
@@ -55,7 +57,9 @@ def train_epoch_ch3(net, train_iter, loss, updater, device=None):
     With a ``torch.optim.Optimizer`` the batch-mean loss is backpropagated and
     ``updater.step()`` applies it; any other ``updater`` is called with the batch size
     after the batch-summed loss is backpropagated (the book's ``sgd`` divides by it).
-    It runs one epoch of the package's one training loop, ``Trainer.fit``.
+    It runs one epoch of the package's one training loop, ``Trainer.fit``; the adapter and
+    trainer it builds are kept with ``net`` for the next call with the same ``loss`` and
+    ``updater``, so a loop of calls (the book's, or the command's) builds them once.
 
     Args:
         net: an ``nn.Module`` (set to train mode, moved to ``device``) or a function.
@@ -67,17 +71,14 @@ def train_epoch_ch3(net, train_iter, loss, updater, device=None):
     Raises:
         DivergenceError: the loss became NaN or infinite.
     """
-    model = _Ch3Model(net, loss, updater, device, ProgressBoard(display=False))
-    _fit(model, train_iter, None, num_epochs=1)
-    loss_sum, correct, count = distributed.all_reduce_sums(
-        model.loss_sum, model.correct, model.count
-    )
-    if count == 0:
-        raise ValueError("train_epoch_ch3: train_iter yielded no examples")
-    return loss_sum / count, correct / count
+    model, trainer = _cached(net, loss, updater, device)
+    trainer.fit(model, _Loaders(train_iter, None))
+    return model.last_train
 
 
-def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None):
+def train_ch3(
+    net, train_iter, test_iter, loss, num_epochs, updater, device=None, *, checkpoint=None
+):
     """Train for ``num_epochs``, plotting train loss, train and test accuracy. Book: §3.6.
 
     It runs the package's one training loop, ``Trainer.fit``, and shows the curves as the
@@ -89,7 +90,9 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None
     Args:
         net, train_iter, loss, updater, device: as in ``train_epoch_ch3``.
         test_iter: batches for the test accuracy after each epoch.
-        num_epochs: a positive integer.
+        num_epochs: a positive integer, the total (a resumed run trains what is left).
+        checkpoint: ours: a file to save the run to after each epoch and to continue from
+            when it exists (``Trainer(checkpoint=...)``); ``net`` must be an ``nn.Module``.
 
     Returns:
         A :class:`History`: a dict of per-epoch lists, ``epoch`` (1, 2, ...),
@@ -98,6 +101,7 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None
 
     Raises:
         DivergenceError: the loss became NaN or infinite (try a smaller learning rate).
+        CheckpointError: ``checkpoint`` belongs to another model or other settings.
 
     Example::
 
@@ -105,18 +109,26 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, device=None
         history["test_acc"][-1]   # the final test accuracy
     """
     check_int("num_epochs", num_epochs, min_value=1)
-    board = ProgressBoard(
+    model = _Ch3Model(net, loss, updater, device, ch3_board())
+    Trainer(max_epochs=num_epochs, checkpoint=checkpoint).fit(
+        model, _Loaders(train_iter, test_iter)
+    )
+    model.board.log(
+        f"train_ch3: {len(model.history['epoch'])} epochs in {sum(model.history['seconds']):.1f} s"
+    )
+    return model.history
+
+
+def ch3_board(board_class=None):
+    """The book's ``train_ch3`` figure: three curves against epochs from 1, y in [0.3, 0.9]."""
+    return (board_class or ProgressBoard)(
         xlabel="epoch",
         ylabel="loss, accuracy",
-        xlim=[1, num_epochs],
+        xlim=[1, 1],  # the trainer sets the end
         ylim=[0.3, 0.9],
         ls=("-", "--", "-."),
         colors=("C0", "m", "g"),
     )
-    model = _Ch3Model(net, loss, updater, device, board)
-    _fit(model, train_iter, test_iter, num_epochs)
-    board.log(f"train_ch3: {num_epochs} epochs in {sum(model.history['seconds']):.1f} s")
-    return model.history
 
 
 class History(dict):
@@ -132,8 +144,20 @@ class History(dict):
         return f"History({epochs} epoch{'s' * (epochs != 1)}: {last})"
 
 
-def _fit(model, train_iter, test_iter, num_epochs):
-    Trainer(max_epochs=num_epochs).fit(model, _Loaders(train_iter, test_iter))
+def _cached(net, loss, updater, device):
+    """The adapter and one-epoch trainer of ``(net, loss, updater, device)``, kept on ``net``.
+
+    In ``net``'s ``__dict__`` (not registered as a submodule, so its ``state_dict`` stays
+    the same); a ``net`` without one (a builtin) gets new ones on every call.
+    """
+    cached = getattr(net, "_d2l_train_epoch_ch3", None)
+    if cached is not None and cached[0] == (loss, updater, device):
+        return cached[1:]
+    model = _Ch3Model(net, loss, updater, device, ProgressBoard(display=False))
+    trainer = Trainer(max_epochs=1)
+    if hasattr(net, "__dict__"):
+        vars(net)["_d2l_train_epoch_ch3"] = ((loss, updater, device), model, trainer)
+    return model, trainer
 
 
 class _Loaders:
@@ -153,8 +177,9 @@ class _Ch3Model(Module):
     """The chapter-3 pieces (``net``, ``loss``, ``updater``) as an English-edition ``Module``.
 
     Its steps do what the book's ``train_epoch_ch3`` and ``evaluate_accuracy`` do per batch,
-    keeping the sums on the device; after the last test batch of an epoch they are read
-    once, recorded in ``history`` and drawn on the board, the book's three curves.
+    keeping the sums on the device; at the end of an epoch they are read once, kept as
+    ``last_train`` and, with test batches, recorded in ``history`` and drawn on the board,
+    the book's three curves.
     """
 
     def __init__(self, net, loss, updater, device, board):
@@ -164,16 +189,14 @@ class _Ch3Model(Module):
         self.device = _train_device(net, device)
         self.board = board
         self.history = History(epoch=[], train_loss=[], train_acc=[], test_acc=[], seconds=[])
+        self.last_train = None
         self._reset()
 
     def _reset(self):
         self.loss_sum, self.correct, self.count = 0.0, 0, 0
         self.test_correct, self.test_count = 0, 0
-        self.timer = None
 
     def training_step(self, batch):
-        if self.timer is None:
-            self.timer = Timer()
         X, y = to_device(self.device, *batch)
         y_hat = self.net(X)
         l = self.loss_fn(y_hat, y)
@@ -194,40 +217,50 @@ class _Ch3Model(Module):
         X, y = to_device(self.device, *batch)
         self.test_correct = self.test_correct + num_correct(self.net(X), y)
         self.test_count += y.numel()
-        trainer = self.trainer
-        if trainer.val_batch_idx + 1 == (trainer.epoch + 1) * trainer.num_val_batches:
-            self._end_epoch(trainer.epoch + 1)
+
+    # Its state is its net's: a checkpoint of train_ch3 (or of the command) holds the
+    # book's net's state_dict, which loads into the net itself.
+    def state_dict(self, *args, **kwargs):
+        if isinstance(self.net, nn.Module):
+            return self.net.state_dict(*args, **kwargs)
+        return super().state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        if isinstance(self.net, nn.Module):
+            return self.net.load_state_dict(state_dict, *args, **kwargs)
+        return super().load_state_dict(state_dict, *args, **kwargs)
 
     def configure_optimizers(self):
         if isinstance(self.updater, torch.optim.Optimizer):
             return self.updater
         return _FunctionUpdater(self)
 
-    def _end_epoch(self, epoch):
+    def on_train_epoch_end(self, metrics):
+        """Read the epoch's sums (once, over all ranks); record and draw them with test data."""
         loss_sum, correct, count, test_correct, test_count = distributed.all_reduce_sums(
             self.loss_sum, self.correct, self.count, self.test_correct, self.test_count
         )
+        self._reset()
+        what = "train_epoch_ch3" if self.trainer.val_dataloader is None else "train_ch3"
         if count == 0:
-            raise ValueError("train_ch3: train_iter yielded no examples")
+            raise ValueError(f"{what}: train_iter yielded no examples")
+        self.last_train = (loss_sum / count, correct / count)
+        if self.trainer.val_dataloader is None:
+            return
         if test_count == 0:
             raise ValueError("train_ch3: test_iter yielded no examples")
         row = {
-            "epoch": epoch,
-            "train_loss": loss_sum / count,
-            "train_acc": correct / count,
+            "epoch": metrics["epoch"],
+            "train_loss": self.last_train[0],
+            "train_acc": self.last_train[1],
             "test_acc": test_correct / test_count,
-            "seconds": self.timer.stop(),
+            "seconds": metrics["seconds"],
         }
         for key, value in row.items():
             self.history[key].append(value)
-        self.board.xlim = [1, self.trainer.max_epochs]  # the book's figure starts at epoch 1
-        for key, label in [
-            ("train_loss", "train loss"),
-            ("train_acc", "train acc"),
-            ("test_acc", "test acc"),
-        ]:
-            self.board.draw(epoch, row[key], label)
-        self._reset()
+        for key in ("train_loss", "train_acc", "test_acc"):
+            self.board.draw(row["epoch"], row[key], key.replace("_", " "))
+        metrics.update(row)
 
 
 class _FunctionUpdater:

@@ -27,6 +27,7 @@ class DivergenceError(UserError, ArithmeticError):
         last_finite_loss=None,
         hint="Try a smaller learning rate (lr).",
     ):
+        self.what, self.hint = what, hint
         self.epoch, self.batch, self.last_finite_loss = epoch, batch, last_finite_loss
         where = f"epoch {epoch}" + (f", batch {batch}" if batch is not None else "")
         last = (
@@ -35,6 +36,16 @@ class DivergenceError(UserError, ArithmeticError):
             else f"the last finite loss was {last_finite_loss:.6g}"
         )
         super().__init__(f"{what} diverged at {where}: the loss is not finite; {last}. {hint}")
+
+    def retold(self, what, hint=None):
+        """The same divergence told as ``what``'s (a caller naming its run), with ``hint``."""
+        return DivergenceError(
+            what,
+            epoch=self.epoch,
+            batch=self.batch,
+            last_finite_loss=self.last_finite_loss,
+            hint=self.hint if hint is None else hint,
+        )
 
 
 class DataError(UserError, ValueError):

@@ -5,8 +5,8 @@ Where the output goes decides how a live figure is shown:
 - a Jupyter kernel: one figure under the cell, redrawn in place (at most ten times a second,
   and once more when the cell finishes), never a pile of figures or ``<Figure size ...>`` text;
 - a terminal (stderr is a tty): a progress bar that follows ``x`` across its range with the
-  latest value of each curve, a line above it per epoch, and at the end the figure saved to a
-  PNG file whose path is printed;
+  latest value of each curve, a line above it per epoch, and at the end the bar cleared and
+  the figure saved to a PNG file whose path is printed;
 - anything else (a log file, CI, a pipe): the same lines and the saved figure, without the bar
   and its carriage returns;
 - a process of a ``torchrun`` launch other than rank 0: nothing at all, no file either, so N
@@ -199,6 +199,7 @@ class LiveFigure:
                 bar_format=bar_format,
                 file=sys.stderr,
                 dynamic_ncols=True,
+                leave=False,  # the lines stay; a finished bar is cleared
             )
         if x is not None and total:
             self._bar.n = min(max(x - start, 0), total)

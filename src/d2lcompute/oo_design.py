@@ -108,7 +108,7 @@ class ProgressBoard(HyperParameters):
         >>> board.data['square']
         [Point(x=2.0, y=6.0), Point(x=7.0, y=51.0)]
 
-    Book: §3.2 (``progress``, ``log`` and ``flush`` are ours, for the trainer)
+    Book: §3.2 (``progress``, ``log``, ``save`` and ``flush`` are ours, for the trainer)
     """
 
     def __init__(
@@ -129,6 +129,7 @@ class ProgressBoard(HyperParameters):
         self.save_hyperparameters()
         self.raw_points = collections.OrderedDict()
         self.data = collections.OrderedDict()
+        self.save_path = None  # ours: a file the owner writes (``save``); none saved at the end
         self._live = None
 
     def draw(self, x, y, label, every_n=1):
@@ -167,6 +168,14 @@ class ProgressBoard(HyperParameters):
         if self.display and self.data:
             self._display().line(text)
 
+    def save(self, path=None):
+        """Write the figure to ``path`` (default ``save_path``) now, atomically; its path.
+
+        A board whose ``save_path`` is set saves nothing else when the run ends; under
+        torchrun only rank 0 writes.
+        """
+        return self._display().save(self.save_path if path is None else path)
+
     def flush(self):
         """End the display: the last figure in Jupyter; elsewhere the bar ends, the PNG is saved."""
         if self._live is not None:
@@ -185,6 +194,7 @@ class ProgressBoard(HyperParameters):
             )
             self._live.start()
         self._live.xlim = self.xlim  # the trainer sets it after the board is made
+        self._live.save_path = self.save_path
         return self._live
 
     def _draw_curves(self):

@@ -5,11 +5,14 @@ L2 penalty on the weights (``l2_penalty`` in ``train``, or the optimiser's ``wei
 ``train_concise``) shrinks ``‖w‖`` and lowers the test loss. Unlike the book's versions these
 return their per-epoch losses and ``‖w‖`` and plot only when asked (``animate=True``), and
 take a ``seed`` so a run can be repeated (the data and the training draw from two streams of
-it, see ``_seeding.derived_seed``).
+it, see ``_seeding.derived_seed``). Both run on the package's one loop, ``Trainer.fit``
+(the model, its loss and its update adapted as a ``Module`` whose ``on_train_epoch_end``
+measures the epoch), so a run whose loss becomes NaN or infinite (too large an ``lr``)
+raises ``DivergenceError`` instead of returning NaN losses.
 
 Relies on ``d2lcompute.data`` (``synthetic_data``, ``load_array``), ``d2lcompute.train``
-(``linreg``, ``squared_loss``, ``sgd``, ``evaluate_loss``) and, for ``animate=True`` only,
-``d2lcompute.plotting``.
+(``linreg``, ``squared_loss``, ``sgd``, ``evaluate_loss``), ``d2lcompute.trainer`` and, for
+``animate=True`` only, ``d2lcompute.plotting``.
 """
 
 import contextlib
@@ -22,7 +25,9 @@ from torch import nn
 from d2lcompute._checks import check_int, check_lr, check_number
 from d2lcompute._seeding import check_seed, derived_seed, seeded
 from d2lcompute.data import load_array, synthetic_data
+from d2lcompute.oo_design import Module, ProgressBoard
 from d2lcompute.train import evaluate_loss, linreg, sgd, squared_loss
+from d2lcompute.trainer import Trainer
 
 
 class HighDimData(NamedTuple):
@@ -123,6 +128,9 @@ def train(lambd, num_epochs=100, lr=0.003, *, data=None, seed=None, animate=Fals
     Returns:
         A ``WeightDecayHistory``; ``history.w_norm[-1]`` is what the book prints.
 
+    Raises:
+        DivergenceError: the loss became NaN or infinite (``lr`` too large).
+
     Book: §4.5
 
     Example::
@@ -137,14 +145,13 @@ def train(lambd, num_epochs=100, lr=0.003, *, data=None, seed=None, animate=Fals
         w, b = init_params(data.true_w.shape[0])
         net, loss = (lambda X: linreg(X, w, b)), squared_loss
 
-        def step(X, y):
+        def batch_loss(X, y):
             # The penalty is a scalar that broadcasts over the batch: each example carries it,
             # and sgd divides the summed gradient by batch_size, leaving exactly lambd * w.
-            l = loss(net(X), y) + lambd * l2_penalty(w)
-            l.sum().backward()
-            sgd([w, b], lr, X.shape[0])
+            return (loss(net(X), y) + lambd * l2_penalty(w)).sum()
 
-        return _fit(net, step, lambda: w, loss, data, num_epochs, animate)
+        model = _Regression(net, batch_loss, _BookSGD([w, b], lr), lambda: w, loss)
+        return _fit(model, data, num_epochs, animate)
 
 
 def train_concise(wd, num_epochs=100, lr=0.003, *, data=None, seed=None, animate=False):
@@ -174,30 +181,79 @@ def train_concise(wd, num_epochs=100, lr=0.003, *, data=None, seed=None, animate
             [{"params": net[0].weight, "weight_decay": wd}, {"params": net[0].bias}], lr=lr
         )
 
-        def step(X, y):
-            trainer.zero_grad()
-            loss(net(X), y).backward()
-            trainer.step()
-
-        return _fit(net, step, lambda: net[0].weight, loss, data, num_epochs, animate)
+        model = _Regression(net, lambda X, y: loss(net(X), y), trainer, lambda: net[0].weight, loss)
+        return _fit(model, data, num_epochs, animate)
 
 
-def _fit(net, step, weight, loss, data, num_epochs, animate):
-    """Run ``step`` on every minibatch for ``num_epochs`` epochs, recording a history."""
-    history = WeightDecayHistory()
-    every = 5 if num_epochs >= 10 else 1  # the book draws every 5 epochs; short runs: each
+def _fit(model, data, num_epochs, animate):
+    """Train ``model`` for ``num_epochs`` epochs with ``Trainer.fit``; its history."""
+    model.every = 5 if num_epochs >= 10 else 1  # the book draws every 5 epochs; short runs: each
     # `with` ends a terminal's progress bar even if the training is interrupted.
-    with _animator(every, num_epochs) if animate else contextlib.nullcontext() as animator:
-        for epoch in range(num_epochs):
-            for X, y in data.train_iter:
-                step(X, y)
-            history.train_loss.append(evaluate_loss(net, data.train_iter, loss))
-            history.test_loss.append(evaluate_loss(net, data.test_iter, loss))
-            with torch.no_grad():
-                history.w_norm.append(torch.linalg.vector_norm(weight()).item())
-            if animator is not None and ((epoch + 1) % every == 0 or epoch + 1 == num_epochs):
-                animator.add(epoch + 1, (history.train_loss[-1], history.test_loss[-1]))
-    return history
+    with _animator(model.every, num_epochs) if animate else contextlib.nullcontext() as animator:
+        model.animator, model.data = animator, data
+        Trainer(max_epochs=num_epochs).fit(model, _Batches(data.train_iter))
+    return model.history
+
+
+class _Regression(Module):
+    """§4.5's net, batch loss and update as a ``Module``; after each epoch it measures it.
+
+    ``batch_loss(X, y)`` is what is backpropagated, ``optimizer`` applies it, ``weight()``
+    is the weight whose norm is recorded, ``loss`` the per-example loss evaluated.
+    """
+
+    def __init__(self, net, batch_loss, optimizer, weight, loss):
+        super().__init__()
+        self.net, self.batch_loss, self.optimizer = net, batch_loss, optimizer
+        self.weight, self.loss_fn = weight, loss
+        self.board = ProgressBoard(display=False)  # the Animator draws, when asked to
+        self.history = WeightDecayHistory()
+
+    def training_step(self, batch):
+        X, y = batch
+        if isinstance(self.optimizer, _BookSGD):
+            self.optimizer.batch_size = len(X)  # what the summed loss covered
+        return self.batch_loss(X, y)
+
+    def configure_optimizers(self):
+        return self.optimizer
+
+    def on_train_epoch_end(self, metrics):
+        history, epoch = self.history, metrics["epoch"]
+        history.train_loss.append(evaluate_loss(self.net, self.data.train_iter, self.loss_fn))
+        history.test_loss.append(evaluate_loss(self.net, self.data.test_iter, self.loss_fn))
+        with torch.no_grad():
+            history.w_norm.append(torch.linalg.vector_norm(self.weight()).item())
+        if self.animator is not None and (
+            epoch % self.every == 0 or epoch == self.trainer.max_epochs
+        ):
+            self.animator.add(epoch, (history.train_loss[-1], history.test_loss[-1]))
+
+
+class _BookSGD:
+    """The book's ``sgd(params, lr, batch_size)`` as the optimizer ``Trainer`` steps."""
+
+    def __init__(self, params, lr):
+        self.params, self.lr, self.batch_size = params, lr, None
+
+    def zero_grad(self):
+        pass  # sgd zeroes the gradients after its step
+
+    def step(self):
+        sgd(self.params, self.lr, self.batch_size)
+
+
+class _Batches:
+    """``train_iter`` as a ``DataModule`` without validation batches."""
+
+    def __init__(self, train_iter):
+        self.train_iter = train_iter
+
+    def train_dataloader(self):
+        return self.train_iter
+
+    def val_dataloader(self):
+        return None
 
 
 def _animator(every, num_epochs):

@@ -13,25 +13,29 @@ with batch normalisation, dropout 0.2 after each hidden layer (--dropout P sets 
 label smoothing, and AdamW whose learning rate follows a one-cycle schedule over the run:
 --lr sets its peak, --epochs its length.
 
-Each epoch prints a row of the table (epoch, train loss, train acc, test acc, seconds) and
-saves, in --output-dir, checkpoint.pt, the plot fashion_mnist.png and the table so far as
-metrics.csv (each written atomically). A run
-that stopped (Ctrl-C, a closed laptop) continues with --resume to the same result as an
-uninterrupted run; --epochs then gives the total. --resume refuses a checkpoint made with
-another --model, --lr, --batch-size, --dropout or --seed (for the improved model, also
-another --epochs: its schedule spans the run). Without --resume a new run
-starts and replaces the checkpoint. A run whose loss becomes NaN or infinite (too large an
---lr) stops with exit status 2 and never saves: the checkpoint keeps the last good epoch.
+The run is one ``Trainer.fit`` (the package's one loop; in a terminal a progress bar moves
+within each epoch). Each epoch prints one row of the table (epoch, train loss, train acc,
+test acc, seconds) and saves, in --output-dir, the table so far as metrics.csv, the plot
+fashion_mnist.png and checkpoint.pt (each written atomically; the trainer's
+``checkpoint=``). A run that stopped (Ctrl-C, a closed laptop) continues with --resume to
+the same result as an uninterrupted run; --epochs then gives the total. --resume refuses a
+checkpoint made with another --model, --lr, --batch-size, --dropout or --seed (for the
+improved model, also another --epochs: its schedule spans the run), and refuses to start
+without one. --resume-if-present continues the run when --output-dir holds its checkpoint
+and starts one otherwise: the mode for a job that is restarted with the same command line,
+such as torchrun --max-restarts. Without either a new run starts and replaces the
+checkpoint. A run whose loss becomes NaN or infinite (too large an --lr) stops with exit
+status 2 and never saves: the checkpoint keeps the last good epoch.
 
 Under torchrun the same command trains data-parallel: each process takes its share of every
 batch of 256, and only rank 0 prints and writes files.
 
 Example:
   python -m d2lcompute fashion-mnist --model mlp --epochs 2 --data-dir ../shared/data
-  torchrun --nproc-per-node 2 -m d2lcompute fashion-mnist --epochs 10
+  torchrun --nproc-per-node 2 --max-restarts 3 -m d2lcompute fashion-mnist --epochs 10 \\
+      --resume-if-present
 """
 
-import math
 import sys
 from pathlib import Path
 
@@ -86,8 +90,15 @@ def add_arguments(parser):
         batch_size=256,
         output_dir=Path("runs/fashion-mnist"),
     )
-    parser.add_argument(
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument(
         "--resume", action="store_true", help=f"continue the run saved in --output-dir/{CHECKPOINT}"
+    )
+    resume.add_argument(
+        "--resume-if-present",
+        action="store_true",
+        help=f"continue the run in --output-dir/{CHECKPOINT} if there is one, else start "
+        f"it (for restarts with the same command line: torchrun --max-restarts)",
     )
 
 
@@ -96,13 +107,14 @@ def run(args):
     from torch import nn
 
     from d2lcompute import (
-        checkpoints,
+        classic_loop,
         distributed,
         fashion_mnist_improved,
         hub,
         image_dataset,
         train,
     )
+    from d2lcompute.trainer import Trainer
 
     options = _options(args)
     device = distributed.local_device(resolve_device(args.device))  # torchrun: the rank's GPU
@@ -120,7 +132,8 @@ def run(args):
             f"--output-dir {args.output_dir}: {checkpoint} is a folder; "
             f"remove it or choose another --output-dir"
         )
-    if args.resume:
+    resume = args.resume or (args.resume_if_present and checkpoint.is_file())
+    if resume:
         _check_resumable(checkpoint, options)
 
     train.set_seed(options["seed"])
@@ -129,30 +142,23 @@ def run(args):
         options["batch_size"], data_dir=data_dir
     )
     if options["model"] == "improved":
-        trainer, scheduler = fashion_mnist_improved.make_optimizer(
+        optimizer, scheduler = fashion_mnist_improved.make_optimizer(
             net, options["lr"], num_epochs=options["epochs"], steps_per_epoch=len(train_iter)
         )
         loss = fashion_mnist_improved.make_loss()
     else:
-        trainer, scheduler = torch.optim.SGD(net.parameters(), lr=options["lr"]), None
+        optimizer, scheduler = torch.optim.SGD(net.parameters(), lr=options["lr"]), None
         loss = nn.CrossEntropyLoss(reduction="none")
-    history = {"epoch": [], "train_loss": [], "train_acc": [], "test_acc": [], "seconds": []}
-    if args.resume:
-        # restores parameters, optimizer, schedule and every RNG, so the next epoch draws the
-        # same shuffle and dropout masks, at the same learning rate, as the
-        # uninterrupted run would have
-        try:
-            state = checkpoints.load_checkpoint(checkpoint, net, trainer, map_location=device)
-        except UserError as e:
-            raise CommandError(f"--resume: {e}") from e
-        history = state["history"]
-        if scheduler is not None:
-            scheduler.load_state_dict(state["scheduler"])
+    model = _run_model(net, loss, optimizer, device, options, args.output_dir, scheduler)
+    # a resumed run restores parameters, optimizer, schedule and every RNG, so the next
+    # epoch draws the same shuffle and dropout masks, at the same learning rate, as the
+    # uninterrupted run would have
+    trainer = Trainer(max_epochs=args.epochs, checkpoint=checkpoint, resume=resume)
 
     if main:
         _print_header(options, device)
     try:
-        _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args, scheduler)
+        trainer.fit(model, classic_loop._Loaders(train_iter, test_iter))
     except KeyboardInterrupt:
         if main and checkpoint.is_file():
             print(
@@ -160,6 +166,20 @@ def run(args):
                 f"--resume to continue",
                 file=sys.stderr,
             )
+        raise
+    except DivergenceError as e:
+        history = model.history
+        kept = (
+            f"{checkpoint} still holds epoch {history['epoch'][-1]}"
+            if history["epoch"]
+            else "no checkpoint was saved"
+        )
+        raise e.retold(
+            "fashion-mnist training", hint=f"Try a smaller --lr (it was {options['lr']}); {kept}."
+        ) from None
+    except UserError as e:
+        if resume and not hasattr(trainer, "start_epoch"):  # the checkpoint was refused
+            raise CommandError(f"--resume: {e}") from e
         raise
     except RuntimeError as e:
         if not out_of_memory(e):
@@ -169,6 +189,7 @@ def run(args):
             f"({str(e).strip().splitlines()[0]}); try a smaller --batch-size"
         ) from e
     if main:
+        history = model.history
         print(
             f"test accuracy {history['test_acc'][-1]:.4f} after {len(history['epoch'])} "
             f"epoch(s); saved {checkpoint}, {args.output_dir / FIGURE} and "
@@ -177,75 +198,49 @@ def run(args):
     return 0
 
 
-def _fit(net, train_iter, test_iter, loss, trainer, device, history, options, args, scheduler=None):
-    """Train from the end of ``history`` up to ``--epochs``, saving after every epoch.
+def _run_model(net, loss, optimizer, device, options, output_dir, scheduler):
+    """The run as the classic loop's model, whose epoch end writes the table row and files.
 
-    ``scheduler`` (None for the book's models) is stepped by ``trainer``; its state is
-    saved in the checkpoint next to the optimizer's.
+    Its classes are made here, where torch is imported: the command line imports this
+    module to list its options, which must stay fast.
     """
-    from d2lcompute import checkpoints, classic_loop, distributed, train
+    from d2lcompute import classic_loop, distributed
+    from d2lcompute.oo_design import ProgressBoard
 
-    checkpoint = args.output_dir / CHECKPOINT
-    with _animator(args.epochs, args.output_dir / FIGURE) as animator:
-        for i in range(len(history["epoch"])):  # a resumed run shows what it continues from
-            animator.add(history["epoch"][i], _metrics(history, i))
-            _write(_row(history, i) + "  (from the checkpoint)")
-        if len(history["epoch"]) >= args.epochs:
-            _write(
-                f"nothing to train: the checkpoint already holds {len(history['epoch'])} "
-                f"epoch(s); raise --epochs to train more"
-            )
-        timer = train.Timer()
-        for epoch in range(len(history["epoch"]), args.epochs):
-            timer.start()
-            train_loss, train_acc = classic_loop.train_epoch_ch3(
-                net, train_iter, loss, trainer, device
-            )
-            _check_finite(net, train_loss, epoch + 1, history, options, checkpoint)
-            test_acc = train.evaluate_accuracy(net, test_iter, device)
-            for key, value in [
-                ("epoch", epoch + 1),
-                ("train_loss", train_loss),
-                ("train_acc", train_acc),
-                ("test_acc", test_acc),
-                ("seconds", timer.stop()),
-            ]:
-                history[key].append(value)
-            schedule = {} if scheduler is None else {"scheduler": scheduler.state_dict()}
+    class TableBoard(ProgressBoard):
+        """The train_ch3 figure whose per-epoch line is the table's row (on stdout)."""
+
+        def log(self, text):
+            _write(_row(self.history, -1))
+
+    class Run(classic_loop._Ch3Model):
+        def on_train_epoch_end(self, metrics):
+            super().on_train_epoch_end(metrics)
             if distributed.is_main_process():
-                checkpoints.save_checkpoint(
-                    checkpoint,
-                    net,
-                    trainer,
-                    epoch=epoch + 1,
-                    options=options,
-                    history=history,
-                    **schedule,
+                _write_metrics(output_dir / METRICS, self.history)
+                self.board.save()
+
+        def on_save_checkpoint(self, extra):
+            extra["options"] = options
+            if scheduler is not None:  # stepped by the optimizer; saved next to its state
+                extra["scheduler"] = scheduler.state_dict()
+
+        def on_load_checkpoint(self, state):
+            if scheduler is not None:
+                scheduler.load_state_dict(state["scheduler"])
+            history = self.history
+            for i in range(len(history["epoch"])):  # a resumed run shows what it continues
+                _write(_row(history, i) + "  (from the checkpoint)")
+            if len(history["epoch"]) >= self.trainer.max_epochs:
+                _write(
+                    f"nothing to train: the checkpoint already holds {len(history['epoch'])} "
+                    f"epoch(s); raise --epochs to train more"
                 )
-                _write_metrics(args.output_dir / METRICS, history)
-            animator.add(epoch + 1, _metrics(history, epoch))  # also rewrites the figure
-            _write(_row(history, epoch))
 
-
-def _check_finite(net, train_loss, epoch, history, options, checkpoint):
-    """Stop a diverged run before its model is evaluated or saved over the last good one."""
-    import torch
-
-    finite = math.isfinite(train_loss) and all(
-        bool(torch.isfinite(p).all()) for p in net.parameters()
-    )
-    if not finite:
-        kept = (
-            f"{checkpoint} still holds epoch {history['epoch'][-1]}"
-            if history["epoch"]
-            else "no checkpoint was saved"
-        )
-        raise DivergenceError(
-            "fashion-mnist training",
-            epoch=epoch,
-            last_finite_loss=(history["train_loss"] or [None])[-1],
-            hint=f"Try a smaller --lr (it was {options['lr']}); {kept}.",
-        )
+    model = Run(net, loss, optimizer, device, classic_loop.ch3_board(TableBoard))
+    model.board.history = model.history
+    model.board.save_path = output_dir / FIGURE
+    return model
 
 
 def _options(args):
@@ -343,18 +338,6 @@ def _check_resumable(checkpoint, options):
         )
 
 
-def _animator(num_epochs, figure):
-    from d2lcompute.plotting import Animator
-
-    return Animator(
-        xlabel="epoch",
-        xlim=[1, num_epochs],
-        ylim=[0.3, 0.9],
-        legend=["train loss", "train acc", "test acc"],
-        save_path=figure,
-    )
-
-
 def _print_header(options, device):
     dropout, section = options["dropout"], MODELS[options["model"]][0]
     source = (
@@ -390,10 +373,6 @@ def _write_metrics(path, history):
         writer = csv.writer(f)
         writer.writerow(list(history))
         writer.writerows(zip(*history.values()))
-
-
-def _metrics(history, i):
-    return history["train_loss"][i], history["train_acc"][i], history["test_acc"][i]
 
 
 def _row(history, i):

@@ -8,8 +8,9 @@ never in the maths:
 - it runs on pandas 2 and 3: numeric columns are picked by kind (pandas 3 reads text as ``str``,
   not ``object``) and the one-hot booleans become float32;
 - ``get_k_fold_data`` keeps every sample (the book's drops ``n % k`` of them);
-- ``k_fold`` trains the k folds together, one model with a fold dimension in front, so each
-  mini-batch step is one batched matmul instead of k small ones (:mod:`.batched`).
+- ``train`` runs on the package's one loop, ``Trainer.fit``; ``k_fold`` trains the k folds
+  together, one model with a fold dimension in front, so each mini-batch step is one batched
+  matmul instead of k small ones (:mod:`.batched`, the one loop of its own).
 """
 
 import math
@@ -30,6 +31,8 @@ from d2lcompute.house_prices.folds import (
     k_folds,
     log_rmse_of,
 )
+from d2lcompute.oo_design import Module, ProgressBoard
+from d2lcompute.trainer import Trainer
 
 
 def encode_features(features):
@@ -128,7 +131,8 @@ def train(
     ``DataLoader(shuffle=True)`` does, at half the cost). ``generator`` draws the shuffles
     (default: torch's global generator). ``test_labels=None`` leaves the second list empty.
     ``callback(epoch, train_l, test_l)``, if given, runs after each epoch (``test_l`` is
-    ``None`` without test labels).
+    ``None`` without test labels). It runs on the package's one loop, ``Trainer.fit``, so a
+    loss that becomes NaN or infinite stops it with a ``DivergenceError``.
 
     Book: §4.10
     """
@@ -136,34 +140,70 @@ def train(
     _check_pair("train", train_features, train_labels)
     if test_labels is not None:
         _check_pair("test", test_features, test_labels)
-    train_ls, test_ls = [], []
-    optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
-    n = len(train_features)
-    last_loss = None  # the last finite mini-batch loss, for the divergence message
-    for epoch in range(1, num_epochs + 1):
-        net.train()
-        order = torch.randperm(n, generator=generator).to(train_features.device)
-        # kept on the device and checked once per epoch: a check per step would wait for it
-        losses = torch.empty(math.ceil(n / batch_size), device=train_features.device)
-        for b, start in enumerate(range(0, n, batch_size)):
-            rows = order[start : start + batch_size]
-            optimizer.zero_grad()
-            y_hat, y = net(train_features.index_select(0, rows)), train_labels.index_select(0, rows)
-            if epoch == 1 and b == 0:
-                _check_output(y_hat, y)
-            loss = F.mse_loss(y_hat, y)
-            loss.backward()
-            optimizer.step()
-            losses[b] = loss.detach()
-        last_loss = _check_epoch_losses(losses, epoch, last_loss)
-        train_ls.append(log_rmse(net, train_features, train_labels))
-        if not math.isfinite(train_ls[-1]):  # the last step can make the weights infinite
-            raise DivergenceError("house-price training", epoch=epoch, last_finite_loss=last_loss)
-        if test_labels is not None:
-            test_ls.append(log_rmse(net, test_features, test_labels))
-        if callback is not None:
-            callback(epoch, train_ls[-1], test_ls[-1] if test_ls else None)
-    return train_ls, test_ls
+    model = _HousePriceModel(net, learning_rate, weight_decay, callback)
+    model.train_set, model.test_set = (train_features, train_labels), (test_features, test_labels)
+    data = _Shuffles(train_features, train_labels, batch_size, generator)
+    try:
+        Trainer(max_epochs=num_epochs).fit(model, data)
+    except DivergenceError as e:
+        raise e.retold("house-price training") from None
+    return model.train_ls, model.test_ls
+
+
+class _HousePriceModel(Module):
+    """``net`` with Adam on the squared error as a ``Module``; each epoch's log-RMSE recorded."""
+
+    def __init__(self, net, learning_rate, weight_decay, callback):
+        super().__init__()
+        self.net, self.callback = net, callback
+        self.learning_rate, self.weight_decay = learning_rate, weight_decay
+        self.board = ProgressBoard(display=False)
+        self.train_ls, self.test_ls = [], []
+
+    def training_step(self, batch):
+        X, y = batch
+        y_hat = self.net(X)
+        if self.trainer.train_batch_idx == 0:
+            _check_output(y_hat, y)
+        return F.mse_loss(y_hat, y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(
+            self.net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
+        )
+
+    def on_train_epoch_end(self, metrics):
+        # the trainer checks it: the epoch's last step can make the weights infinite
+        metrics["train_log_rmse"] = log_rmse(self.net, *self.train_set)
+        self.train_ls.append(metrics["train_log_rmse"])
+        if self.test_set[1] is not None:
+            self.test_ls.append(log_rmse(self.net, *self.test_set))
+        if self.callback is not None:
+            self.callback(metrics["epoch"], self.train_ls[-1], (self.test_ls or [None])[-1])
+
+
+class _Shuffles:
+    """The rows as a ``DataModule``: each pass a new shuffle, cut into ``batch_size`` slices."""
+
+    def __init__(self, features, labels, batch_size, generator):
+        self.features, self.labels = features, labels
+        self.batch_size, self.generator = batch_size, generator
+
+    def train_dataloader(self):
+        return self
+
+    def val_dataloader(self):
+        return None
+
+    def __len__(self):
+        return math.ceil(len(self.features) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.features)
+        order = torch.randperm(n, generator=self.generator).to(self.features.device)
+        for start in range(0, n, self.batch_size):
+            rows = order[start : start + self.batch_size]
+            yield self.features.index_select(0, rows), self.labels.index_select(0, rows)
 
 
 def k_fold(
@@ -281,17 +321,6 @@ def train_and_pred(
 
 def _fold(m):
     return f"house-price training of fold {m + 1}"
-
-
-def _check_epoch_losses(losses, epoch, last_loss, what="house-price training"):
-    """Raise ``DivergenceError`` at the first non-finite mini-batch loss of an epoch; else
-    return the epoch's last loss."""
-    finite = torch.isfinite(losses)
-    if not finite.all():
-        b = int((~finite).nonzero()[0])
-        last = float(losses[b - 1]) if b > 0 else last_loss
-        raise DivergenceError(what, epoch=epoch, batch=b + 1, last_finite_loss=last)
-    return float(losses[-1])
 
 
 def _check_output(y_hat, y):
