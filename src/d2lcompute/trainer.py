@@ -12,7 +12,8 @@ Ours beyond the book: a run whose loss becomes NaN or infinite stops at the end 
 epoch with a ``DivergenceError`` naming the epoch, the batch and the last finite loss (the
 loss is watched on the device, read once per epoch, so no GPU synchronisation per batch);
 a terminal shows a progress bar within the epoch and a line per epoch; bad arguments
-raise ``ValueError``/``TypeError``.
+raise ``ValueError``/``TypeError``; on a busy machine torch uses fewer CPU threads during the
+run (:mod:`d2lcompute.threads`: no more than the CPUs other processes leave free).
 
 Under ``torchrun`` the same ``fit`` trains data-parallel (:mod:`d2lcompute.distributed`):
 each rank takes its share of every batch, ``model.training_step`` runs through PyTorch's
@@ -27,6 +28,7 @@ from d2lcompute import devices, distributed
 from d2lcompute._checks import check_int, check_number
 from d2lcompute.errors import DivergenceError
 from d2lcompute.oo_design import HyperParameters
+from d2lcompute.threads import training_threads
 
 
 class Trainer(HyperParameters):
@@ -77,8 +79,10 @@ class Trainer(HyperParameters):
             model.to(self.gpus[0])
         self.model = model
 
+    @training_threads()
     def fit(self, model, data):
-        """Train ``model`` on ``data`` for ``max_epochs`` epochs."""
+        """Train ``model`` on ``data`` for ``max_epochs`` epochs (with no more CPU threads than
+        the CPUs free now: :mod:`d2lcompute.threads`)."""
         for hook in ("training_step", "validation_step", "configure_optimizers"):
             if not callable(getattr(model, hook, None)):
                 raise TypeError(

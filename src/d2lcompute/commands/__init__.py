@@ -73,9 +73,9 @@ OPTIONS = {
     "--threads": dict(
         type=_positive_int,
         metavar="N",
-        help="CPU threads for torch (default: torch's, one per core). When another "
-        "process keeps the machine busy, fewer threads can be much faster: "
-        "on a 2-core machine torch's default ran 14-87x slower than 1 thread",
+        help="CPU threads for torch (default: $D2LCOMPUTE_THREADS, else torch's one per "
+        "core, lowered to the cores other processes leave free, which on a busy 2-core "
+        "machine trains 4-10x faster than torch's default)",
     ),
     "--output": dict(type=Path, metavar="FILE", help="file to write"),
 }

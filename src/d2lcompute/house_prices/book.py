@@ -30,6 +30,7 @@ from d2lcompute.house_prices.folds import (
     k_folds,
     log_rmse_of,
 )
+from d2lcompute.threads import training_threads
 
 
 def encode_features(features):
@@ -108,6 +109,7 @@ def log_rmse(net, features, labels):
             net.train()
 
 
+@training_threads()
 def train(
     net,
     train_features,
@@ -166,6 +168,7 @@ def train(
     return train_ls, test_ls
 
 
+@training_threads()
 def k_fold(
     k,
     X_train,
@@ -229,6 +232,7 @@ def k_fold(
     return KFoldResult(train_ls, valid_ls, [c[-1] for c in train_ls], [c[-1] for c in valid_ls])
 
 
+@training_threads()
 def train_and_pred(
     train_features,
     test_features,
