@@ -3,10 +3,10 @@
 Torch's default is one intra-op thread per core, and its threads wait for each other at
 every operation: when another process holds a core, each operation waits for the thread that
 shares it. On a 2-core machine with one other busy process, a §4.6 epoch took 15.6 s with
-torch's 2 threads and 1.7 s with 1 (0.77 s and 1.13 s idle). So every training run (``Trainer.fit``,
-hence ``train_ch3``; the commands; the house-price k-fold) runs inside ``training_threads()``,
-which lowers the count to the CPUs that are free, says so in one line on stderr, and restores
-the caller's count when the run ends. The decision, ``decide``, in order:
+torch's 2 threads and 1.7 s with 1 (0.77 s and 1.13 s idle). So every training run
+(``Trainer.fit``, hence ``train_ch3``; the commands; the house-price k-fold) runs inside
+``training_threads()``, which lowers the count to the CPUs that are free, says so in one line
+on stderr, and restores the caller's count when the run ends. ``decide``, in order:
 
 1. an explicit choice wins, first found first: ``training_threads(n)`` (the commands'
    ``--threads``), a count set with ``torch.set_num_threads`` (torch's count differs from the
@@ -16,12 +16,14 @@ the caller's count when the run ends. The decision, ``decide``, in order:
 3. under torchrun each rank gets its share, ``CPUs // LOCAL_WORLD_SIZE`` (its siblings are
    busy by design, so the load is not counted);
 4. otherwise the CPUs this process may run on (its affinity) minus those other processes
-   keep busy, measured over 0.1 s from ``/proc/stat`` (Linux); elsewhere the 1-minute load
+   keep busy, measured over 0.05 s from ``/proc/stat`` (Linux); elsewhere the 1-minute load
    average (macOS), or nothing (Windows: the affinity only).
 
 The policy only lowers torch's count, never raises it. Why a sample and not the load
-average: the load average lags by a minute (a competitor started 5 s earlier is not in it
-yet) and counts this process's own recent work; ``benchmarks/contention.py`` measures both.
+average: the load average lags by a minute and counts this process's own recent work. With a
+competitor started 5 s earlier on 2 CPUs, the sample read 2.0 busy CPUs and the load average
+had risen by 0.16; 2 s after it was killed, the sample read 1.0 (another job's) and the load
+average was still rising. ``benchmarks/contention.py`` prints both before each condition.
 """
 
 import contextlib
@@ -36,7 +38,7 @@ from d2lcompute._checks import check_int
 from d2lcompute.errors import SettingError
 
 ENV = "D2LCOMPUTE_THREADS"
-SAMPLE_SECONDS = 0.1
+SAMPLE_SECONDS = 0.05  # 10 clock ticks of 2 CPUs: resolution 0.2 CPU, 3% of a 1.6 s epoch
 PROC_STAT = "/proc/stat"  # per CPU: clock ticks spent user, nice, system, idle, iowait...
 _TORCH_DEFAULT = torch.get_num_threads()  # torch's own choice, before any run of ours
 _depth = 0  # training_threads() blocks entered and not left: an inner run keeps the outer's
@@ -48,7 +50,7 @@ def decide(requested=None, *, current=None, busy=None):
 
     ``requested`` is an explicit count (``--threads``); ``current`` torch's count now
     (default: ``torch.get_num_threads()``); ``busy(cpus)`` how many of ``cpus`` other
-    processes keep busy (default: ``busy_cpus``, which samples for 0.1 s).
+    processes keep busy (default: ``busy_cpus``, which samples for 0.05 s).
     """
     current = torch.get_num_threads() if current is None else current
     if requested is not None:
