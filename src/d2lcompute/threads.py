@@ -16,8 +16,10 @@ on stderr, and restores the caller's count when the run ends. ``decide``, in ord
 3. under torchrun each rank gets its share, ``CPUs // LOCAL_WORLD_SIZE`` (its siblings are
    busy by design, so the load is not counted);
 4. otherwise the CPUs this process may run on (its affinity) minus those other processes
-   keep busy, measured over 0.05 s from ``/proc/stat`` (Linux); elsewhere the 1-minute load
-   average (macOS), or nothing (Windows: the affinity only).
+   keep busy, from ``/proc/stat`` (Linux): their busy time less this process's own, over the
+   previous run when it ended moments ago, else over 0.05 s of sleep (5% of a 1-second run,
+   so back-to-back runs do not pay it); elsewhere the 1-minute load average (macOS), or
+   nothing (Windows: the affinity only).
 
 The policy only lowers torch's count, never raises it. Why a sample and not the load
 average: the load average lags by a minute and counts this process's own recent work. With a
@@ -26,6 +28,7 @@ had risen by 0.16; 2 s after it was killed, the sample read 1.0 (another job's) 
 average was still rising. ``benchmarks/contention.py`` prints both before each condition.
 """
 
+import collections
 import contextlib
 import math
 import os
@@ -38,10 +41,12 @@ from d2lcompute._checks import check_int
 from d2lcompute.errors import SettingError
 
 ENV = "D2LCOMPUTE_THREADS"
-SAMPLE_SECONDS = 0.05  # 10 clock ticks of 2 CPUs: resolution 0.2 CPU, 3% of a 1.6 s epoch
+SAMPLE_SECONDS = 0.05  # 10 clock ticks of 2 CPUs: resolution 0.2 CPU
+RECENT = 2.0  # seconds: an older reading would hide a competitor started since
 PROC_STAT = "/proc/stat"  # per CPU: clock ticks spent user, nice, system, idle, iowait...
 _TORCH_DEFAULT = torch.get_num_threads()  # torch's own choice, before any run of ours
 _depth = 0  # training_threads() blocks entered and not left: an inner run keeps the outer's
+_readings = collections.deque(maxlen=8)  # busy_cpus's and each run's start and end: _reading()
 
 
 def decide(requested=None, *, current=None, busy=None):
@@ -86,17 +91,38 @@ def usable_cpus():
 def busy_cpus(cpus, seconds=SAMPLE_SECONDS):
     """How many of ``cpus`` other processes keep busy (a float; 0 where unknown).
 
-    Linux: the non-idle time of those CPUs in ``/proc/stat`` over ``seconds``, while this
-    process sleeps. macOS and other Unixes: the 1-minute load average. Windows: 0.
+    Linux: the busy time of those CPUs in ``/proc/stat`` minus this process's own CPU time,
+    over the last window: since a reading of ours between ``seconds`` and ``RECENT`` seconds
+    old (the previous run, when runs follow each other: no wait), else over ``seconds`` of
+    sleep. macOS and other Unixes: the 1-minute load average. Windows: 0.
     """
     try:
-        before = _cpu_times(cpus)
+        now = _reading(cpus)
     except OSError:
         return min(os.getloadavg()[0], len(cpus)) if hasattr(os, "getloadavg") else 0.0
-    time.sleep(seconds)
-    after = _cpu_times(cpus)
-    busy, total = (a - b for a, b in zip(after, before, strict=True))
-    return len(cpus) * busy / total if total > 0 else 0.0
+    recent = [r for r in _readings if r[0] == now[0] and seconds <= now[1] - r[1] <= RECENT]
+    if recent:
+        start = recent[-1]
+    else:
+        time.sleep(seconds)
+        start, now = now, _reading(cpus)
+    _readings.append(now)
+    wall, busy, total, own = (b - a for a, b in zip(start[1:], now[1:], strict=True))
+    if total <= 0 or wall <= 0:
+        return 0.0
+    return max(0.0, len(cpus) * busy / total - own / wall)
+
+
+def remember(cpus=None):
+    """Keep a reading of the CPUs' and this process's times, for ``busy_cpus`` to start from."""
+    with contextlib.suppress(OSError):
+        _readings.append(_reading(usable_cpus() if cpus is None else cpus))
+
+
+def _reading(cpus):
+    """``(cpus, wall seconds, busy ticks, total ticks, own CPU seconds)`` now."""
+    busy, total = _cpu_times(cpus)
+    return tuple(cpus), time.monotonic(), busy, total, time.process_time()
 
 
 def _cpu_times(cpus):
@@ -137,11 +163,13 @@ def training_threads(requested=None):
         )
     if threads != before:
         torch.set_num_threads(threads)
+    remember()
     _depth += 1
     try:
         yield
     finally:
         _depth -= 1
+        remember()
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
 
