@@ -45,7 +45,7 @@ def test_a_busy_machine_lowers_the_count_to_the_free_cpus(machine, busy, expecte
     machine.busy = busy
     count, reason = threads.decide()
     assert count == expected and machine.samples == 1
-    assert reason == f"other processes keep {busy:.1f} of its 4 CPUs busy"
+    assert reason == f"other processes keep {busy:.1f} of the 4 CPUs busy"
 
 
 def test_the_affinity_bounds_the_count(machine):
@@ -174,7 +174,7 @@ def test_the_block_lowers_says_so_once_and_restores(machine, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
         "d2lcompute: training with 1 torch thread instead of 4: other processes keep 3.0 "
-        "of its 4 CPUs busy (choose with D2LCOMPUTE_THREADS=N or torch.set_num_threads(N))"
+        "of the 4 CPUs busy (choose with D2LCOMPUTE_THREADS=N or torch.set_num_threads(N))"
     ]
 
 

@@ -10,8 +10,8 @@ on stderr, and restores the caller's count when the run ends. ``decide``, in ord
 
 1. an explicit choice wins, first found first: ``training_threads(n)`` (the commands'
    ``--threads``), a count set with ``torch.set_num_threads`` (torch's count differs from the
-   one it had when this module was imported), ``D2LCOMPUTE_THREADS``, ``OMP_NUM_THREADS`` or
-   ``MKL_NUM_THREADS``;
+   one it had when this module was imported; a count equal to that one cannot be told apart),
+   ``D2LCOMPUTE_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS``;
 2. a pytest-xdist worker (``PYTEST_XDIST_WORKER``) uses 1 thread: the workers share the cores;
 3. under torchrun each rank gets its share, ``CPUs // LOCAL_WORLD_SIZE`` (its siblings are
    busy by design, so the load is not counted);
@@ -77,7 +77,7 @@ def decide(requested=None, *, current=None, busy=None):
         return 1, None  # nothing to lower: skip the sample
     others = (busy or busy_cpus)(cpus)
     free = max(1, len(cpus) - math.floor(others + 0.5))
-    return min(current, free), f"other processes keep {others:.1f} of its {len(cpus)} CPUs busy"
+    return min(current, free), f"other processes keep {others:.1f} of the {len(cpus)} CPUs busy"
 
 
 def usable_cpus():
