@@ -221,3 +221,15 @@ def test_a_bad_variable_ends_a_command_with_one_line(machine, monkeypatch, capsy
     err = capsys.readouterr().err
     assert err.startswith("d2lcompute house-prices: error: D2LCOMPUTE_THREADS")
     assert "Traceback" not in err
+
+
+def test_the_house_price_k_fold_runs_under_the_policy(machine):
+    from d2lcompute import house_prices
+
+    machine.busy = 3.0
+    seen = []
+    X, y = torch.rand(20, 3), torch.rand(20, 1) * 1e5 + 1e5
+    house_prices.k_fold(
+        2, X, y, 2, 0.1, 0, 8, seed=0, callback=lambda *_: seen.append(torch.get_num_threads())
+    )
+    assert set(seen) == {1} and torch.get_num_threads() == 4
