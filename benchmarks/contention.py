@@ -199,6 +199,11 @@ def main(argv=None):
                             used[workload, n, name] = run()
                             seconds = time.perf_counter() - start
                         times.setdefault((workload, n, name), []).append(seconds)
+                        print(  # as it comes: a long run stopped early still tells something
+                            f"  {workload} {name}: {seconds:.2f} s with "
+                            f"{used[workload, n, name]} thread(s)",
+                            flush=True,
+                        )
     _report(args, times, used)
 
 
