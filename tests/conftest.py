@@ -22,6 +22,9 @@ def pytest_configure(config):
     # 2-core machine torch's thread pool mostly waits for cores: 30 small matmuls took 1.2 s
     # with 2 threads and 0.02 s with 1; a Fashion-MNIST epoch ran 8x slower with 2.
     torch.set_num_threads(1)
+    # The scripts and commands the tests start get 1 thread too, as an explicit choice, so
+    # the thread policy never adds its note to the stderr they check (d2lcompute.threads).
+    os.environ["D2LCOMPUTE_THREADS"] = "1"
     # Figures that scripts save when a run ends go to a folder of the session (doctests
     # included), not to the user's temporary folder.
     os.environ["D2LCOMPUTE_FIGURE_DIR"] = tempfile.mkdtemp(prefix="d2lcompute-test-figures-")
@@ -32,6 +35,7 @@ def pytest_unconfigure(config):
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
     shutil.rmtree(os.environ.pop("D2LCOMPUTE_FIGURE_DIR", ""), ignore_errors=True)
+    os.environ.pop("D2LCOMPUTE_THREADS", None)
 
 
 @pytest.fixture(autouse=True)

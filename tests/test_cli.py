@@ -90,7 +90,7 @@ def test_threads_option_on_every_training_command(command, monkeypatch, capsys):
     assert calls == [3]
     with pytest.raises(SystemExit):
         main([command, "--help"])
-    assert "14-87x slower" in " ".join(capsys.readouterr().out.split())
+    assert "other processes leave free" in " ".join(capsys.readouterr().out.split())
 
 
 def test_module_entry_point_and_unknown_command():

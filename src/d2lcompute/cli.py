@@ -2,13 +2,15 @@
 
 Each command lives in ``d2lcompute/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)``
 and ``run(args) -> int``. Options with the same name mean the same in every command
-(see ``commands.add_options``). A failure the user caused (an ``errors.UserError``: a bad
-option, a damaged file, a full disk, a diverged run) ends with a one-line message and exit
-status 2; set ``D2LCOMPUTE_DEBUG=1`` to see its traceback. Anything else is a bug and keeps
-its traceback.
+(see ``commands.add_options``); a training command (one with ``--threads``) runs with that
+many torch threads, or as many as the CPUs free now (:mod:`d2lcompute.threads`). A failure
+the user caused (an ``errors.UserError``: a bad option, a damaged file, a full disk, a
+diverged run) ends with a one-line message and exit status 2; set ``D2LCOMPUTE_DEBUG=1``
+to see its traceback. Anything else is a bug and keeps its traceback.
 """
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -49,12 +51,9 @@ def main(argv=None):
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the command, return its exit status."""
     _tolerate_any_console()
     args = build_parser().parse_args(argv)
-    if getattr(args, "threads", None) is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
     try:
-        return args.run(args) or 0
+        with _threads(args):
+            return args.run(args) or 0
     except KeyboardInterrupt:
         report_interrupt(args.command)
         return 130
@@ -63,6 +62,15 @@ def main(argv=None):
             raise
         print(f"d2lcompute {args.command}: error: {e}", file=sys.stderr)
         return 2
+
+
+def _threads(args):
+    """A training command runs with ``--threads`` or the package's thread policy."""
+    if not hasattr(args, "threads"):
+        return contextlib.nullcontext()
+    from d2lcompute.threads import training_threads  # loads torch
+
+    return training_threads(args.threads)
 
 
 def _tolerate_any_console():

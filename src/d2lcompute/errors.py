@@ -63,3 +63,8 @@ class FileAccessError(UserError, OSError):
 
 class MissingFileError(FileAccessError, FileNotFoundError):
     """A file the user was to provide (or that was to be downloaded) is not there."""
+
+
+class SettingError(UserError, ValueError):
+    """An environment variable of d2lcompute's (``D2LCOMPUTE_THREADS``...) holds a value that
+    cannot be used; the message names the variable, the value and what is allowed."""

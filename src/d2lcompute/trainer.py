@@ -16,8 +16,9 @@ Ours beyond the book: a run whose loss becomes NaN or infinite stops at the end 
 epoch with a ``DivergenceError`` naming the epoch, the batch and the last finite loss (the
 loss is watched on the device, read once per epoch, so no GPU synchronisation per batch);
 a terminal shows a progress bar within the epoch and a line per epoch; bad arguments
-raise ``ValueError``/``TypeError``. ``Trainer(..., checkpoint=path)`` makes a run
-resumable: after every epoch it saves the model, the optimizer, every random generator,
+raise ``ValueError``/``TypeError``; on a busy machine torch uses fewer CPU threads during the
+run (:mod:`d2lcompute.threads`: no more than the CPUs other processes leave free).
+``Trainer(..., checkpoint=path)`` makes a run resumable: after every epoch it saves the model, the optimizer, every random generator,
 the epoch, the board's curves and the model's ``history`` (atomically, rank 0 only under
 torchrun), and a ``fit`` that finds the file continues from it to the same parameters as
 an uninterrupted run, bit for bit (a notebook whose kernel died, a laptop that slept, a
@@ -40,6 +41,7 @@ from d2lcompute._checks import check_int, check_number
 from d2lcompute.divergence import LossWatch
 from d2lcompute.errors import DivergenceError
 from d2lcompute.oo_design import HyperParameters
+from d2lcompute.threads import training_threads
 
 
 class Trainer(HyperParameters):
@@ -105,8 +107,10 @@ class Trainer(HyperParameters):
             model.to(self.gpus[0])
         self.model = model
 
+    @training_threads()
     def fit(self, model, data):
-        """Train ``model`` on ``data`` for ``max_epochs`` epochs."""
+        """Train ``model`` on ``data`` for ``max_epochs`` epochs (with no more CPU threads than
+        the CPUs free now: :mod:`d2lcompute.threads`)."""
         for hook in ("training_step", "validation_step", "configure_optimizers"):
             if not callable(getattr(model, hook, None)):
                 raise TypeError(

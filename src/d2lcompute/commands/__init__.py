@@ -74,9 +74,9 @@ OPTIONS = {
     "--threads": dict(
         type=_positive_int,
         metavar="N",
-        help="CPU threads for torch (default: torch's, one per core). When another "
-        "process keeps the machine busy, fewer threads can be much faster: "
-        "on a 2-core machine torch's default ran 14-87x slower than 1 thread",
+        help="CPU threads for torch (default: $D2LCOMPUTE_THREADS, else torch's one per "
+        "core, lowered to the cores other processes leave free: on a busy 2-core machine "
+        "1 thread trained 6-9x faster than torch's 2)",
     ),
     "--output": dict(type=Path, metavar="FILE", help="file to write"),
 }

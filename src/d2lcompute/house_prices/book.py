@@ -33,6 +33,7 @@ from d2lcompute.house_prices.folds import (
 )
 from d2lcompute.oo_design import Module, ProgressBoard
 from d2lcompute.trainer import Trainer
+from d2lcompute.threads import training_threads
 
 
 def encode_features(features):
@@ -111,6 +112,7 @@ def log_rmse(net, features, labels):
             net.train()
 
 
+@training_threads()
 def train(
     net,
     train_features,
@@ -206,6 +208,7 @@ class _Shuffles:
             yield self.features.index_select(0, rows), self.labels.index_select(0, rows)
 
 
+@training_threads()
 def k_fold(
     k,
     X_train,
@@ -269,6 +272,7 @@ def k_fold(
     return KFoldResult(train_ls, valid_ls, [c[-1] for c in train_ls], [c[-1] for c in valid_ls])
 
 
+@training_threads()
 def train_and_pred(
     train_features,
     test_features,

@@ -43,6 +43,7 @@ from d2lcompute.house_prices.data import (
 from d2lcompute.house_prices.folds import KFoldResult, k_folds, log_rmse_of
 from d2lcompute.house_prices.lasso import ALPHAS, fit_lasso
 from d2lcompute.house_prices.preprocessor import Preprocessor, add_features, is_outlier
+from d2lcompute.threads import training_threads
 
 
 def get_k_fold_data(k, i, train_data, **preprocessor_args):
@@ -79,6 +80,7 @@ def get_net(in_features, num_hiddens=64, dropout=0.5):
     )
 
 
+@training_threads()
 def k_fold(
     k, train_data, num_epochs=300, learning_rate=1e-3, weight_decay=0.01, batch_size=64, **options
 ):
@@ -105,6 +107,7 @@ def k_fold(
     )[0]
 
 
+@training_threads()
 def train_and_pred(
     train_data,
     test_data,
