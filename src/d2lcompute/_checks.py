@@ -19,16 +19,18 @@ def check_int(name, value, *, min_value=None, max_value=None):
     return int(value)
 
 
-def check_number(name, value, *, min_value=None, max_value=None, above=None):
+def check_number(name, value, *, min_value=None, max_value=None, above=None, finite=False):
     """Return ``value`` as a float if it is a real number (not a bool) within the bounds.
 
     ``min_value``/``max_value`` are inclusive; ``above`` is an exclusive lower bound
-    (``lr`` must be > 0, not >= 0).
+    (``lr`` must be > 0, not >= 0); ``finite=True`` refuses ``inf`` and ``-inf``.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {name}={value!r} ({type(value).__name__})")
     if value != value:  # NaN passes every comparison below
         raise ValueError(f"{name} must be a number, got {name}={value!r}")
+    if finite and value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be finite, got {name}={value!r}")
     if above is not None and not value > above:
         raise ValueError(f"{name} must be > {above}, got {name}={value!r}")
     _check_bounds(name, value, min_value, max_value)

@@ -28,7 +28,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from d2lcompute.errors import UserError
+from d2lcompute.errors import FileAccessError, UserError
 
 ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
 BOOK_DATA_DIR = Path("..", "data")  # the book's folder, relative to the notebook or script
@@ -193,8 +193,17 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
     """
     url, sha1_hash, file_name, expected_by = _source(name, sha1_hash)
     fname = data_dir(_one_folder(folder, cache_dir), needs=[file_name]) / file_name
+    _check_folder(fname.parent)
     if fname.is_file() and (sha1_hash is None or file_sha1(fname) == sha1_hash):
         return str(fname)  # hit cache
+    if fname.exists():
+        # Every file download() writes was checked first, so one with another sha1 was put
+        # there by someone else (a student's edited copy): never overwrite it.
+        raise DownloadError(
+            f"{fname} exists but differs from {expected_by}'s sha1 {sha1_hash} (edited? "
+            f"pass it by name, e.g. --train-csv {fname} on the command line); it is kept as "
+            f"it is: to download the original, move it away first."
+        )
     new_folders = _missing_folders(fname.parent)
     try:
         _fetch(url, fname, sha1_hash)
@@ -207,7 +216,7 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
         if isinstance(e, ValueError):  # pooch: the sha1 did not match, attempt after attempt
             raise DownloadError(
                 f"the file downloaded from {url} does not match "
-                f"{expected_by}: {e} " + _by_hand(url, fname, sha1_hash)
+                f"{expected_by}: {e}\n" + _by_hand(url, fname, sha1_hash)
             ) from e
         if isinstance(e, OSError):  # requests' errors are OSErrors: refused, timeout, cut short
             raise _failed(url, fname, sha1_hash, e) from e
@@ -363,7 +372,8 @@ def _guarded_download(url, output_file, pooch_instance, *, fname, sha1_hash):
         if expired.is_set():
             raise DownloadError(
                 f"could not download {url}: it took longer than "
-                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). " + _by_hand(url, fname, sha1_hash)
+                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE).\n"
+                + _by_hand(url, fname, sha1_hash)
             ) from e
         if status is not None and 400 <= status < 500 and status not in (408, 429):
             raise _failed(url, fname, sha1_hash, e) from e
@@ -389,7 +399,7 @@ class _Limited:
         if self.expired.is_set():
             raise DownloadError(
                 f"could not download {self.context[0]}: it took longer than "
-                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). " + _by_hand(*self.context)
+                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE).\n" + _by_hand(*self.context)
             )
         return self.f.write(chunk)
 
@@ -401,12 +411,40 @@ def _too_large(url, fname, sha1_hash, what):
     return DownloadError(
         f"refused to download {url}: {what}, over the limit of "
         f"{DOWNLOAD_MAX_BYTES} bytes (hub.DOWNLOAD_MAX_BYTES); nothing was "
-        f"kept. " + _by_hand(url, fname, sha1_hash)
+        f"kept.\n" + _by_hand(url, fname, sha1_hash)
     )
 
 
 def _failed(url, fname, sha1_hash, error):
-    return DownloadError(f"could not download {url}: {error}. " + _by_hand(url, fname, sha1_hash))
+    return DownloadError(
+        f"could not download {url}: {_reason(error)}.\n" + _by_hand(url, fname, sha1_hash)
+    )
+
+
+def _reason(error):
+    """What went wrong, in a few words: requests quotes urllib3's whole chain of objects."""
+    response = getattr(error, "response", None)
+    if getattr(response, "status_code", None) is not None:
+        return f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+    text = str(error)
+    if "timed out" in text.lower():
+        return f"timed out (no answer within {DOWNLOAD_TIMEOUT} s, hub.DOWNLOAD_TIMEOUT)"
+    errno_text = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
+    if errno_text:
+        return errno_text.group(0).strip()
+    return f"{type(error).__name__}: {text[:150]}"
+
+
+def _check_folder(folder):
+    """``folder``, or its nearest existing ancestor, must be a folder: a file there is a
+    local mistake, not a network one."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise FileAccessError(
+            f"cannot download into {folder}: it is a file, not a folder (check "
+            f"cache_dir/folder, ${ENV_DATA_DIR} or --data-dir)"
+        )
 
 
 def _missing_folders(folder):

@@ -22,7 +22,7 @@ from d2lcompute import _seeding
 from d2lcompute._checks import check_int
 from d2lcompute.errors import DivergenceError
 from d2lcompute.house_prices.batched import check_hyper, fit_batched
-from d2lcompute.house_prices.data import check_data, write_submission
+from d2lcompute.house_prices.data import check_data, check_finite_inputs, write_submission
 from d2lcompute.house_prices.folds import (
     KFoldResult,
     describe,
@@ -132,6 +132,7 @@ def train(
 
     Book: §4.10
     """
+    check_finite_inputs(train_features, train_labels, test_features, test_labels)
     check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
     _check_pair("train", train_features, train_labels)
     if test_labels is not None:
