@@ -32,9 +32,7 @@ from d2lcompute.diagnostics.summary_aggregate import aggregate
 from d2lcompute.diagnostics.summary_collect import collect, has_forward
 
 
-def summary(
-    model, input_size=None, input_data=None, depth=3, device=None, dtypes=None, **kwargs
-):
+def summary(model, input_size=None, input_data=None, depth=3, device=None, dtypes=None, **kwargs):
     """Summarize ``model``: each layer's output shape and parameter count, totals, memory.
 
     Give exactly one of ``input_size`` and ``input_data``: the table comes from one forward

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence
 from torch.nn.modules import module as _torch_module
 from torch.nn.parameter import is_lazy
+from torch.nn.utils.rnn import PackedSequence
 
 
 @dataclass(eq=False)
