@@ -21,7 +21,7 @@ import torch
 from torch.utils import data
 
 from d2lcompute import distributed, hub
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_int, check_sequence
 from d2lcompute.data import BatchLoader
 from d2lcompute.errors import DamagedFileError, MissingFileError
 
@@ -49,10 +49,7 @@ def get_fashion_mnist_labels(labels):
 
     Book: §3.5
     """
-    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
-        raise TypeError(
-            f"labels must be a sequence or tensor of class indices 0-9, got labels={labels!r}"
-        )
+    check_sequence("labels", labels, "a sequence or tensor of class indices 0-9")
     text = []
     for label in labels:
         # int(1.7) would silently be 1 ('trouser'): only whole numbers are class indices

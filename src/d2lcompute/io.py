@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from d2lcompute._checks import check_module
+from d2lcompute._checks import check_device, check_module
 from d2lcompute._files import atomic_write
 from d2lcompute.devices import device_exists
 from d2lcompute.errors import DamagedFileError, FileAccessError, UserError
@@ -99,6 +99,8 @@ def load(path, map_location=None, *, weights_only=True):
     Book: §5.5
     """
     path = checked_path(path)
+    if isinstance(map_location, (str, torch.device)):
+        map_location = check_device("map_location", map_location)
     if not path.is_file():
         if path.is_dir():
             raise IsADirectoryError(f"cannot load {str(path)!r}: it is a directory, not a file")

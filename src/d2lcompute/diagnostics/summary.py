@@ -26,7 +26,7 @@ import torch
 from torch.nn.parameter import is_lazy
 from torch.nn.utils.rnn import PackedSequence
 
-from d2lcompute._checks import check_int, check_module
+from d2lcompute._checks import check_device, check_int, check_module
 from d2lcompute.diagnostics.registration import find_unregistered
 from d2lcompute.diagnostics.summary_aggregate import aggregate
 from d2lcompute.diagnostics.summary_collect import collect, has_forward
@@ -148,12 +148,7 @@ def _validate(model, input_size, input_data, depth, device, dtypes, runs=True):
     model_device = torch.device("cpu") if first is None else first.device
     if device is None:
         return sizes, model_device, dtypes
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise ValueError(
-            f"device must be a torch.device or a name like 'cpu' or 'cuda:0', got device={device!r}"
-        ) from e
+    device = check_device("device", device)
     if first is None:  # nothing to move: the inputs may go anywhere
         return sizes, device, dtypes
     if device.type != model_device.type or device.index not in (None, model_device.index):

@@ -83,6 +83,7 @@ def collect(model, inputs, device, convention, names, kwargs=None):
         ):
             model(*inputs, **(kwargs or {}))
     except Exception as e:
+        _check_dtypes(model, inputs, e)
         raise RuntimeError(_failure_message(model, inputs, stack, finished, convention)) from e
     finally:
         for handle in handles:
@@ -90,6 +91,21 @@ def collect(model, inputs, device, convention, names, kwargs=None):
         for module, mode in training:
             module.training = mode
     return root
+
+
+def _check_dtypes(model, inputs, error):
+    """A forward pass that failed on a float input of another dtype than the model's
+    parameters (float64 data, a float32 model) is a TypeError that says so."""
+    param = next((p for p in model.parameters() if p.is_floating_point()), None)
+    floats = [x for x in inputs if isinstance(x, torch.Tensor) and x.is_floating_point()]
+    if param is None or not any(x.dtype != param.dtype for x in floats):
+        return
+    if "dtype" in str(error) or "scalar type" in str(error):
+        dtype = next(x.dtype for x in floats if x.dtype != param.dtype)
+        raise TypeError(
+            f"input_data has dtype {dtype} but the model's parameters are {param.dtype}: "
+            f"convert the input (for float32: X.float()) or the model (model.to({dtype}))"
+        ) from error
 
 
 def _call_name(parent, module, uses, names):

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from d2lcompute import _seeding
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_callable, check_frame, check_int, check_model_input
 from d2lcompute.errors import DivergenceError
 from d2lcompute.house_prices.batched import check_hyper, fit_batched
 from d2lcompute.house_prices.data import check_data, check_finite_inputs, write_submission
@@ -47,7 +47,7 @@ def encode_features(features):
     """
     import pandas as pd
 
-    features = features.copy()
+    features = check_frame("features", features).copy()
     numeric = features.select_dtypes("number").columns
     features[numeric] = features[numeric].apply(lambda x: (x - x.mean()) / x.std())
     features[numeric] = features[numeric].fillna(0)
@@ -95,6 +95,7 @@ def log_rmse(net, features, labels):
 
     Book: §4.10
     """
+    check_model_input("features", features, check_callable("net", net))
     was_training = getattr(net, "training", False)
     if was_training:
         net.eval()

@@ -9,6 +9,7 @@ what a model sees and what it predicts.
 import numpy as np
 import torch
 
+from d2lcompute._checks import check_frame, check_sequence
 from d2lcompute._files import atomic_write
 from d2lcompute.errors import DataError, FileAccessError, MissingFileError
 
@@ -88,6 +89,8 @@ def check_data(train_data, test_data):
     (one submission row per house); the same feature columns in both; no text in a column that
     otherwise holds numbers (which one-hot encoding would silently turn into hundreds of features).
     """
+    check_frame("train_data", train_data)
+    check_frame("test_data", test_data)
     check_train_data(train_data)
     _check_frame("test", test_data, ["Id"])
     ids = test_data["Id"]
@@ -120,6 +123,7 @@ def check_train_data(train_data):
     """
     import pandas as pd
 
+    check_frame("train_data", train_data)
     _check_frame("training", train_data, ["Id", "SalePrice"])
     price = pd.to_numeric(train_data["SalePrice"], errors="coerce").to_numpy(dtype="float64")
     bad = ~((price > 0) & (price <= MAX_PRICE))  # NaN and inf fail one of the comparisons
@@ -185,7 +189,10 @@ def write_submission(ids, preds, path="submission.csv"):
     """
     import pandas as pd
 
-    preds = np.asarray(preds, dtype="float64")
+    ids = pd.Series(check_sequence("ids", ids, "a sequence of house Ids"))
+    preds = np.asarray(check_sequence("preds", preds, "a sequence of prices"), dtype="float64")
+    if preds.shape != (len(ids),):
+        raise ValueError(f"preds must hold one price per Id ({len(ids)}), got shape {preds.shape}")
     bad = ~(np.isfinite(preds) & (preds > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

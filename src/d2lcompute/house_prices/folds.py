@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_int, check_tensor
 
 
 def fold_bounds(k, n):
@@ -95,6 +95,8 @@ def log_rmse_of(preds, labels):
         ValueError: a label is not a positive finite price (its log would make the score
             ``inf`` or NaN).
     """
+    check_tensor("preds", preds)
+    check_tensor("labels", labels)
     score = ((torch.log(preds.clamp(min=1)) - torch.log(labels)) ** 2).mean().sqrt().item()
     if not math.isfinite(score):  # checked only then: the common case costs no extra pass
         bad = ~(torch.isfinite(labels) & (labels > 0))
