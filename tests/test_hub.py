@@ -73,7 +73,7 @@ def test_http_404_raises_and_saves_nothing(server, monkeypatch, cache):
     message = str(excinfo.value)
     assert f"could not download {url}" in message
     assert str(cache / "gone.csv") in message
-    assert len(message.splitlines()) <= 2
+    assert len(message.splitlines()) == 1
     # The error page is not saved; a cache folder made for the download is removed again.
     assert not cache.exists()
     assert server.requests == ["/gone.csv"]  # a 404 is not worth a retry
@@ -127,7 +127,7 @@ def test_connection_refused_says_where_to_put_the_file(monkeypatch, cache):
         "--data-dir",
     ):
         assert part in message
-    assert len(message.splitlines()) <= 2 and len(message.splitlines()[0]) < 200
+    assert len(message.splitlines()) == 1 and len(message) < 500  # not urllib3's chain
     assert "urllib3" not in message and "Connection refused" in message
     assert not (cache / "house.csv").exists()
 

@@ -216,7 +216,7 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
         if isinstance(e, ValueError):  # pooch: the sha1 did not match, attempt after attempt
             raise DownloadError(
                 f"the file downloaded from {url} does not match "
-                f"{expected_by}: {e}\n" + _by_hand(url, fname, sha1_hash)
+                f"{expected_by}: {e} " + _by_hand(url, fname, sha1_hash)
             ) from e
         if isinstance(e, OSError):  # requests' errors are OSErrors: refused, timeout, cut short
             raise _failed(url, fname, sha1_hash, e) from e
@@ -372,8 +372,7 @@ def _guarded_download(url, output_file, pooch_instance, *, fname, sha1_hash):
         if expired.is_set():
             raise DownloadError(
                 f"could not download {url}: it took longer than "
-                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE).\n"
-                + _by_hand(url, fname, sha1_hash)
+                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). " + _by_hand(url, fname, sha1_hash)
             ) from e
         if status is not None and 400 <= status < 500 and status not in (408, 429):
             raise _failed(url, fname, sha1_hash, e) from e
@@ -399,7 +398,7 @@ class _Limited:
         if self.expired.is_set():
             raise DownloadError(
                 f"could not download {self.context[0]}: it took longer than "
-                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE).\n" + _by_hand(*self.context)
+                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). " + _by_hand(*self.context)
             )
         return self.f.write(chunk)
 
@@ -411,13 +410,13 @@ def _too_large(url, fname, sha1_hash, what):
     return DownloadError(
         f"refused to download {url}: {what}, over the limit of "
         f"{DOWNLOAD_MAX_BYTES} bytes (hub.DOWNLOAD_MAX_BYTES); nothing was "
-        f"kept.\n" + _by_hand(url, fname, sha1_hash)
+        f"kept. " + _by_hand(url, fname, sha1_hash)
     )
 
 
 def _failed(url, fname, sha1_hash, error):
     return DownloadError(
-        f"could not download {url}: {_reason(error)}.\n" + _by_hand(url, fname, sha1_hash)
+        f"could not download {url}: {_reason(error)}. " + _by_hand(url, fname, sha1_hash)
     )
 
 
