@@ -92,7 +92,8 @@ def test_malicious_member_is_refused_and_nothing_is_written(
     register(monkeypatch, server, "evil", f"evil.{kind}", make_archive(kind, members))
     with pytest.raises(ValueError, match=rf"refusing to extract .*member '{evil}'"):
         archives.download_extract("evil")
-    assert sorted(p.name for p in cache.iterdir()) == [f"evil.{kind}"]  # not even pkg/a.txt
+    # not even pkg/a.txt: only the archive and the record that this package downloaded it
+    assert sorted(p.name for p in cache.iterdir()) == [f".evil.{kind}.sha1", f"evil.{kind}"]
     assert not (tmp_path / "evil.txt").exists()
 
 
@@ -112,7 +113,7 @@ def test_symlink_member_is_refused(server, monkeypatch, cache, kind):
     register(monkeypatch, server, "link", f"link.{kind}", buffer.getvalue())
     with pytest.raises(ValueError, match="member 'pkg/escape' is a symlink"):
         archives.download_extract("link")
-    assert sorted(p.name for p in cache.iterdir()) == [f"link.{kind}"]
+    assert sorted(p.name for p in cache.iterdir()) == [f".link.{kind}.sha1", f"link.{kind}"]
 
 
 def test_extract_rejects_non_archives_and_broken_archives(server, monkeypatch):

@@ -635,3 +635,6 @@ def test_a_later_layer_failing_does_not_blame_input_size():
     message = str(info.value)
     assert "layer '1' (Linear), which expects input of shape (*, 5)" in message
     assert "input_size=" not in message and "batch dimension" not in message
+    # the first layer with a known input shape, after a Flatten that ran: input_size is to blame
+    with pytest.raises(RuntimeError, match=r"e.g. input_size=\(2, 784\)"):
+        summary(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), input_size=(28, 28))

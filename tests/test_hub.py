@@ -28,7 +28,8 @@ def test_download_fetches_verifies_and_caches(server, monkeypatch, cache):
     assert isinstance(path, str) and path == str(cache / "tiny.csv")
     assert Path(path).read_bytes() == PAYLOAD
     assert hub.file_sha1(path) == sha1(PAYLOAD)
-    assert sorted(p.name for p in cache.iterdir()) == ["tiny.csv"]  # no temporary file left
+    # no temporary file left; a hidden record says that this package wrote the file
+    assert sorted(p.name for p in cache.iterdir()) == [".tiny.csv.sha1", "tiny.csv"]
     assert server.requests == ["/tiny.csv"]
 
 
@@ -63,6 +64,19 @@ def test_a_file_with_the_right_name_and_another_sha1_is_never_overwritten(
     assert (cache / "tiny.csv").read_bytes() == edited
     assert sorted(p.name for p in cache.iterdir()) == ["tiny.csv"]
     assert server.requests == []  # not even fetched
+
+
+def test_a_file_this_package_wrote_for_an_older_sha1_is_replaced(server, monkeypatch, cache):
+    register(monkeypatch, server, "tiny", "tiny.csv", b"version 1\n")
+    hub.download("tiny")
+    server.files.clear()
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)  # DATA_HUB's sha1 changed
+    assert Path(hub.download("tiny")).read_bytes() == PAYLOAD
+    # ... but once a student edits it, it is theirs
+    (cache / "tiny.csv").write_bytes(b"Id,SalePrice\n1,2\n")
+    register(monkeypatch, server, "tiny", "tiny.csv", b"version 3\n")
+    with pytest.raises(hub.DownloadError, match="exists but differs from"):
+        hub.download("tiny")
 
 
 def test_http_404_raises_and_saves_nothing(server, monkeypatch, cache):
@@ -305,7 +319,7 @@ def test_download_by_url_fetches_verifies_and_caches(server, tmp_path):
     assert path == str(folder / "tiny.csv") and Path(path).read_bytes() == PAYLOAD
     assert d2l.download(url, str(folder), sha1(PAYLOAD)) == path  # positional, as book cells
     assert server.requests == ["/tiny.csv"]
-    assert sorted(p.name for p in folder.iterdir()) == ["tiny.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [".tiny.csv.sha1", "tiny.csv"]
 
 
 def test_download_by_url_without_folder_uses_the_data_folder(server, cache):

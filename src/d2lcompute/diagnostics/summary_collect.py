@@ -176,12 +176,15 @@ def _failure_message(model, inputs, stack, finished, convention):
         f"summary could not run {type_name(model)} on input of shape {shapes}: "
         f"the error was raised {where}. Layers that ran before it: {ran}."
     )
-    if convention and not finished:  # no layer accepted the input: it may be input_size
+    first = next(((name, m) for name, m in model.named_modules() if _expected_input(m)), None)
+    # Blame input_size only when the input was rejected where it came in: before any layer
+    # ran, or by the first layer with a known input shape (after a Flatten, say).
+    rejected = not finished or (first is not None and failing and failing.module is first[1])
+    if convention and rejected:
         message += (
             " Note: input_size is the full input shape, batch dimension included "
             "(torchsummary adds one itself)"
         )
-        first = next(((name, m) for name, m in model.named_modules() if _expected_input(m)), None)
         if first is not None:
             shape, example = _expected_input(first[1])
             message += (
