@@ -162,9 +162,9 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
     transfer leaves nothing behind. A file already there with another sha1 is replaced
     (by a verified one) only if this package downloaded it and nobody changed it since, as a
     hidden record next to it (``.NAME.sha1``) says; any other, such as a student's edited
-    copy, is never overwritten: ``DownloadError`` says so. A URL given without ``sha1_hash`` is trusted as it comes, and a
-    file already there is used without fetching it again (the book fetches it every
-    time). A progress bar is drawn on stderr when stderr is a terminal (not in notebooks
+    copy, is never overwritten: ``DownloadError`` says so. A URL given without
+    ``sha1_hash`` is trusted as it comes, and a file already there is used without fetching
+    it again (the book fetches it every time). A progress bar is drawn on stderr when stderr is a terminal (not in notebooks
     or logs, where tqdm's text bar would only add noise).
 
     Args:
