@@ -164,8 +164,9 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
     hidden record next to it (``.NAME.sha1``) says; any other, such as a student's edited
     copy, is never overwritten: ``DownloadError`` says so. A URL given without
     ``sha1_hash`` is trusted as it comes, and a file already there is used without fetching
-    it again (the book fetches it every time). A progress bar is drawn on stderr when stderr is a terminal (not in notebooks
-    or logs, where tqdm's text bar would only add noise).
+    it again (the book fetches it every time). A progress bar is drawn on stderr when
+    stderr is a terminal (not in notebooks or logs, where tqdm's text bar would only add
+    noise).
 
     Args:
         name: a key of ``DATA_HUB``, whose value is ``(url, sha1)``; or (English
