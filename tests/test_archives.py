@@ -57,7 +57,9 @@ def test_extract_again_skips_complete_members_and_repairs_cut_ones(server, monke
 
     monkeypatch.setattr("builtins.open", recording_open)
     archives.download_extract("pack", "pkg")
-    assert written == [str(cache / "pkg/sub/b.txt")]
+    assert len(written) == 1  # b.txt only, through the staging folder
+    assert Path(written[0]).parent.name.startswith(".pack.zip.partial-")
+    assert not Path(written[0]).parent.exists()  # the staging folder is gone
     assert (cache / "pkg/sub/b.txt").read_bytes() == FILES["pkg/sub/b.txt"]
 
 
@@ -90,7 +92,8 @@ def test_malicious_member_is_refused_and_nothing_is_written(
     register(monkeypatch, server, "evil", f"evil.{kind}", make_archive(kind, members))
     with pytest.raises(ValueError, match=rf"refusing to extract .*member '{evil}'"):
         archives.download_extract("evil")
-    assert sorted(p.name for p in cache.iterdir()) == [f"evil.{kind}"]  # not even pkg/a.txt
+    # not even pkg/a.txt: only the archive and the record that this package downloaded it
+    assert sorted(p.name for p in cache.iterdir()) == [f".evil.{kind}.sha1", f"evil.{kind}"]
     assert not (tmp_path / "evil.txt").exists()
 
 
@@ -110,7 +113,7 @@ def test_symlink_member_is_refused(server, monkeypatch, cache, kind):
     register(monkeypatch, server, "link", f"link.{kind}", buffer.getvalue())
     with pytest.raises(ValueError, match="member 'pkg/escape' is a symlink"):
         archives.download_extract("link")
-    assert sorted(p.name for p in cache.iterdir()) == [f"link.{kind}"]
+    assert sorted(p.name for p in cache.iterdir()) == [f".link.{kind}.sha1", f"link.{kind}"]
 
 
 def test_extract_rejects_non_archives_and_broken_archives(server, monkeypatch):
@@ -155,3 +158,38 @@ def test_extract_rejects_other_files(tmp_path):
         d2l.extract(tmp_path / "fake.zip", 1)
     with pytest.raises(TypeError, match="filename must be a path, got filename=None"):
         d2l.extract(None)
+
+
+def _zip_with_bad_crc(members, bad):
+    """A zip of ``members`` whose member ``bad`` has one altered byte (its CRC-32 fails)."""
+    data = bytearray(make_archive("zip", members))
+    payload = members[bad]
+    at = bytes(data).index(payload)
+    data[at] ^= 0xFF
+    return bytes(data)
+
+
+def test_a_member_failing_its_crc_leaves_nothing_extracted(tmp_path):
+    members = {"d/a.txt": b"alpha" * 50, "d/b.txt": b"beta" * 50, "d/c.txt": b"gamma" * 50}
+    archive = tmp_path / "pack.zip"
+    archive.write_bytes(_zip_with_bad_crc(members, "d/c.txt"))
+    target = tmp_path / "out"
+    with pytest.raises(ValueError, match="not a readable zip archive"):
+        archives.extract(archive, target)
+    assert not target.exists()  # neither d/a.txt nor d/b.txt, nor the staging folder
+    (tmp_path / "here").mkdir()
+    with pytest.raises(ValueError):
+        archives.extract(archive, tmp_path / "here")
+    assert list((tmp_path / "here").iterdir()) == []
+
+
+@pytest.mark.parametrize("names", [("x", "x/"), ("x", "x/y.txt"), ("x/y.txt", "x")])
+def test_a_file_and_a_folder_of_one_name_are_refused_naming_both(tmp_path, names):
+    archive = tmp_path / "pack.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name in names:
+            z.writestr(name, b"" if name.endswith("/") else b"data")
+    with pytest.raises(ValueError, match="nothing was extracted") as info:
+        archives.extract(archive, tmp_path / "out")
+    assert all(repr(name) in str(info.value) for name in names)
+    assert not (tmp_path / "out").exists()

@@ -347,3 +347,20 @@ def test_a_checkpoint_cut_or_garbled_anywhere_fails_with_a_user_error(tmp_path):
             before = _snapshot(fresh, fresh_trainer)
             continue
         assert _unchanged(before, fresh, fresh_trainer), trial
+
+
+def test_an_optimizer_over_another_models_same_shaped_parameters_is_refused(tmp_path):
+    (net, _), (other, _) = _make_model(), _make_model()
+    checkpoints.save_checkpoint(
+        tmp_path / "c.pt", net, torch.optim.SGD(net.parameters(), lr=0.1), 1
+    )
+    before = [p.clone() for p in net.parameters()]
+    with pytest.raises(
+        checkpoints.CheckpointError, match=r"optimizer must be built over model's parameters"
+    ):
+        checkpoints.load_checkpoint(
+            tmp_path / "c.pt", net, torch.optim.SGD(other.parameters(), lr=0.1)
+        )
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    own = torch.optim.SGD(net.parameters(), lr=0.1)
+    assert checkpoints.load_checkpoint(tmp_path / "c.pt", net, own)["epoch"] == 1

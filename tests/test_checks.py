@@ -58,3 +58,39 @@ def test_good_values_come_back_converted():
     assert check_number("x", 0, min_value=0) == 0.0  # inclusive bound: 0 allowed
     net = nn.Linear(1, 1)
     assert check_module("net", net) is net
+
+
+def test_check_device_reads_names_and_lists_the_devices_there_are():
+    from d2lcompute._checks import check_device
+
+    assert check_device("device", "cpu") == torch.device("cpu")
+    assert check_device("device", torch.device("meta")) == torch.device("meta")
+    assert check_device("device", None, allow_none=True) is None
+    with pytest.raises(TypeError, match=r"device must be a torch.device .* got device=None"):
+        check_device("device", None)
+    with pytest.raises(ValueError, match=r"got device='gpu0'; this machine has cpu"):
+        check_device("device", "gpu0")
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    with pytest.raises(ValueError, match=rf"device='cuda:{n + 4}': no CUDA device {n + 4}; this"):
+        check_device("device", f"cuda:{n + 4}")
+
+
+def test_check_tensor_frame_sequence_and_finite_numbers():
+
+    from d2lcompute._checks import check_frame, check_number, check_sequence, check_tensor
+
+    x = torch.ones(2)
+    assert check_tensor("X", x, floating=True) is x
+    with pytest.raises(TypeError, match=r"X must be a floating-point tensor, got X of dtype"):
+        check_tensor("X", torch.ones(2, dtype=torch.int64), floating=True)
+    with pytest.raises(TypeError, match=r"X must be a torch.Tensor, got X='x' \(str\)"):
+        check_tensor("X", "x")
+    with pytest.raises(
+        TypeError, match=r"data must be a pandas DataFrame .* got data=\[1\] \(list\)"
+    ):
+        check_frame("data", [1])
+    with pytest.raises(TypeError, match=r"imgs must be a list, got imgs='abc' \(str\)"):
+        check_sequence("imgs", "abc", "a list")
+    assert check_number("std", 2.0, finite=True) == 2.0
+    with pytest.raises(ValueError, match=r"std must be finite, got std=-inf"):
+        check_number("std", float("-inf"), finite=True)

@@ -150,9 +150,27 @@ def test_missing_data_files_say_where_to_put_them(tmp_path, monkeypatch, capsys)
         monkeypatch.setitem(
             hub.DATA_HUB, name, ("http://127.0.0.1:9/" + url.rsplit("/", 1)[1], sha1)
         )
+    (tmp_path / "empty").mkdir()
     err = _fails(["--data-dir", str(tmp_path / "empty")], capsys)
     assert "kaggle_house_pred_train.csv" in err and str(tmp_path / "empty") in err
-    assert "--data-dir" in err
+    assert "--data-dir" in err and "could not download" in err
+    assert len(err.strip().splitlines()) <= 3  # the progress line, then at most two lines
+
+
+def test_a_data_dir_that_does_not_exist_says_no_such_folder(tmp_path, capsys):
+    err = _fails(["--data-dir", str(tmp_path / "nowhere")], capsys)
+    assert f"--data-dir) {tmp_path / 'nowhere'}: no such folder" in err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_an_edited_data_file_is_kept_and_named(real_data_dir, tmp_path, capsys):
+    train = pd.read_csv(real_data_dir / "kaggle_house_pred_train.csv")
+    train.drop(columns="Alley").to_csv(tmp_path / "kaggle_house_pred_train.csv", index=False)
+    edited = (tmp_path / "kaggle_house_pred_train.csv").read_bytes()
+    err = _fails(["--data-dir", str(tmp_path)], capsys)
+    assert "kaggle_house_pred_train.csv exists but differs from" in err
+    assert "--train-csv" in err
+    assert (tmp_path / "kaggle_house_pred_train.csv").read_bytes() == edited
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from house_prices_helpers import frames, kaggle_copies
 
 from d2lcompute import house_prices as hp
-from d2lcompute.errors import DataError
+from d2lcompute.errors import DataError, MissingFileError
 
 
 @pytest.fixture
@@ -139,3 +140,57 @@ def test_write_submission_never_writes_prices_that_are_not_positive_and_finite(
     with pytest.raises(DataError, match=rf"{shown}; nothing was written"):
         hp.write_submission(pd.Series([1, 2]), np.array(preds), path)
     assert path.read_text() == "Id,SalePrice\n1,1.0\n"
+
+
+@pytest.mark.parametrize(
+    ("where", "value"), [("train", np.inf), ("test", 1e308), ("test", -np.inf)]
+)
+def test_an_infinite_or_absurd_numeric_feature_is_refused_naming_column_and_row(where, value):
+    train, test = frames()
+    frame = train if where == "train" else test
+    frame["LotArea"] = frame["LotArea"].astype("float64")
+    frame.loc[1, "LotArea"] = value
+    with pytest.raises(DataError, match=r"column 'LotArea' must be a finite number") as info:
+        hp.check_data(train, test)
+    name = "training" if where == "train" else "test"
+    assert f"row 2 of the {name} data has LotArea" in str(info.value)
+    with pytest.raises(DataError, match="LotArea"):
+        hp.preprocess(train, test)
+
+
+def test_an_infinite_feature_in_a_csv_file_is_refused(tmp_path):
+    train, test = frames()
+    train.to_csv(tmp_path / "train.csv", index=False)
+    text = (tmp_path / "train.csv").read_text().replace("9600.0", "inf")
+    (tmp_path / "train.csv").write_text(text)
+    with pytest.raises(DataError, match=r"'LotArea'.*row 2 of the training data has LotArea inf"):
+        hp.check_data(hp.read_csv(tmp_path / "train.csv"), test)
+
+
+def test_read_data_from_a_folder_that_does_not_exist_says_so(tmp_path):
+    with pytest.raises(MissingFileError, match="no such folder") as info:
+        hp.read_data(tmp_path / "nowhere")
+    assert str(tmp_path / "nowhere") in str(info.value)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_house_prices_train_says_the_features_hold_nan_before_training():
+    X, y = torch.randn(8, 3), torch.rand(8, 1) + 1
+    X[5, 2] = float("nan")
+    net = hp.get_net(3)
+    before = [p.clone() for p in net.parameters()]
+    with pytest.raises(DataError, match=r"train_features holds nan at row 5, column 2"):
+        hp.train(net, X, y, None, None, 2, 0.1, 0, 4)
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))  # not trained
+    with pytest.raises(DataError, match=r"test_labels holds inf at row 1"):
+        hp.train(
+            net,
+            torch.randn(8, 3),
+            y,
+            torch.randn(2, 3),
+            torch.tensor([[1.0], [np.inf]]),
+            2,
+            0.1,
+            0,
+            4,
+        )

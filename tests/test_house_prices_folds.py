@@ -64,3 +64,14 @@ def test_get_k_fold_data_rejects_bad_folds(k, i, error, message):
     X, y = synthetic(10)
     with pytest.raises(error, match=message):
         hp.get_k_fold_data(k, i, X, y)
+
+
+@pytest.mark.parametrize("price", [0.0, -5.0, float("nan")])
+def test_log_rmse_of_a_price_that_is_not_positive_names_labels(price):
+    labels = torch.tensor([[100.0], [price], [50.0]])
+    with pytest.raises(
+        ValueError, match=r"labels must be positive finite prices.*labels\[\(1, 0\)\]"
+    ):
+        hp.log_rmse_of(torch.full((3, 1), 80.0), labels)
+    with pytest.raises(ValueError, match="labels must be positive"):
+        hp.log_rmse(hp.get_net(2), torch.randn(3, 2), labels)

@@ -13,6 +13,7 @@ from local_server import PAYLOAD, closed_port, register, serve, sha1
 
 import d2lcompute as d2l
 from d2lcompute import hub
+from d2lcompute.errors import FileAccessError
 
 
 def test_public_names_and_error_type():
@@ -27,7 +28,8 @@ def test_download_fetches_verifies_and_caches(server, monkeypatch, cache):
     assert isinstance(path, str) and path == str(cache / "tiny.csv")
     assert Path(path).read_bytes() == PAYLOAD
     assert hub.file_sha1(path) == sha1(PAYLOAD)
-    assert sorted(p.name for p in cache.iterdir()) == ["tiny.csv"]  # no temporary file left
+    # no temporary file left; a hidden record says that this package wrote the file
+    assert sorted(p.name for p in cache.iterdir()) == [".tiny.csv.sha1", "tiny.csv"]
     assert server.requests == ["/tiny.csv"]
 
 
@@ -47,35 +49,59 @@ def test_cache_hit_does_not_contact_the_server(server, monkeypatch, cache):
     assert server.requests == []
 
 
-def test_cached_file_with_wrong_hash_is_fetched_again(server, monkeypatch, cache):
+def test_a_file_with_the_right_name_and_another_sha1_is_never_overwritten(
+    server, monkeypatch, cache
+):
+    """A student's edited copy (a column dropped) is kept, and the message says why."""
     register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
     cache.mkdir()
-    (cache / "tiny.csv").write_bytes(b"<html>stale or truncated</html>")
-    path = hub.download("tiny")
-    assert Path(path).read_bytes() == PAYLOAD
-    assert server.requests == ["/tiny.csv"]
+    edited = b"Id,MSSubClass\n1,60\n"
+    (cache / "tiny.csv").write_bytes(edited)
+    with pytest.raises(hub.DownloadError, match="exists but differs from") as excinfo:
+        hub.download("tiny")
+    assert str(cache / "tiny.csv") in str(excinfo.value)
+    assert "--train-csv" in str(excinfo.value) and "move it away" in str(excinfo.value)
+    assert (cache / "tiny.csv").read_bytes() == edited
+    assert sorted(p.name for p in cache.iterdir()) == ["tiny.csv"]
+    assert server.requests == []  # not even fetched
 
 
-@pytest.mark.parametrize("cached", [None, b"old bytes with the wrong hash"])
-def test_http_404_raises_and_saves_nothing(server, monkeypatch, cache, cached):
+def test_a_file_this_package_wrote_for_an_older_sha1_is_replaced(server, monkeypatch, cache):
+    register(monkeypatch, server, "tiny", "tiny.csv", b"version 1\n")
+    hub.download("tiny")
+    server.files.clear()
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)  # DATA_HUB's sha1 changed
+    assert Path(hub.download("tiny")).read_bytes() == PAYLOAD
+    # ... but once a student edits it, it is theirs
+    (cache / "tiny.csv").write_bytes(b"Id,SalePrice\n1,2\n")
+    register(monkeypatch, server, "tiny", "tiny.csv", b"version 3\n")
+    with pytest.raises(hub.DownloadError, match="exists but differs from"):
+        hub.download("tiny")
+
+
+def test_http_404_raises_and_saves_nothing(server, monkeypatch, cache):
     url = register(monkeypatch, server, "gone", "gone.csv", PAYLOAD)
     del server.files["/gone.csv"]
-    if cached is not None:
-        cache.mkdir()
-        (cache / "gone.csv").write_bytes(cached)
     with pytest.raises(hub.DownloadError, match="404") as excinfo:
         hub.download("gone")
     message = str(excinfo.value)
     assert f"could not download {url}" in message
     assert str(cache / "gone.csv") in message
-    # The error page is not saved; a stale file is left alone, not overwritten by it; a
-    # cache folder made for the download is removed again.
-    if cached is None:
-        assert not cache.exists()
-    else:
-        assert sorted(p.name for p in cache.iterdir()) == ["gone.csv"]
-        assert (cache / "gone.csv").read_bytes() == cached
+    assert len(message.splitlines()) == 1
+    # The error page is not saved; a cache folder made for the download is removed again.
+    assert not cache.exists()
     assert server.requests == ["/gone.csv"]  # a 404 is not worth a retry
+
+
+def test_a_cache_dir_that_is_a_file_is_said_to_be_a_file(server, monkeypatch, tmp_path):
+    register(monkeypatch, server, "tiny", "tiny.csv", PAYLOAD)
+    (tmp_path / "notes").write_text("mine")
+    for folder in (tmp_path / "notes", tmp_path / "notes" / "sub"):
+        with pytest.raises(FileAccessError, match="is a file, not a folder") as excinfo:
+            hub.download("tiny", cache_dir=folder)
+        assert "could not download" not in str(excinfo.value)
+    assert (tmp_path / "notes").read_text() == "mine"
+    assert server.requests == []
 
 
 def test_corrupt_payload_names_both_hashes_and_leaves_no_file(server, monkeypatch, cache):
@@ -115,6 +141,8 @@ def test_connection_refused_says_where_to_put_the_file(monkeypatch, cache):
         "--data-dir",
     ):
         assert part in message
+    assert len(message.splitlines()) == 1 and len(message) < 500  # not urllib3's chain
+    assert "urllib3" not in message and "Connection refused" in message
     assert not (cache / "house.csv").exists()
 
 
@@ -291,7 +319,7 @@ def test_download_by_url_fetches_verifies_and_caches(server, tmp_path):
     assert path == str(folder / "tiny.csv") and Path(path).read_bytes() == PAYLOAD
     assert d2l.download(url, str(folder), sha1(PAYLOAD)) == path  # positional, as book cells
     assert server.requests == ["/tiny.csv"]
-    assert sorted(p.name for p in folder.iterdir()) == ["tiny.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [".tiny.csv.sha1", "tiny.csv"]
 
 
 def test_download_by_url_without_folder_uses_the_data_folder(server, cache):

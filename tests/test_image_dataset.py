@@ -310,3 +310,15 @@ def test_loader_reads_the_books_data_folder_when_it_holds_the_files(fake_root, m
     monkeypatch.chdir(fake_root / "chapter")
     train_iter, _ = d2l.load_data_fashion_mnist(10)
     assert len(train_iter.dataset) == 50  # the fake files, not a download into the cache
+
+
+@pytest.mark.parametrize("labels", [[1.7], torch.tensor([0.5]), [float("inf")], ["1"], [True]])
+def test_get_fashion_mnist_labels_refuses_what_is_not_a_class_index(labels):
+    with pytest.raises(ValueError, match="labels must be class indices 0-9"):
+        d2l.get_fashion_mnist_labels(labels)
+
+
+def test_get_fashion_mnist_labels_takes_whole_floats_and_tensors():
+    assert d2l.get_fashion_mnist_labels([1.0, torch.tensor(9)]) == ["trouser", "ankle boot"]
+    with pytest.raises(TypeError, match="labels must be a sequence"):
+        d2l.get_fashion_mnist_labels(3)

@@ -227,7 +227,7 @@ def test_corrupt_files_get_a_clear_error(tmp_path, content):
         io.save({"w": torch.ones(1000)}, path)
         content = path.read_bytes()[:500]
     path.write_bytes(content)
-    with pytest.raises(RuntimeError, match=r"cannot read '.*bad.pt': not a file written by"):
+    with pytest.raises(RuntimeError, match=r"cannot read '.*bad.pt': it is not a file saved by"):
         io.load(path)
 
 
@@ -416,3 +416,18 @@ def test_save_refuses_a_cycle_and_a_structure_too_deep(tmp_path):
     assert list(tmp_path.iterdir()) == []
     shared = torch.ones(2)
     io.save([shared, shared, {"a": shared}], tmp_path / "shared.pt")  # shared, not a cycle
+
+
+@pytest.mark.parametrize("kind", ["text", "zip", "zip in a folder"])
+def test_load_of_a_file_torch_did_not_write_says_so_with_the_path(tmp_path, kind):
+    path = tmp_path / "notes.pt"
+    if kind == "text":
+        path.write_text("epoch,loss\n1,0.5\n")
+    else:
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("a.txt" if kind == "zip" else "d/a.txt", "hello")
+    with pytest.raises(DamagedFileError, match="is not a file saved by torch.save/d2l.save") as e:
+        d2l.load(path)
+    assert str(path) in str(e.value)

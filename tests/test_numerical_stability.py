@@ -160,3 +160,9 @@ def test_variances_are_repeatable_and_keep_the_global_generator():
 def test_activation_variances_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         stability.activation_variances(**kwargs)
+
+
+@pytest.mark.parametrize("std", [float("inf"), float("nan")])
+def test_random_matrix_product_refuses_a_std_that_is_not_finite(std):
+    with pytest.raises(ValueError, match=r"std must be"):
+        stability.random_matrix_product(std=std, seed=0)

@@ -7,12 +7,14 @@ each extracted member's size and modification time, so a second call writes noth
 the archive or a member changed.
 """
 
+import contextlib
 import functools
 import json
 import os
 import shutil
 import stat
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path, PureWindowsPath
 
@@ -151,33 +153,95 @@ def _extract_archive(path, suffix, base_dir, sha1_hash):
 def _extract(members, base_dir, archive_path, sha1_hash):
     """Write ``members`` under ``base_dir``, after checking that every one stays inside it.
 
-    Members the record says were extracted from this very archive, and that have not changed
-    since (same size and modification time), are left as they are.
+    All or nothing: the members to write are extracted into a temporary folder inside
+    ``base_dir`` (same file system, so moving is a rename) and moved into place only when
+    every one was read in full and passed its CRC check. Members the record says were
+    extracted from this very archive, and that have not changed since (same size and
+    modification time), are left as they are.
     """
     root = base_dir.resolve()
     plan = [
-        (_member_target(root, name, kind, archive_path), kind, size, open_member)
-        for name, kind, size, open_member in members
+        (_member_target(root, name, kind, archive_path), name, kind, open_member)
+        for name, kind, _size, open_member in members
     ]
+    _check_conflicts(plan, root, archive_path)
     record_path = archive_path.with_name(f".{archive_path.name}.extracted")
     known = _read_record(record_path, sha1_hash)
-    extracted = {}
-    for target, kind, _size, open_member in plan:
-        if kind == "dir":
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        key = target.relative_to(root).as_posix()
-        if _identity(target) is None or _identity(target) != known.get(key):
+    stale = [
+        (target, open_member)
+        for target, _name, kind, open_member in plan
+        if kind == "file"
+        and (_identity(target) is None or _identity(target) != known.get(_key(root, target)))
+    ]
+    created = _missing_parents(root)
+    staging = None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        # none to write: no staging folder, so a read-only folder holding the members works
+        if stale:
+            staging = Path(tempfile.mkdtemp(prefix=f".{archive_path.name}.partial-", dir=root))
+        for i, (_target, open_member) in enumerate(stale):
             # Written in place rather than through atomic_write: an fsync per member would
-            # make archives of ~100k small files (aclImdb) take minutes. A member cut short
-            # is not in the record, so the next call writes it again.
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open_member() as src, open(target, "wb") as dst:
+            # make archives of ~100k small files (aclImdb) take minutes.
+            with open_member() as src, open(staging / str(i), "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
-        extracted[key] = _identity(target)
+        for target, _name, kind, _open in plan:
+            (target if kind == "dir" else target.parent).mkdir(parents=True, exist_ok=True)
+        for i, (target, _open) in enumerate(stale):
+            os.replace(staging / str(i), target)
+    except BaseException:
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in created:  # deepest first; only the ones this call created, if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    if staging:
+        shutil.rmtree(staging, ignore_errors=True)
+    extracted = {
+        _key(root, target): _identity(target) for target, _n, kind, _o in plan if kind == "file"
+    }
     if extracted != known:
         with atomic_write(record_path, "w", encoding="utf-8") as f:
             json.dump({"archive_sha1": sha1_hash, "members": extracted}, f)
+
+
+def _key(root, target):
+    return target.relative_to(root).as_posix()
+
+
+def _check_conflicts(plan, root, archive_path):
+    """A file member where another member needs a folder (``x`` and ``x/``, or ``x`` and
+    ``x/y``), or a file already on disk there, would fail half way: refuse up front."""
+    files = {target: name for target, name, kind, _open in plan if kind == "file"}
+    for target, name, _kind, _open in plan:
+        for parent in target.parents:
+            if parent == root or root not in parent.parents:
+                break
+            if parent in files:
+                raise ValueError(
+                    f"refusing to extract {archive_path}: member {files[parent]!r} is a file "
+                    f"but member {name!r} needs a folder of that name; nothing was extracted"
+                )
+            if parent.exists() and not parent.is_dir():
+                raise ValueError(
+                    f"refusing to extract {archive_path}: member {name!r} needs a folder "
+                    f"{parent}, which is a file on disk; nothing was extracted"
+                )
+        if _kind == "dir" and target in files:
+            raise ValueError(
+                f"refusing to extract {archive_path}: member {files[target]!r} is a file "
+                f"but member {name!r} is a folder of that name; nothing was extracted"
+            )
+
+
+def _missing_parents(folder):
+    """The folders that creating ``folder`` would add, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def _read_record(record_path, sha1_hash):

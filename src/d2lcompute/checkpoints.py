@@ -97,6 +97,7 @@ def load_checkpoint(path, model, optimizer=None, map_location=None):
     # everything is checked before anything changes: a refused checkpoint leaves the model,
     # the optimizer and the random generators as they were
     _check_checkpoint(path, checkpoint, model, optimizer)
+    _check_optimizer_over(optimizer, model)
     if optimizer is not None:
         optimizer.load_state_dict(checkpoint["optimizer"])
     model.load_state_dict(checkpoint["model"])
@@ -108,6 +109,28 @@ def _check_optimizer(optimizer):
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(
             f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}"
+        )
+
+
+def _check_optimizer_over(optimizer, model):
+    """Every parameter ``optimizer`` updates must be one of ``model``'s (a subset is fine:
+    a frozen backbone); else restoring would train another model's tensors."""
+    if optimizer is None:
+        return
+    own = {id(p) for p in model.parameters()}
+    groups = optimizer.param_groups
+    foreign = [
+        (g, j)
+        for g, group in enumerate(groups)
+        for j, p in enumerate(group["params"])
+        if id(p) not in own
+    ]
+    if foreign:
+        g, j = foreign[0]
+        raise CheckpointError(
+            f"optimizer must be built over model's parameters, but {len(foreign)} of its "
+            f"parameters (e.g. param_groups[{g}]['params'][{j}]) are not parameters of model "
+            f"({type(model).__name__}); build it as torch.optim.SGD(model.parameters(), ...)"
         )
 
 

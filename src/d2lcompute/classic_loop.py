@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from d2lcompute import distributed
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_device, check_int
 from d2lcompute.devices import try_gpu
 from d2lcompute.oo_design import Module, ProgressBoard
 from d2lcompute.train import mean_loss, num_correct, summed_loss, to_device
@@ -36,6 +36,7 @@ from d2lcompute.trainer import Trainer
 
 def _train_device(net, device):
     """Move a module to ``device`` (default ``try_gpu()``); return where batches go."""
+    check_device("device", device, allow_none=True)
     if isinstance(net, nn.Module):
         device = distributed.local_device(try_gpu() if device is None else device)
         net.to(device)

@@ -14,7 +14,7 @@ import os
 import torch
 from torch.utils import data
 
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_int, check_number
 
 
 def synthetic_data(w, b, num_examples):
@@ -37,7 +37,12 @@ def synthetic_data(w, b, num_examples):
     Book: §3.2
     """
     num_examples = check_int("num_examples", num_examples, min_value=1)
-    w = torch.as_tensor(w)
+    if not isinstance(b, torch.Tensor):
+        b = check_number("b", b)
+    try:
+        w = torch.as_tensor(w)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise TypeError(f"w must be a tensor or a list of numbers, got w={w!r}") from e
     if not (w.dim() == 1 or (w.dim() == 2 and w.shape[1] == 1)) or w.numel() == 0:
         # a (1, d) or (d, k) w would make X (n, 1) or y (n * k,) without complaint
         raise ValueError(f"w must be a vector of shape (d,) or (d, 1), got shape {tuple(w.shape)}")

@@ -21,6 +21,7 @@ tqdm) does the HTTP.
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import re
 import sys
@@ -28,7 +29,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from d2lcompute.errors import UserError
+from d2lcompute.errors import FileAccessError, UserError
 
 ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
 BOOK_DATA_DIR = Path("..", "data")  # the book's folder, relative to the notebook or script
@@ -158,11 +159,14 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
     so a read-only folder holding the right files works. Otherwise the file is fetched
     over HTTP(S) into a temporary file next to the target, its sha1 is checked, and
     only then is it renamed into place: an error page, a dropped connection or a corrupt
-    transfer leaves nothing behind (a cached file with the wrong sha1 is replaced only
-    by a verified one). A URL given without ``sha1_hash`` is trusted as it comes, and a
-    file already there is used without fetching it again (the book fetches it every
-    time). A progress bar is drawn on stderr when stderr is a terminal (not in notebooks
-    or logs, where tqdm's text bar would only add noise).
+    transfer leaves nothing behind. A file already there with another sha1 is replaced
+    (by a verified one) only if this package downloaded it and nobody changed it since, as a
+    hidden record next to it (``.NAME.sha1``) says; any other, such as a student's edited
+    copy, is never overwritten: ``DownloadError`` says so. A URL given without
+    ``sha1_hash`` is trusted as it comes, and a file already there is used without fetching
+    it again (the book fetches it every time). A progress bar is drawn on stderr when
+    stderr is a terminal (not in notebooks or logs, where tqdm's text bar would only add
+    noise).
 
     Args:
         name: a key of ``DATA_HUB``, whose value is ``(url, sha1)``; or (English
@@ -181,7 +185,9 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
         ValueError: ``name`` is neither a URL nor in ``DATA_HUB``, its entry is not
             ``(url, sha1)``, or ``sha1_hash`` is malformed or given with a ``DATA_HUB`` key.
         DownloadError: the transfer failed (HTTP error, refused, timed out, cut short),
-            the file could not be written, or its sha1 is not the expected one.
+            the file could not be written, or its sha1 is not the expected one; or a file
+            of that name that this package did not write is there with another sha1.
+        FileAccessError: the folder (or a folder above it) is a file.
 
     Example::
 
@@ -193,8 +199,17 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
     """
     url, sha1_hash, file_name, expected_by = _source(name, sha1_hash)
     fname = data_dir(_one_folder(folder, cache_dir), needs=[file_name]) / file_name
+    _check_folder(fname.parent)
     if fname.is_file() and (sha1_hash is None or file_sha1(fname) == sha1_hash):
         return str(fname)  # hit cache
+    if fname.exists() and not _written_here(fname):
+        # Not a file download() wrote (or it was changed since): a student's edited copy,
+        # say. Never overwrite it; one this package wrote for an older sha1 is replaced.
+        raise DownloadError(
+            f"{fname} exists but differs from {expected_by}'s sha1 {sha1_hash} (edited? "
+            f"pass it by name, e.g. --train-csv {fname} on the command line); it is kept as "
+            f"it is: to download the original, move it away first."
+        )
     new_folders = _missing_folders(fname.parent)
     try:
         _fetch(url, fname, sha1_hash)
@@ -212,6 +227,7 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
         if isinstance(e, OSError):  # requests' errors are OSErrors: refused, timeout, cut short
             raise _failed(url, fname, sha1_hash, e) from e
         raise
+    _record_written(fname)
     return str(fname)
 
 
@@ -406,7 +422,57 @@ def _too_large(url, fname, sha1_hash, what):
 
 
 def _failed(url, fname, sha1_hash, error):
-    return DownloadError(f"could not download {url}: {error}. " + _by_hand(url, fname, sha1_hash))
+    return DownloadError(
+        f"could not download {url}: {_reason(error)}. " + _by_hand(url, fname, sha1_hash)
+    )
+
+
+def _reason(error):
+    """What went wrong, in a few words: requests quotes urllib3's whole chain of objects."""
+    response = getattr(error, "response", None)
+    if getattr(response, "status_code", None) is not None:
+        return f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+    text = str(error)
+    if "timed out" in text.lower():
+        return f"timed out (no answer within {DOWNLOAD_TIMEOUT} s, hub.DOWNLOAD_TIMEOUT)"
+    errno_text = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
+    if errno_text:
+        return errno_text.group(0).strip()
+    return f"{type(error).__name__}: {text[:150]}"
+
+
+def _record_path(fname):
+    return fname.with_name(f".{fname.name}.sha1")
+
+
+def _record_written(fname):
+    """Note, next to ``fname``, that this package wrote it: its sha1, size and mtime."""
+    info = fname.stat()
+    record = {"sha1": file_sha1(fname), "identity": [info.st_size, info.st_mtime_ns]}
+    with contextlib.suppress(OSError):  # a folder we may not write to: nothing to note
+        _record_path(fname).write_text(json.dumps(record), encoding="utf-8")
+
+
+def _written_here(fname):
+    """True if ``fname`` is a file this package downloaded and nobody changed since."""
+    try:
+        record = json.loads(_record_path(fname).read_text(encoding="utf-8"))
+        info = fname.stat()
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("identity") == [info.st_size, info.st_mtime_ns]
+
+
+def _check_folder(folder):
+    """``folder``, or its nearest existing ancestor, must be a folder: a file there is a
+    local mistake, not a network one."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise FileAccessError(
+            f"cannot download into {folder}: it is a file, not a folder (check "
+            f"cache_dir/folder, ${ENV_DATA_DIR} or --data-dir)"
+        )
 
 
 def _missing_folders(folder):

@@ -11,6 +11,8 @@ English edition's ``FashionMNIST`` serves the same batches.
 
 import collections
 import contextlib
+import math
+import numbers
 import operator
 import os
 import sys
@@ -19,7 +21,7 @@ import torch
 from torch.utils import data
 
 from d2lcompute import distributed, hub
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_int, check_sequence
 from d2lcompute.data import BatchLoader
 from d2lcompute.errors import DamagedFileError, MissingFileError
 
@@ -47,9 +49,19 @@ def get_fashion_mnist_labels(labels):
 
     Book: §3.5
     """
+    check_sequence("labels", labels, "a sequence or tensor of class indices 0-9")
     text = []
     for label in labels:
-        i = int(label)
+        # int(1.7) would silently be 1 ('trouser'): only whole numbers are class indices
+        value = label.item() if isinstance(label, torch.Tensor) and label.numel() == 1 else label
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or not math.isfinite(value)
+            or value != int(value)
+        ):
+            raise ValueError(f"labels must be class indices 0-9 (whole numbers), got {label!r}")
+        i = int(value)
         if not 0 <= i < len(_TEXT_LABELS):
             raise ValueError(f"labels must be class indices 0-9, got {i}")
         text.append(_TEXT_LABELS[i])

@@ -16,6 +16,7 @@ import collections
 import errno
 import os
 import pickle
+import re
 import stat
 import zipfile
 import zlib
@@ -25,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from d2lcompute._checks import check_module
+from d2lcompute._checks import check_device, check_module
 from d2lcompute._files import atomic_write
 from d2lcompute.devices import device_exists
 from d2lcompute.errors import DamagedFileError, FileAccessError, UserError
@@ -98,6 +99,8 @@ def load(path, map_location=None, *, weights_only=True):
     Book: §5.5
     """
     path = checked_path(path)
+    if isinstance(map_location, (str, torch.device)):
+        map_location = check_device("map_location", map_location)
     if not path.is_file():
         if path.is_dir():
             raise IsADirectoryError(f"cannot load {str(path)!r}: it is a directory, not a file")
@@ -119,14 +122,16 @@ def load(path, map_location=None, *, weights_only=True):
         if weights_only and "GLOBAL" in str(e):
             raise UnsafeFileError(_refusal_message(path, e)) from e
         raise _unreadable(path, e) from e
-    except (EOFError, IndexError) as e:
+    except (EOFError, IndexError, KeyError) as e:  # KeyError: a text file's first byte
         raise _unreadable(path, e) from e
     except OSError as e:  # torch's zip reader: "[Errno 22] Invalid argument" when cut short
         if e.errno != errno.EINVAL:
             raise
         raise _unreadable(path, e) from e
     except RuntimeError as e:
-        if "zip archive" in str(e):
+        # a zip that torch did not write: "[enforce fail at inline_container.cc:...]" or
+        # "PytorchStreamReader failed locating file data.pkl"
+        if any(s in str(e) for s in ("zip archive", "inline_container", "PytorchStreamReader")):
             raise _unreadable(path, e) from e
         raise
 
@@ -255,6 +260,7 @@ def _check_intact(path):
             return
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()  # reads every record and compares its CRC-32
+            names = archive.namelist()
     # garbled headers can claim a multi-disk archive, compression or encryption
     except (
         zipfile.BadZipFile,
@@ -269,6 +275,12 @@ def _check_intact(path):
         if e.errno != errno.EINVAL:
             raise
         raise _unreadable(path, e) from e
+    if not any(re.fullmatch(r"[^/]+/data\.pkl", name) for name in names):
+        # a zip torch did not write: torch.load would end in "hasRecord(...)" or an enforce fail
+        raise DamagedFileError(
+            f"cannot read {str(path)!r}: it is not a file saved by torch.save/d2l.save "
+            f"(a zip archive without torch's data.pkl record)"
+        )
     if bad is not None:
         raise DamagedFileError(
             f"cannot load {str(path)!r}: it is damaged: record {bad!r} fails "
@@ -300,8 +312,8 @@ def _refusal_message(path, error):
 
 def _unreadable(path, error):
     return DamagedFileError(
-        f"cannot read {str(path)!r}: not a file written by torch.save/save(), "
-        f"or truncated or corrupted ({type(error).__name__}: {error})"
+        f"cannot read {str(path)!r}: it is not a file saved by torch.save/d2l.save, "
+        f"or it is truncated or corrupted ({type(error).__name__}: {error})"
     )
 
 

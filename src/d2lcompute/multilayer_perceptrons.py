@@ -9,7 +9,7 @@ Fashion-MNIST with ``d2l.train_ch3``. Relies on torch only.
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_examples, check_int
+from d2lcompute._checks import check_examples, check_int, check_tensor
 
 
 def relu(X):
@@ -25,7 +25,7 @@ def relu(X):
         >>> relu(torch.tensor([-1.0, 0.0, 2.0]))
         tensor([0., 0., 2.])
     """
-    return torch.max(X, torch.zeros_like(X))
+    return torch.max(check_tensor("X", X), torch.zeros_like(X))
 
 
 def activation_grad(activation, x):

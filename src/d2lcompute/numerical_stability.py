@@ -77,7 +77,7 @@ def random_matrix_product(num_matrices=100, n=4, std=1.0, *, seed=None):
     """
     check_int("num_matrices", num_matrices, min_value=0)
     check_int("n", n, min_value=1)
-    std = check_number("std", std, min_value=0)
+    std = check_number("std", std, min_value=0, finite=True)
     generator = private_generator(seed)
     M = torch.normal(0, std, size=(n, n), generator=generator, dtype=torch.float64)
     first = M.clone()

@@ -192,6 +192,7 @@ def init_normal(m):
 
     Book: §5.2.2
     """
+    check_module("m", m)
     if isinstance(m, nn.Linear):
         nn.init.normal_(m.weight, mean=0, std=0.01)
         if m.bias is not None:
@@ -203,6 +204,7 @@ def init_constant(m):
 
     Book: §5.2.2
     """
+    check_module("m", m)
     if isinstance(m, nn.Linear):
         nn.init.constant_(m.weight, 1)
         if m.bias is not None:
@@ -214,6 +216,7 @@ def xavier(m):
 
     Book: §5.2.2 (the Chinese edition calls it ``init_xavier``)
     """
+    check_module("m", m)
     if isinstance(m, nn.Linear):
         nn.init.xavier_uniform_(m.weight)
 
@@ -223,6 +226,7 @@ def init_42(m):
 
     Book: §5.2.2
     """
+    check_module("m", m)
     if isinstance(m, nn.Linear):
         nn.init.constant_(m.weight, 42)
 
@@ -238,6 +242,7 @@ def my_init(m):
 
     Book: §5.2.2
     """
+    check_module("m", m)
     if isinstance(m, nn.Linear):
         nn.init.uniform_(m.weight, -10, 10)
         with torch.no_grad():

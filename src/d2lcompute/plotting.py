@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from d2lcompute._checks import check_int, check_number
+from d2lcompute._checks import check_int, check_number, check_sequence
 from d2lcompute.live import keep_visible
 
 _IMAGE_FORMATS = (".png", ".svg", ".pdf")
@@ -143,6 +143,7 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
 
     Book: §3.5
     """
+    check_sequence("imgs", imgs, "a sequence of images (a tensor, an array or a list)")
     import matplotlib.pyplot as plt
 
     num_rows = check_int("num_rows", num_rows, min_value=1)

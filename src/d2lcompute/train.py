@@ -27,7 +27,14 @@ import torch
 from torch import nn
 
 from d2lcompute import distributed
-from d2lcompute._checks import check_int, check_lr
+from d2lcompute._checks import (
+    check_callable,
+    check_device,
+    check_int,
+    check_lr,
+    check_model_input,
+    check_tensor,
+)
 from d2lcompute._seeding import set_seed as set_seed  # d2l.set_seed: the one seed policy
 
 
@@ -37,6 +44,9 @@ def linreg(X, w, b):
     Shape:
         - X: ``(n, d)``, w: ``(d, 1)``, b: scalar or ``(1,)``; output ``(n, 1)``.
     """
+    check_tensor("X", X, floating=True)
+    if check_tensor("w", w, floating=True).dtype != X.dtype:
+        raise TypeError(f"w has dtype {w.dtype} but X has {X.dtype}; make them match (w.float())")
     return torch.matmul(X, w) + b
 
 
@@ -51,7 +61,8 @@ def squared_loss(y_hat, y):
         tensor([[0.5000],
                 [0.0000]])
     """
-    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+    check_tensor("y_hat", y_hat)
+    return (y_hat - check_tensor("y", y).reshape(y_hat.shape)) ** 2 / 2
 
 
 def sgd(params, lr, batch_size):
@@ -67,7 +78,11 @@ def sgd(params, lr, batch_size):
     """
     check_lr(lr)
     check_int("batch_size", batch_size, min_value=1)
+    if isinstance(params, torch.Tensor) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be a list of tensors, e.g. [w, b], got params={params!r}")
     params = list(params)
+    for i, param in enumerate(params):
+        check_tensor(f"params[{i}]", param)
     with torch.no_grad():
         for i, param in enumerate(params):
             if param.grad is None:
@@ -175,7 +190,7 @@ def accuracy(y_hat, y):
         >>> accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
         1.0
     """
-    return float(num_correct(y_hat, y))
+    return float(num_correct(check_tensor("y_hat", y_hat), check_tensor("y", y)))
 
 
 def summed_loss(l, loss, n):
@@ -200,8 +215,9 @@ def _module_device(net):
 
 def _eval_device(net, device):
     """Where evaluation batches go: ``device``, else a module's own device, else nowhere."""
+    check_callable("net", net)
     if device is not None:
-        return torch.device(device)
+        return check_device("device", device)
     return _module_device(net) if isinstance(net, nn.Module) else None
 
 
@@ -252,7 +268,7 @@ def evaluate_accuracy(net, data_iter, device=None):
         for X, y in _shares(data_iter):
             if not len(X):  # an empty share (torchrun, fewer examples than ranks)
                 continue
-            X, y = to_device(device, X, y)
+            X, y = to_device(device, check_model_input("X", X, net), y)
             correct = correct + num_correct(net(X), y)
             total += y.numel()
     correct, total = distributed.all_reduce_sums(correct, total)
@@ -274,7 +290,7 @@ def evaluate_loss(net, data_iter, loss, device=None):
         for X, y in _shares(data_iter):
             if not len(X):
                 continue
-            X, y = to_device(device, X, y)
+            X, y = to_device(device, check_model_input("X", X, net), y)
             out = net(X)
             if y.numel() == out.numel():  # regression: (n,) targets against (n, 1) outputs
                 y = y.reshape(out.shape)

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_int, check_lr, check_number
+from d2lcompute._checks import check_int, check_lr, check_number, check_tensor
 from d2lcompute._seeding import check_seed, derived_seed, seeded
 from d2lcompute.data import load_array, synthetic_data
 from d2lcompute.oo_design import Module, ProgressBoard
@@ -92,6 +92,7 @@ def l2_penalty(w):
         >>> l2_penalty(torch.tensor([3.0, 4.0]))
         tensor(12.5000)
     """
+    check_tensor("w", w)
     return torch.sum(w.pow(2)) / 2
 
 

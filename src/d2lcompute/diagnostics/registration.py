@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.utils.prune import BasePruningMethod
 from torch.nn.utils.spectral_norm import SpectralNorm
 from torch.nn.utils.weight_norm import WeightNorm
 
@@ -102,12 +103,12 @@ def find_unregistered(model):
 
 
 def _hook_managed_attributes(module):
-    # weight_norm / spectral_norm (the hook versions) recompute `weight` from registered
-    # parameters before every forward and store it as a plain attribute: torch's design.
-    return {
-        hook.name
-        for hook in module._forward_pre_hooks.values()
-        if isinstance(hook, (WeightNorm, SpectralNorm))
+    # weight_norm / spectral_norm (the hook versions) and pruning (`weight` from `weight_orig`
+    # and `weight_mask`) recompute `weight` from registered tensors before every forward and
+    # store it as a plain attribute: torch's design, not a mistake.
+    hooks = module._forward_pre_hooks.values()
+    return {hook.name for hook in hooks if isinstance(hook, (WeightNorm, SpectralNorm))} | {
+        hook._tensor_name for hook in hooks if isinstance(hook, BasePruningMethod)
     }
 
 

@@ -6,9 +6,10 @@ first use.
 
 from dataclasses import dataclass
 
+import torch
 from torch.nn.parameter import is_lazy
 
-from d2lcompute.diagnostics.summary_collect import nbytes
+from d2lcompute.diagnostics.summary_collect import has_forward, nbytes, type_name
 from d2lcompute.diagnostics.summary_render import ModelSummary
 
 
@@ -70,16 +71,19 @@ def aggregate(model, root, inputs, depth, lazy, unregistered):
         )
 
     def add_not_called(module, prefix, level):
-        """Rows for the registered children of ``module`` that never ran."""
+        """Rows for the registered children of ``module`` that never ran (or ran inside
+        TorchScript code, where no hook sees them)."""
+        hidden = isinstance(module, torch.jit.ScriptModule) and id(module) in called
+        output = "(in TorchScript: shape not visible)" if hidden else "(not called)"
         for key, child in module._modules.items():
             name = f"{prefix}.{key}" if prefix else key
             if child is None or id(child) in called:
                 continue
             if id(child) not in used:
-                add_row(name, type(child).__name__, level, "(not called)", child, True)
+                add_row(name, type_name(child), level, output, child, True)
                 continue
             if any(True for _ in child.parameters(recurse=False)):
-                add_row(name, type(child).__name__, level, "(not called)", child, False)
+                add_row(name, type_name(child), level, output, child, False)
             add_not_called(child, name, level)
 
     def visit(call):
@@ -116,6 +120,7 @@ def aggregate(model, root, inputs, depth, lazy, unregistered):
         param_bytes=sum(p.numel() * p.element_size() for p in unique),
         lazy=lazy,
         unregistered=unregistered,
+        no_forward=not has_forward(model),
     )
 
 

@@ -4,12 +4,14 @@ Layers kept in a plain list are recorded too; each call keeps its caller, output
 output size. ``collect`` returns the root of the call tree.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.nn.modules import module as _torch_module
 from torch.nn.parameter import is_lazy
+from torch.nn.utils.rnn import PackedSequence
 
 
 @dataclass(eq=False)
@@ -25,9 +27,27 @@ class _Call:
     output_bytes: int = 0
 
 
-def collect(model, inputs, device, convention, names):
-    """Run ``model(*inputs)`` once; return the root :class:`_Call` of the call tree."""
-    root = _Call(model, "", type(model).__name__, 0)
+def type_name(module):
+    """The module's class name; a TorchScript module's is that of the module it was made from."""
+    if isinstance(module, torch.jit.ScriptModule):
+        return getattr(module, "original_name", type(module).__name__)
+    return type(module).__name__
+
+
+def has_forward(model):
+    """False for a module without a ``forward`` of its own (an ``nn.ModuleList``)."""
+    return getattr(type(model).forward, "__name__", "") != "_forward_unimplemented"
+
+
+def collect(model, inputs, device, convention, names, kwargs=None):
+    """Run ``model(*inputs, **kwargs)`` once; return the root :class:`_Call` of the call tree.
+
+    A model without a ``forward`` is not run: the root is returned with no calls under it.
+    """
+    root = _Call(model, "", type_name(model), 0)
+    if not has_forward(model):
+        root.output = "(no forward)"
+        return root
     stack, finished = [], []
 
     def pre_hook(module, args):
@@ -38,7 +58,7 @@ def collect(model, inputs, device, convention, names):
         parent = stack[-1]
         uses = sum(child.module is module for child in parent.children)
         call = _Call(
-            module, _call_name(parent, module, uses, names), type(module).__name__, parent.depth + 1
+            module, _call_name(parent, module, uses, names), type_name(module), parent.depth + 1
         )
         parent.children.append(call)
         stack.append(call)
@@ -61,8 +81,9 @@ def collect(model, inputs, device, convention, names):
             torch.no_grad(),
             torch.random.fork_rng(devices=[device] if device.type == "cuda" else []),
         ):
-            model(*inputs)
+            model(*inputs, **(kwargs or {}))
     except Exception as e:
+        _check_dtypes(model, inputs, e)
         raise RuntimeError(_failure_message(model, inputs, stack, finished, convention)) from e
     finally:
         for handle in handles:
@@ -70,6 +91,21 @@ def collect(model, inputs, device, convention, names):
         for module, mode in training:
             module.training = mode
     return root
+
+
+def _check_dtypes(model, inputs, error):
+    """A forward pass that failed on a float input of another dtype than the model's
+    parameters (float64 data, a float32 model) is a TypeError that says so."""
+    param = next((p for p in model.parameters() if p.is_floating_point()), None)
+    floats = [x for x in inputs if isinstance(x, torch.Tensor) and x.is_floating_point()]
+    if param is None or not any(x.dtype != param.dtype for x in floats):
+        return
+    if "dtype" in str(error) or "scalar type" in str(error):
+        dtype = next(x.dtype for x in floats if x.dtype != param.dtype)
+        raise TypeError(
+            f"input_data has dtype {dtype} but the model's parameters are {param.dtype}: "
+            f"convert the input (for float32: X.float()) or the model (model.to({dtype}))"
+        ) from error
 
 
 def _call_name(parent, module, uses, names):
@@ -100,6 +136,8 @@ def _call_name(parent, module, uses, names):
 def _shape_text(output):
     if isinstance(output, torch.Tensor):
         return str(list(output.shape))  # a scalar gives []
+    if isinstance(output, PackedSequence):  # a namedtuple of data and batch sizes
+        return f"PackedSequence{list(output.data.shape)}"
     if isinstance(output, (tuple, list)):
         inner = ", ".join(_shape_text(item) for item in output)
         return f"[{inner}]" if isinstance(output, list) else f"({inner}{',' * (len(output) == 1)})"
@@ -111,6 +149,10 @@ def _shape_text(output):
 def nbytes(output):
     if isinstance(output, torch.Tensor):
         return output.numel() * output.element_size()
+    if isinstance(output, PackedSequence):
+        return nbytes(output.data)
+    if dataclasses.is_dataclass(output) and not isinstance(output, type):
+        return sum(nbytes(getattr(output, f.name)) for f in dataclasses.fields(output))
     if isinstance(output, (tuple, list)):
         return sum(nbytes(item) for item in output)
     if isinstance(output, dict):
@@ -120,26 +162,29 @@ def nbytes(output):
 
 def _failure_message(model, inputs, stack, finished, convention):
     shapes = ", ".join(
-        str(tuple(x.shape)) if isinstance(x, torch.Tensor) else type(x).__name__ for x in inputs
+        str(tuple(x.shape)) if isinstance(x, torch.Tensor) else _shape_text(x) for x in inputs
     )
     failing = stack[-1] if stack else None
     if failing is None or failing.depth == 0:
-        where = f"in the forward code of {type(model).__name__} itself"
+        where = f"in the forward code of {type_name(model)} itself"
     else:
         where = f"in layer {failing.name!r} ({failing.type_name})"
         if _expected_input(failing.module):
             where += f", which expects input of shape {_expected_input(failing.module)[0]}"
     ran = ", ".join(f"{call.name} ({call.type_name})" for call in finished) or "none"
     message = (
-        f"summary could not run {type(model).__name__} on input of shape {shapes}: "
+        f"summary could not run {type_name(model)} on input of shape {shapes}: "
         f"the error was raised {where}. Layers that ran before it: {ran}."
     )
-    if convention:
+    first = next(((name, m) for name, m in model.named_modules() if _expected_input(m)), None)
+    # Blame input_size only when the input was rejected where it came in: before any layer
+    # ran, or by the first layer with a known input shape (after a Flatten, say).
+    rejected = not finished or (first is not None and failing and failing.module is first[1])
+    if convention and rejected:
         message += (
             " Note: input_size is the full input shape, batch dimension included "
             "(torchsummary adds one itself)"
         )
-        first = next(((name, m) for name, m in model.named_modules() if _expected_input(m)), None)
         if first is not None:
             shape, example = _expected_input(first[1])
             message += (

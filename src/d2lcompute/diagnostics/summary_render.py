@@ -11,7 +11,8 @@ class ModelSummary:
     """The result of :func:`summary`: ``str()`` is the table; the numbers are attributes.
 
     ``lazy`` names the layers that were uninitialized in the user's model;
-    ``unregistered`` is :func:`d2lcompute.registration.find_unregistered`'s report.
+    ``unregistered`` is :func:`d2lcompute.registration.find_unregistered`'s report;
+    ``no_forward`` is True for a model without a ``forward`` (nothing was run).
     """
 
     rows: list
@@ -23,6 +24,7 @@ class ModelSummary:
     param_bytes: int
     lazy: list
     unregistered: list
+    no_forward: bool = False
 
     @property
     def non_trainable_params(self):
@@ -82,6 +84,16 @@ class ModelSummary:
 
     def _notes(self, uninitialized):
         notes = []
+        if self.no_forward:
+            notes.append(
+                f"{self.rows[0].type_name} has no forward method of its own, so no forward "
+                f"pass was run: the parameters are listed by module, without output shapes."
+            )
+        if any("TorchScript" in row.output for row in self.rows):
+            notes.append(
+                "Layers inside TorchScript code run where no hook can see them: their "
+                "parameters are counted, their output shapes are not visible."
+            )
         if any(row.shared for row in self.rows):
             notes.append(
                 "Counts in parentheses are not added to the totals: a tied tensor "

@@ -20,10 +20,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from d2lcompute import _seeding
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_callable, check_frame, check_int, check_model_input
 from d2lcompute.errors import DivergenceError
 from d2lcompute.house_prices.batched import check_hyper, fit_batched
-from d2lcompute.house_prices.data import check_data, write_submission
+from d2lcompute.house_prices.data import check_data, check_finite_inputs, write_submission
 from d2lcompute.house_prices.folds import (
     KFoldResult,
     describe,
@@ -51,7 +51,7 @@ def encode_features(features):
     """
     import pandas as pd
 
-    features = features.copy()
+    features = check_frame("features", features).copy()
     numeric = features.select_dtypes("number").columns
     features[numeric] = features[numeric].apply(lambda x: (x - x.mean()) / x.std())
     features[numeric] = features[numeric].fillna(0)
@@ -99,6 +99,7 @@ def log_rmse(net, features, labels):
 
     Book: §4.10
     """
+    check_model_input("features", features, check_callable("net", net))
     was_training = getattr(net, "training", False)
     if was_training:
         net.eval()
@@ -138,6 +139,7 @@ def train(
 
     Book: §4.10
     """
+    check_finite_inputs(train_features, train_labels, test_features, test_labels)
     check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
     _check_pair("train", train_features, train_labels)
     if test_labels is not None:

@@ -9,6 +9,7 @@ what a model sees and what it predicts.
 import numpy as np
 import torch
 
+from d2lcompute._checks import check_frame, check_sequence
 from d2lcompute._files import atomic_write
 from d2lcompute.errors import DataError, FileAccessError, MissingFileError
 
@@ -36,6 +37,10 @@ NA_VALUES = [
     "null",
 ]
 
+# A numeric feature beyond this is a typo or a unit error (the Kaggle maximum is 215,245, a lot
+# area); 1e308 would overflow the standardisation's variance and zero the whole column.
+MAX_FEATURE = 1e15
+
 # A price above this is a typo or a unit error (the Kaggle maximum is 755,000); 1e308 would
 # overflow the float32 labels to inf and the run would diverge.
 MAX_PRICE = 1e9
@@ -61,8 +66,16 @@ def read_data(data_dir=None):
     Args:
         data_dir: folder with ``kaggle_house_pred_{train,test}.csv`` (default: ``hub.data_dir()``).
     """
+    from pathlib import Path
+
     from d2lcompute import hub
 
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise MissingFileError(
+            f"data_dir (--data-dir) {data_dir}: no such folder (it should hold "
+            f"kaggle_house_pred_train.csv and kaggle_house_pred_test.csv; leave it out to "
+            f"use the data folder, which downloads them)"
+        )
     train_data = read_csv(hub.download("kaggle_house_train", cache_dir=data_dir))
     test_data = read_csv(hub.download("kaggle_house_test", cache_dir=data_dir))
     check_data(train_data, test_data)
@@ -76,6 +89,8 @@ def check_data(train_data, test_data):
     (one submission row per house); the same feature columns in both; no text in a column that
     otherwise holds numbers (which one-hot encoding would silently turn into hundreds of features).
     """
+    check_frame("train_data", train_data)
+    check_frame("test_data", test_data)
     check_train_data(train_data)
     _check_frame("test", test_data, ["Id"])
     ids = test_data["Id"]
@@ -96,6 +111,8 @@ def check_data(train_data, test_data):
         )
     for column in columns:
         _check_numeric_column(column, train_data, test_data)
+    for name, frame in (("training", train_data), ("test", test_data)):
+        _check_finite_features(name, frame, columns)
 
 
 def check_train_data(train_data):
@@ -106,12 +123,47 @@ def check_train_data(train_data):
     """
     import pandas as pd
 
+    check_frame("train_data", train_data)
     _check_frame("training", train_data, ["Id", "SalePrice"])
     price = pd.to_numeric(train_data["SalePrice"], errors="coerce").to_numpy(dtype="float64")
     bad = ~((price > 0) & (price <= MAX_PRICE))  # NaN and inf fail one of the comparisons
     if bad.any():
         what = f"SalePrice must be a positive number up to {MAX_PRICE:.0e} in every row"
         _refuse_row(train_data, bad, "training", what, "SalePrice")
+
+
+def check_finite_inputs(train_features, train_labels, test_features=None, test_labels=None):
+    """Raise ``DataError`` naming the tensor, row and column of the first NaN or infinite value.
+
+    For tensors handed to training directly (``house_prices.train``): NaN there would end in
+    "training diverged", blaming the learning rate. ``None`` values are skipped.
+
+    Example::
+
+        >>> check_finite_inputs(torch.tensor([[1.0, float("nan")]]), torch.ones(1, 1))
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        d2lcompute.errors.DataError: train_features holds nan at row 0, column 1 ...
+    """
+    tensors = {
+        "train_features": train_features,
+        "train_labels": train_labels,
+        "test_features": test_features,
+        "test_labels": test_labels,
+    }
+    for name, X in tensors.items():
+        if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+            continue  # the shape and type checks are the caller's
+        bad = ~torch.isfinite(X)
+        if bool(bad.any()):
+            at = [int(i) for i in bad.nonzero()[0]]
+            where = f"row {at[0]}" + (f", column {at[1]}" if len(at) > 1 else "")
+            raise DataError(
+                f"{name} holds {X[tuple(at)].item()} at {where} ({int(bad.sum())} such "
+                f"value(s)); fill or drop missing values before training (the book sets a "
+                f"standardised feature's missing values to 0)"
+            )
 
 
 def features(data):
@@ -137,7 +189,10 @@ def write_submission(ids, preds, path="submission.csv"):
     """
     import pandas as pd
 
-    preds = np.asarray(preds, dtype="float64")
+    ids = pd.Series(check_sequence("ids", ids, "a sequence of house Ids"))
+    preds = np.asarray(check_sequence("preds", preds, "a sequence of prices"), dtype="float64")
+    if preds.shape != (len(ids),):
+        raise ValueError(f"preds must hold one price per Id ({len(ids)}), got shape {preds.shape}")
     bad = ~(np.isfinite(preds) & (preds > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -218,6 +273,21 @@ def _check_numeric_column(column, train_data, test_data):
                     f"{_show(row[column])} (Id {_show(row['Id'])}); fix or remove "
                     f"that value"
                 )
+
+
+def _check_finite_features(name, frame, columns):
+    """Every numeric feature must be finite and within ``MAX_FEATURE`` (missing is fine)."""
+    import pandas as pd
+
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            continue  # text columns are one-hot encoded; mixed ones were refused above
+        values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(values) | (np.abs(values) > MAX_FEATURE)
+        if bad.any():
+            what = f"column {column!r} must be a finite number up to {MAX_FEATURE:.0e} in every row"
+            _refuse_row(frame, bad, name, what, column)
 
 
 def _show(value):

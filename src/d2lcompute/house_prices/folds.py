@@ -8,10 +8,11 @@ is what either recipe's ``k_fold`` returns.
 
 import dataclasses
 import itertools
+import math
 
 import torch
 
-from d2lcompute._checks import check_int
+from d2lcompute._checks import check_int, check_tensor
 
 
 def fold_bounds(k, n):
@@ -89,8 +90,24 @@ def log_rmse_of(preds, labels):
 
         >>> log_rmse_of(torch.tensor([100.0, 0.5]), torch.tensor([100.0, 1.0]))
         0.0
+
+    Raises:
+        ValueError: a label is not a positive finite price (its log would make the score
+            ``inf`` or NaN).
     """
-    return ((torch.log(preds.clamp(min=1)) - torch.log(labels)) ** 2).mean().sqrt().item()
+    check_tensor("preds", preds)
+    check_tensor("labels", labels)
+    score = ((torch.log(preds.clamp(min=1)) - torch.log(labels)) ** 2).mean().sqrt().item()
+    if not math.isfinite(score):  # checked only then: the common case costs no extra pass
+        bad = ~(torch.isfinite(labels) & (labels > 0))
+        if bool(bad.any()):
+            i = tuple(int(j) for j in bad.nonzero()[0])
+            where = i[0] if len(i) == 1 else i
+            raise ValueError(
+                f"labels must be positive finite prices (their log is taken), got "
+                f"labels[{where}]={labels[i].item()!r} ({int(bad.sum())} such value(s))"
+            )
+    return score
 
 
 def describe(value):
