@@ -18,6 +18,7 @@ from pathlib import Path
 import distributed_job
 import pytest
 import torch
+from conftest import real_data_or_skip
 
 from d2lcompute import distributed, io, live
 from d2lcompute.cli import main
@@ -25,7 +26,6 @@ from d2lcompute.plotting import Animator
 
 ATOL = 1e-6
 JOB = Path(distributed_job.__file__)
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TORCHRUN_ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
 
@@ -190,9 +190,7 @@ def test_a_rank_that_raises_stops_all_ranks_with_its_message(tmp_path):
 @pytest.mark.slow
 def test_the_command_under_torchrun_matches_one_process_and_resumes(tmp_path, capsys):
     """One epoch of --model mlp (no dropout, so the same model) on the real Fashion-MNIST."""
-    if not (SHARED_DATA / "FashionMNIST" / "raw").is_dir():
-        pytest.skip(f"Fashion-MNIST not found in {SHARED_DATA}")
-    options = ["--model", "mlp", "--data-dir", SHARED_DATA, "--device", "cpu"]
+    options = ["--model", "mlp", "--data-dir", real_data_or_skip(), "--device", "cpu"]
     assert (
         main(
             [
