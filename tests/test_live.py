@@ -228,3 +228,44 @@ def test_a_fixed_y_range_widens_to_show_every_plotted_line(owner, tmp_path):
     ys = [y for line in axes.get_lines() for y in line.get_ydata()]
     assert len(ys) == 9 and bottom <= min(ys) and max(ys) <= top
     assert bottom < 0.2 and 1.21 < top < 1.3  # widened past them, not to a range of its own
+
+
+def test_ctrl_c_in_a_book_loop_that_never_closes_its_animator_saves_its_figure(tmp_path):
+    code = (
+        "import os, signal, d2lcompute as d2l\n"
+        "def train(num_epochs):  # the book's loops never close their Animator\n"
+        "    animator = d2l.Animator(xlabel='epoch', xlim=[1, num_epochs], legend=['loss'])\n"
+        "    for epoch in range(num_epochs):\n"
+        "        if epoch == 2:\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "        animator.add(epoch + 1, 1 / (epoch + 1))\n"
+        "train(10)\n"
+    )
+    result = _run_script(tmp_path / "book_loop.py", code)
+    assert result.returncode != 0 and "KeyboardInterrupt" in result.stderr
+    assert "epoch 2/10" in result.stderr and "epoch 3/10" not in result.stderr
+    # saved as Python exits, still named after the script and next to it
+    assert f"figure saved to {tmp_path / 'book_loop-1.png'}" in result.stderr, result.stderr
+
+
+def test_train_ch3_shows_a_loss_that_starts_above_the_books_range(monkeypatch, tmp_path):
+    saved = []
+    save = live.LiveFigure.save
+
+    def record(self, path):
+        result = save(self, path)
+        saved.append(self.fig.axes[0])
+        return result
+
+    monkeypatch.setattr(live.LiveFigure, "save", record)
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    X, y = torch.randn(64, 20), torch.randint(0, 10, (64,))  # ten classes: loss ~2.3 > 0.9
+    data = d2l.load_array((X, y), 16)
+    net = torch.nn.Linear(20, 10)
+    updater = torch.optim.SGD(net.parameters(), lr=0.01)
+    d2l.train_ch3(net, data, data, torch.nn.CrossEntropyLoss(), 2, updater, device="cpu")
+    (axes,) = saved
+    bottom, top = axes.get_ylim()
+    ys = [y for line in axes.get_lines() for y in line.get_ydata()]
+    assert max(ys) > 0.9 and bottom <= min(ys) and max(ys) <= top

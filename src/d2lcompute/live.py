@@ -94,7 +94,11 @@ def _script():
     """The script Python runs (``python train.py``), or None: a REPL, ``-c``, ``-m``, or a
     command installed by pip (``bin/pytest``, whose folder is no place for figures)."""
     main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
+    # Python removes __main__.__file__ when the script ends; its loader, still there at exit,
+    # keeps the path for the figures saved then
+    path = getattr(main, "__file__", None) or getattr(
+        getattr(main, "__loader__", None), "path", None
+    )
     if path is None or getattr(main, "__spec__", None) is not None:
         return None
     path = Path(path)
