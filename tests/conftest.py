@@ -1,4 +1,11 @@
-"""Shared fixtures. Real data sets come from ../shared/data when it is there."""
+"""Shared fixtures.
+
+The real data sets (Fashion-MNIST, the Kaggle house CSVs) are looked for as the package looks
+for them (``$D2LCOMPUTE_DATA_DIR``, the book's ``../data``, the project's ``data/`` cache),
+then in CI's ``../shared/data``; the tests that need them skip, saying where they looked,
+when no folder holds them all. Every test then runs with ``$D2LCOMPUTE_DATA_DIR`` set to a
+folder of its own, so none reads or fills a real cache by accident.
+"""
 
 import gzip
 import os
@@ -13,8 +20,45 @@ from pathlib import Path
 import pytest
 import torch
 
+from d2lcompute import hub
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+CI_DATA = ROOT.parent / "shared" / "data"  # where CI keeps the data sets
+REAL_DATA_FILES = (
+    *hub.FASHION_MNIST_SHA1,
+    "kaggle_house_pred_train.csv",
+    "kaggle_house_pred_test.csv",
+)
+
+
+def _find_real_data():
+    """``(folder, None)`` for the folder holding every real data file, else ``(None, why)``."""
+    chosen, reason = hub.choose_data_dir(needs=REAL_DATA_FILES)
+    looked = []
+    for folder, why in [(chosen, f"the package's choice: {reason}"), (CI_DATA, "CI's folder")]:
+        missing = [
+            name
+            for name in REAL_DATA_FILES
+            if not ((folder / name).is_file() or (folder / f"{name}.gz").is_file())
+        ]
+        if not missing:
+            return folder.resolve(), None
+        looked.append(f"{folder} ({why}; {len(missing)} of {len(REAL_DATA_FILES)} files missing)")
+    return None, (
+        f"real data sets not found in {' or '.join(looked)}; set D2LCOMPUTE_DATA_DIR to a "
+        "folder holding them (data/README.md lists the files)"
+    )
+
+
+# Looked for once, before any test sets $D2LCOMPUTE_DATA_DIR to a folder of its own.
+REAL_DATA, NO_REAL_DATA = _find_real_data()
+
+
+def real_data_or_skip():
+    """The folder holding the real data sets (resolved); skips the test, saying why, if none."""
+    if REAL_DATA is None:
+        pytest.skip(NO_REAL_DATA)
+    return REAL_DATA
 
 
 def pytest_configure(config):
@@ -57,9 +101,7 @@ def _close_pyplot_figures():
 @pytest.fixture
 def real_data_dir():
     """The folder with the real Fashion-MNIST and house-price files; skips when absent."""
-    if not (SHARED_DATA / "kaggle_house_pred_train.csv").is_file():
-        pytest.skip(f"real data sets not found in {SHARED_DATA}")
-    return SHARED_DATA
+    return real_data_or_skip()
 
 
 # ---- a local HTTP server for the download tests (127.0.0.1 only; no test reaches the internet)

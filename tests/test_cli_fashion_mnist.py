@@ -2,17 +2,16 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
+from conftest import real_data_or_skip
 
 from d2lcompute import checkpoints, dropout, fashion_mnist_improved, io
 from d2lcompute import multilayer_perceptrons as mlp
 from d2lcompute.cli import build_parser, main
 from d2lcompute.commands import fashion_mnist
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # a table row: epoch, train loss, train acc, test acc, seconds [, a note]
 ROW = re.compile(r"^\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)(?:  \(.*\))?$", re.M)
 
@@ -35,10 +34,9 @@ def _run(data_dir, output_dir, *extra):
 @pytest.fixture(scope="module")
 def one_epoch_run(tmp_path_factory):
     """A folder holding the run of the default model after 1 of its epochs (trained once)."""
-    if not (SHARED_DATA / "FashionMNIST" / "raw").is_dir():
-        pytest.skip(f"Fashion-MNIST not found in {SHARED_DATA}")
+    data = real_data_or_skip()
     folder = tmp_path_factory.mktemp("one-epoch")
-    assert _run(SHARED_DATA, folder, "--epochs", "1") == 0
+    assert _run(data, folder, "--epochs", "1") == 0
     return folder
 
 

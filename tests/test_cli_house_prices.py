@@ -29,6 +29,32 @@ def _write(tmp_path, train, test):
     return ["--train-csv", str(train_csv), "--test-csv", str(test_csv)]
 
 
+def _check_png(path):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size[0] > 100
+
+
+def test_the_figure_is_fold_1s_train_and_valid_curve_per_epoch(tmp_path):
+    from d2lcompute.commands.house_prices import _plot_fold
+    from d2lcompute.house_prices.folds import KFoldResult
+
+    # the improved recipe scores its valid fold on some epochs only: None elsewhere
+    train_ls = [[0.5, 0.3, 0.2, 0.15], [9.0, 9.0, 9.0, 9.0]]
+    valid_ls = [[None, 0.35, None, 0.18], [9.0, 9.0, 9.0, 9.0]]
+    fig = _plot_fold(
+        KFoldResult(train_ls, valid_ls, [0.15, 9.0], [0.18, 9.0]), 0, tmp_path / "f.png"
+    )
+    _check_png(tmp_path / "f.png")
+    axes = fig.axes[0]
+    train, valid = axes.get_lines()
+    assert list(train.get_xdata()) == [1, 2, 3, 4] and list(train.get_ydata()) == train_ls[0]
+    assert list(valid.get_xdata()) == [2, 4] and list(valid.get_ydata()) == [0.35, 0.18]
+    assert axes.get_yscale() == "log" and axes.get_xlabel() == "epoch"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["train", "valid"]
+
+
 def _table(out):
     """The fold rows of the printed table: (fold, train, valid)."""
     lines = out.splitlines()
@@ -70,7 +96,24 @@ def test_house_prices_prints_the_table_and_writes_the_submission(
     assert [r[0] for r in rows] == [*map(str, range(1, folds + 1)), "mean"]
     mean_valid = sum(r[2] for r in rows[:-1]) / folds
     assert rows[-1][2] == pytest.approx(mean_valid, abs=2e-6)
-    assert f"recipe {recipe}: {folds} folds, {epochs} epochs" in captured.out
+    lines = captured.out.splitlines()
+    if recipe == "book":
+        assert lines[0].startswith("recipe book: the book's own job (Chinese edition §4.10")
+    else:  # the default says it is not the book's, and how to run the book's
+        assert lines[0].startswith("recipe improved (the default)")
+        assert "--recipe book reproduces the book's §4.10/§5.7 job (about 0.17)" in lines[0]
+    assert lines[1].startswith(f"recipe {recipe}: {folds} folds, {epochs} epochs")
+    figure = tmp_path / "figures" / "house-prices-fold1.png"  # conftest's figure folder
+    assert (
+        lines[-2]
+        == f"wrote {figure} (fold 1: train and valid log-RMSE per epoch, as the book plots)"
+    )
+    assert lines[-1] == (
+        f"next: upload {output} at "
+        "https://www.kaggle.com/c/house-prices-advanced-regression-techniques "
+        "(Submit Predictions) for its score"
+    )
+    _check_png(figure)
     # in a log, progress while it cross-validates: a line as each fold starts
     assert [f"k-fold fold {i}/{folds}: training..." for i in range(1, folds + 1)] == [
         line for line in captured.err.splitlines() if line.startswith("k-fold")
@@ -113,6 +156,7 @@ def test_house_prices_defaults_to_submission_csv_in_the_working_folder(
     small_csvs, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("D2LCOMPUTE_FIGURE_DIR")
     assert (
         main(
             [
@@ -130,6 +174,7 @@ def test_house_prices_defaults_to_submission_csv_in_the_working_folder(
     )
     assert "recipe improved" in capsys.readouterr().out
     assert len(pd.read_csv(tmp_path / "submission.csv")) == 30
+    assert (tmp_path / "house-prices-fold1.png").is_file()  # next to the submission
 
 
 def _fails(argv, capsys):

@@ -11,7 +11,8 @@ Slow: Fashion-MNIST is read in each process (about 30 s on 2 busy cores).
 import book_cells_job
 import pytest
 import torch
-from test_distributed import ATOL, SHARED_DATA, _torchrun
+from conftest import real_data_or_skip
+from test_distributed import ATOL, _torchrun
 
 JOB = book_cells_job.__file__
 pytestmark = pytest.mark.slow
@@ -19,12 +20,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    if not (SHARED_DATA / "FashionMNIST" / "raw").is_dir():
-        pytest.skip(f"Fashion-MNIST not found in {SHARED_DATA}")
+    real_data = real_data_or_skip()
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(SHARED_DATA))
+        monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(real_data))
         monkeypatch.setenv("D2LCOMPUTE_FIGURE_DIR", str(tmp_path_factory.mktemp("figures")))
-        yield SHARED_DATA
+        yield real_data
 
 
 @pytest.fixture(scope="module")

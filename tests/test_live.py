@@ -1,6 +1,7 @@
 """The display mechanism under Animator and ProgressBoard, in the three places output goes."""
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_figure_dir_follows_the_variable(tmp_path, monkeypatch):
     monkeypatch.setenv(live.ENV_FIGURE_DIR, str(tmp_path / "here"))
     assert live.figure_dir() == tmp_path / "here"
     monkeypatch.delenv(live.ENV_FIGURE_DIR)
-    assert live.figure_dir().name == "d2lcompute-figures"
+    assert live.figure_dir() == Path.cwd()  # pytest is no script: the current folder
 
 
 def test_notebook_figures_left_undrawn_are_drawn_when_the_cell_ends(monkeypatch):
@@ -136,3 +137,135 @@ def test_in_a_notebook_batches_without_a_new_point_redraw_nothing(monkeypatch):
         board.draw(batch / 100, 1.0, "train_loss", every_n=50)  # a point every 50 batches
         board.progress(batch / 100)
     assert shown == ["display", "update"]  # one SVG per plotted point, not one per batch
+
+
+def _run_script(path, code, **env):
+    import os
+    import subprocess
+
+    path.write_text(code)
+    environ = {k: v for k, v in os.environ.items() if k != live.ENV_FIGURE_DIR}
+    return subprocess.run(
+        [sys.executable, str(path)],
+        capture_output=True,
+        text=True,
+        env={**environ, **env},
+        timeout=120,
+    )
+
+
+def test_a_scripts_figures_are_named_after_it_and_saved_next_to_it(tmp_path):
+    code = (
+        "import d2lcompute as d2l\n"
+        "for run in range(2):\n"
+        "    with d2l.Animator(xlim=[1, 2], legend=['loss']) as animator:\n"
+        "        animator.add(1, 0.5)\n"
+    )
+    result = _run_script(tmp_path / "my_run.py", code)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["my_run-1.png", "my_run-2.png"]
+    assert f"figure saved to {tmp_path / 'my_run-2.png'}" in result.stderr
+    again = _run_script(tmp_path / "my_run.py", code)  # a second run replaces them: no pile
+    assert again.returncode == 0 and len(list(tmp_path.glob("*.png"))) == 2
+
+
+def test_figures_without_a_script_go_to_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv(live.ENV_FIGURE_DIR)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(live, "_script", lambda: None)
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
+    assert live.figure_path("progress").parent == tmp_path
+    assert live.figure_path("progress").name.startswith("progress-")
+
+
+def test_ctrl_c_during_fit_saves_the_figure_of_the_epochs_trained(tmp_path):
+    code = (
+        "import os, signal, torch, d2lcompute as d2l\n"
+        "class Data(d2l.DataModule):\n"
+        "    def train_dataloader(self):\n"
+        "        return [(torch.ones(4, 1), torch.ones(4, 1))] * 4\n"
+        "    def val_dataloader(self):\n"
+        "        return [(torch.ones(4, 1), torch.ones(4, 1))]\n"
+        "class Model(d2l.LinearRegression):\n"
+        "    def training_step(self, batch):\n"
+        "        if self.trainer.epoch == 2:  # as if the student pressed Ctrl-C\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "        return super().training_step(batch)\n"
+        "d2l.Trainer(max_epochs=10).fit(Model(0.01), Data())\n"
+        "print('not reached')\n"
+    )
+    result = _run_script(tmp_path / "interrupted.py", code, D2LCOMPUTE_FIGURE_DIR=str(tmp_path))
+    assert result.returncode != 0 and "not reached" not in result.stdout
+    assert result.stderr.rstrip().endswith("KeyboardInterrupt")  # the interrupt went on
+    assert "epoch 2/10" in result.stderr and "epoch 3/10" not in result.stderr
+    assert f"figure saved to {tmp_path / 'interrupted-1.png'}" in result.stderr, result.stderr
+    assert (tmp_path / "interrupted-1.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("owner", ["Animator", "ProgressBoard"])
+def test_a_fixed_y_range_widens_to_show_every_plotted_line(owner, tmp_path):
+    def saved_axes(points):
+        """The axes of the saved figure of a run with the book's range, 0.3-0.9."""
+        kwargs = dict(xlabel="epoch", xlim=[1, 3], ylim=[0.3, 0.9])
+        if owner == "Animator":
+            shown = d2l.Animator(legend=["train loss", "train acc", "test acc"], **kwargs)
+            for x, ys in points:
+                shown.add(x, ys)
+        else:
+            shown = d2l.ProgressBoard(**kwargs)
+            for x, ys in points:
+                for label, y in zip(["train_loss", "train_acc", "test_acc"], ys):
+                    shown.draw(x, y, label)
+        shown._live.save(tmp_path / "figure.png")
+        shown._live.close()
+        return shown._live.fig.axes[0]
+
+    axes = saved_axes([(1, (0.8, 0.6, 0.65)), (2, (0.5, 0.8, 0.82))])
+    assert axes.get_ylim() == (0.3, 0.9)  # the book's range when the curves fit it
+
+    axes = saved_axes([(1, (1.21, 0.55, 0.6)), (2, (0.62, 0.78, 0.79)), (3, (0.2, 0.8, 0.81))])
+    bottom, top = axes.get_ylim()
+    ys = [y for line in axes.get_lines() for y in line.get_ydata()]
+    assert len(ys) == 9 and bottom <= min(ys) and max(ys) <= top
+    assert bottom < 0.2 and 1.21 < top < 1.3  # widened past them, not to a range of its own
+
+
+def test_ctrl_c_in_a_book_loop_that_never_closes_its_animator_saves_its_figure(tmp_path):
+    code = (
+        "import os, signal, d2lcompute as d2l\n"
+        "def train(num_epochs):  # the book's loops never close their Animator\n"
+        "    animator = d2l.Animator(xlabel='epoch', xlim=[1, num_epochs], legend=['loss'])\n"
+        "    for epoch in range(num_epochs):\n"
+        "        if epoch == 2:\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "        animator.add(epoch + 1, 1 / (epoch + 1))\n"
+        "train(10)\n"
+    )
+    result = _run_script(tmp_path / "book_loop.py", code)
+    assert result.returncode != 0 and "KeyboardInterrupt" in result.stderr
+    assert "epoch 2/10" in result.stderr and "epoch 3/10" not in result.stderr
+    # saved as Python exits, still named after the script and next to it
+    assert f"figure saved to {tmp_path / 'book_loop-1.png'}" in result.stderr, result.stderr
+
+
+def test_train_ch3_shows_a_loss_that_starts_above_the_books_range(monkeypatch, tmp_path):
+    saved = []
+    save = live.LiveFigure.save
+
+    def record(self, path):
+        result = save(self, path)
+        saved.append(self.fig.axes[0])
+        return result
+
+    monkeypatch.setattr(live.LiveFigure, "save", record)
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    X, y = torch.randn(64, 20), torch.randint(0, 10, (64,))  # ten classes: loss ~2.3 > 0.9
+    data = d2l.load_array((X, y), 16)
+    net = torch.nn.Linear(20, 10)
+    updater = torch.optim.SGD(net.parameters(), lr=0.01)
+    d2l.train_ch3(net, data, data, torch.nn.CrossEntropyLoss(), 2, updater, device="cpu")
+    (axes,) = saved
+    bottom, top = axes.get_ylim()
+    ys = [y for line in axes.get_lines() for y in line.get_ydata()]
+    assert max(ys) > 0.9 and bottom <= min(ys) and max(ys) <= top

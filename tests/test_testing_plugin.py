@@ -2,14 +2,12 @@
 
 import os
 
-import pytest
-
 # pytester's in-process runs forget the modules first imported inside them, and the torch
 # ops that torchvision pulls in (torch.distributed) cannot be registered a second time:
 # import them out here, once.
 import torchvision.datasets
 import torchvision.transforms.v2  # noqa: F401
-from conftest import SHARED_DATA
+from conftest import real_data_or_skip
 
 pytest_plugins = ["pytester"]
 
@@ -147,10 +145,9 @@ def test_synthetic_regression_is_the_books_data_and_repeatable(pytester):
 
 
 def test_fashion_mnist_tiny_reads_the_data_folder(pytester, monkeypatch):
-    if not (SHARED_DATA / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").is_file():
-        pytest.skip(f"Fashion-MNIST not found in {SHARED_DATA}")
-    monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(SHARED_DATA))
-    before = sorted(os.listdir(SHARED_DATA / "FashionMNIST" / "raw"))
+    data = real_data_or_skip()
+    monkeypatch.setenv("D2LCOMPUTE_DATA_DIR", str(data))
+    before = sorted(os.listdir(data / "FashionMNIST" / "raw"))
     pytester.makepyfile(
         test_inner_data="""
         import torch
@@ -164,4 +161,4 @@ def test_fashion_mnist_tiny_reads_the_data_folder(pytester, monkeypatch):
     """
     )
     pytester.runpytest().assert_outcomes(passed=1)
-    assert sorted(os.listdir(SHARED_DATA / "FashionMNIST" / "raw")) == before
+    assert sorted(os.listdir(data / "FashionMNIST" / "raw")) == before

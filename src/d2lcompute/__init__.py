@@ -91,6 +91,7 @@ _EXPORTS = {
         "set_seed",
     ],
     "classic_loop": ["History", "train_epoch_ch3", "train_ch3"],
+    "convolutions": ["corr2d", "init_cnn", "LeNet", "evaluate_accuracy_gpu", "train_ch6"],
     # the English edition's class API (d2l.ai 1.0)
     "oo_design": ["add_to_class", "HyperParameters", "ProgressBoard", "Module", "DataModule"],
     "trainer": ["Trainer"],

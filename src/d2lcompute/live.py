@@ -16,8 +16,13 @@ A figure still open when Python exits (a script's ``Animator`` that was never cl
 closed then, so its PNG is saved and named too.
 
 The figure is a plain matplotlib ``Figure``, never pyplot's, so no GUI backend starts and no
-figure is left open. Figures saved at the end go to ``$D2LCOMPUTE_FIGURE_DIR``, else to
-``d2lcompute-figures`` in the system's temporary folder.
+figure is left open. Its y-range is the one its owner set (the book's 0.3-0.9, say) when every
+plotted point fits in it, and widened to them when not: no plotted line is ever hidden.
+
+Figures saved at the end are named after the script, ``<script>-<n>.png`` (``n`` counts the
+figures of the run from 1, so running the script again replaces them), and saved next to it;
+from ``python -m``, ``python -c`` or a REPL, in the current folder, named after the module or
+the figure (``progress-1.png``). ``$D2LCOMPUTE_FIGURE_DIR`` names another folder.
 """
 
 import atexit
@@ -26,7 +31,6 @@ import itertools
 import math
 import os
 import sys
-import tempfile
 import time
 import weakref
 from pathlib import Path
@@ -63,9 +67,69 @@ def output_mode():
 
 
 def figure_dir():
-    """The folder where figures of scripts and terminals are saved when a run ends."""
+    """The folder where figures of scripts and terminals are saved when a run ends:
+    ``$D2LCOMPUTE_FIGURE_DIR``, else the running script's folder, else the current one."""
     folder = os.environ.get(ENV_FIGURE_DIR)
-    return Path(folder) if folder else Path(tempfile.gettempdir()) / "d2lcompute-figures"
+    if folder:
+        return Path(folder)
+    script = _script()
+    return script.parent if script is not None else Path.cwd()
+
+
+def figure_path(name):
+    """The next figure file of this run: ``<script stem>-<n>.png`` in ``figure_dir()``.
+
+    Without a script, the stem is the module's run with ``python -m``, else ``name``.
+    """
+    script = _script()
+    module = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if script is not None:
+        name = script.stem
+    elif module is not None:
+        name = module.name.removesuffix(".__main__").rpartition(".")[2]
+    return figure_dir() / f"{name}-{next(_figure_numbers)}.png"
+
+
+def _script():
+    """The script Python runs (``python train.py``), or None: a REPL, ``-c``, ``-m``, or a
+    command installed by pip (``bin/pytest``, whose folder is no place for figures)."""
+    main = sys.modules.get("__main__")
+    # Python removes __main__.__file__ when the script ends; its loader, still there at exit,
+    # keeps the path for the figures saved then
+    path = getattr(main, "__file__", None) or getattr(
+        getattr(main, "__loader__", None), "path", None
+    )
+    if path is None or getattr(main, "__spec__", None) is not None:
+        return None
+    path = Path(path)
+    return path.resolve() if path.suffix in (".py", ".pyw") else None
+
+
+def fit_ylim(fig):
+    """Widen the y-range of each of ``fig``'s axes to cover every plotted point.
+
+    A range that already covers them (the book's fixed 0.3-0.9 once the loss is below 0.9)
+    stays as it is; a side that does not is moved past the farthest point by 5% of the range.
+    """
+    for axes in fig.axes:
+        low, high = axes.dataLim.intervaly  # (inf, -inf) before anything is plotted
+        if axes.get_yscale() == "log":
+            low = axes.dataLim.minposy  # the smallest positive value
+        if not (math.isfinite(low) and math.isfinite(high)):
+            continue
+        bottom, top = axes.get_ylim()
+        if min(bottom, top) <= low and high <= max(bottom, top):
+            continue
+        inverted = bottom > top
+        bottom, top = min(bottom, top, low), max(bottom, top, high)
+        scale = axes.yaxis.get_transform()
+        inverse = scale.inverted()
+        b, t = scale.transform([bottom, top])
+        margin = 0.05 * (t - b)
+        b = b - margin if low < min(axes.get_ylim()) else b
+        t = t + margin if high > max(axes.get_ylim()) else t
+        bottom, top = inverse.transform([b, t])
+        axes.set_ylim((top, bottom) if inverted else (bottom, top))
 
 
 class LiveFigure:
@@ -132,7 +196,7 @@ class LiveFigure:
         """Draw the curves and show the figure now (in a notebook: in place of the last one)."""
         _dirty.discard(self)
         self._last_redraw = time.perf_counter()
-        self._draw()
+        self._render()
         from IPython.display import SVG, display
 
         buffer = io.BytesIO()
@@ -157,10 +221,13 @@ class LiveFigure:
             self._bar.close()
             self._bar = None
         if self._has_points and self.save_path is None:
-            path = self.save(
-                figure_dir() / f"{self.name}-{os.getpid()}-{next(_figure_numbers)}.png"
-            )
-            print(f"figure saved to {path}", file=sys.stderr, flush=True)
+            path = figure_path(self.name)
+            try:
+                self.save(path)
+            except OSError as e:  # a read-only folder: say so, the run itself is done
+                print(f"figure not saved to {path}: {e}", file=sys.stderr, flush=True)
+            else:
+                print(f"figure saved to {path}", file=sys.stderr, flush=True)
         self._has_points = False
 
     def save(self, path):
@@ -170,10 +237,15 @@ class LiveFigure:
         path = Path(path)
         if self.mode == "off":
             return path
-        self._draw()
+        self._render()
         with atomic_write(path) as f:
             self.fig.savefig(f, format=path.suffix[1:].lower(), bbox_inches="tight", dpi=_SAVE_DPI)
         return path
+
+    def _render(self):
+        """The owner's curves, in a y-range that shows them all."""
+        self._draw()
+        fit_ylim(self.fig)
 
     def _move_bar(self, x):
         from tqdm import tqdm
@@ -252,7 +324,7 @@ def _show_pyplot_figures():
         plt.show()
         return
     for fig in figures:
-        path = figure_dir() / f"pyplot-{os.getpid()}-{next(_figure_numbers)}.png"
+        path = figure_path("pyplot")
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=_SAVE_DPI, bbox_inches="tight")
         print(f"figure saved to {path}", file=sys.stderr, flush=True)

@@ -1,13 +1,17 @@
 """Predict house prices on Kaggle (Book: §4.10, 实战Kaggle比赛：预测房价).
 
-Cross-validates a recipe on the training set, prints the k-fold table (train and valid
-log-RMSE per fold, and their mean), then trains on the whole training set and writes the
-test predictions to --output (Kaggle's Id,SalePrice format), atomically. A run whose loss
-becomes NaN or infinite (too large an --lr) stops with exit status 2 and writes nothing.
+Says first which recipe runs, cross-validates it on the training set, prints the k-fold table
+(train and valid log-RMSE per fold, and their mean), then trains on the whole training set
+and writes the test predictions to --output (Kaggle's Id,SalePrice format), atomically. The
+book's figure, fold 1's train and valid log-RMSE per epoch, is saved next to --output (or in
+$D2LCOMPUTE_FIGURE_DIR) as house-prices-fold1.png. The last lines name both files and say
+where to submit. A run whose loss becomes NaN or infinite (too large an --lr) stops with
+exit status 2 and writes nothing.
 
 Recipes (--recipe, see its help for what each does and its defaults): improved (the default,
-about 0.12 valid log-RMSE) and book (the section as written, about 0.17). Both run through
-house_prices.RECIPES: the same steps, the same progress, the same table.
+about 0.12 valid log-RMSE) and book (the section as written, Chinese edition §4.10, English
+§5.7: about 0.17). Both run through house_prices.RECIPES: the same steps, the same progress,
+the same table.
 
 Data: kaggle_house_pred_train.csv and kaggle_house_pred_test.csv in --data-dir (checked
 against the book's sha1s and downloaded when missing), or your own copies of the
@@ -19,6 +23,7 @@ Example:
 
 import contextlib
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +36,8 @@ from d2lcompute.commands import (
 )
 
 HELP = "Kaggle house prices (§4.10): k-fold table and submission.csv"
+COMPETITION = "https://www.kaggle.com/c/house-prices-advanced-regression-techniques"
+FIGURE = "house-prices-fold1.png"
 
 
 def add_arguments(parser):
@@ -82,6 +89,7 @@ def run(args):
         raise CommandError(
             f"--folds {args.folds} is more than the {len(data.train_data)} training rows"
         )
+    print(_introduction(recipe.name))
     print(
         f"recipe {recipe.name}: {args.folds} folds, {recipe.num_epochs} epochs, lr "
         f"{recipe.learning_rate}, weight decay {recipe.weight_decay}, batch size "
@@ -91,6 +99,8 @@ def run(args):
         with _progress(args.folds * recipe.num_epochs, "k-fold", args.folds) as step:
             result = recipe.k_fold(args.folds, data, seed=args.seed, device=device, callback=step)
         print(result.table())
+        figure = _figure_dir(args.output) / FIGURE
+        _plot_fold(result, 0, figure)
         with _progress(recipe.num_epochs, "final", 1) as step:
             recipe.train_and_pred(
                 data, path=args.output, seed=args.seed, device=device, callback=step
@@ -103,7 +113,51 @@ def run(args):
             f"smaller --batch-size"
         ) from e
     print(f"wrote {args.output} ({len(data.test_data)} houses)")
+    print(f"wrote {figure} (fold 1: train and valid log-RMSE per epoch, as the book plots)")
+    print(f"next: upload {args.output} at {COMPETITION} (Submit Predictions) for its score")
     return 0
+
+
+def _introduction(name):
+    """The first line: which recipe runs, and how to run the book's."""
+    if name == "book":
+        return (
+            "recipe book: the book's own job (Chinese edition §4.10, English §5.7), "
+            "about 0.17 valid log-RMSE"
+        )
+    return (
+        f"recipe {name} (the default), about 0.12 valid log-RMSE; --recipe book "
+        "reproduces the book's §4.10/§5.7 job (about 0.17)"
+    )
+
+
+def _figure_dir(output):
+    """``$D2LCOMPUTE_FIGURE_DIR`` when set, else the folder of the submission."""
+    from d2lcompute.live import ENV_FIGURE_DIR
+
+    folder = os.environ.get(ENV_FIGURE_DIR)
+    return Path(folder) if folder else output.parent
+
+
+def _plot_fold(result, fold, path):
+    """Save fold ``fold``'s train and valid log-RMSE per epoch (log scale, as the book's
+    ``k_fold`` plots its first fold) to ``path``, atomically; return the figure."""
+    from matplotlib.figure import Figure
+
+    from d2lcompute._files import atomic_write
+    from d2lcompute.plotting import set_axes
+
+    fig = Figure(figsize=(3.5, 2.5))
+    axes = fig.subplots()
+    for values, fmt in [(result.train_ls[fold], "-"), (result.valid_ls[fold], "m--")]:
+        points = [(epoch, v) for epoch, v in enumerate(values, 1) if v is not None]
+        axes.plot(*zip(*points), fmt, marker="o" if len(points) == 1 else None)
+    epochs = len(result.train_ls[fold])
+    set_axes(axes, "epoch", "log-RMSE", [1, epochs], None, "linear", "log", ["train", "valid"])
+    axes.set_title(f"fold {fold + 1}")
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", bbox_inches="tight", dpi=150)
+    return fig
 
 
 def _recipe(args):
