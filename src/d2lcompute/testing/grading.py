@@ -18,6 +18,7 @@ import io
 import json
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import d2lcompute
 from d2lcompute.testing import runner
 
 GRADEBOOK_COLUMNS = ("file", "exercise", "passed", "total", "verdict", "first_failure", "notes")
@@ -100,8 +102,23 @@ def grade_files(paths, exercises=None, *, jobs=1, timeout=120, strict=()):
 
 
 def _context():
+    """The forkserver context, its server started (once) with this process's d2lcompute.
+
+    The server finds packages through ``$PYTHONPATH`` and its own working directory, not this
+    process's ``sys.path``: the folder this d2lcompute came from goes first for its start.
+    """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["d2lcompute.testing._warm"])
+    package_root = str(Path(d2lcompute.__file__).resolve().parents[1])
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, saved]))
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
     return context
 
 

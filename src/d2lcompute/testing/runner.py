@@ -180,9 +180,11 @@ def check_in_scratch(path, results, names, scratch, *, strict=""):
     ``scratch`` (the working directory, ``$HOME`` and ``$TMPDIR``), and one torch thread.
     """
     import torch
+    from hypothesis.configuration import set_hypothesis_home_dir
 
     os.setsid()
     os.chdir(scratch)
+    set_hypothesis_home_dir(Path(scratch) / ".hypothesis")  # not the server's cwd
     os.environ.update(HOME=scratch, TMPDIR=scratch, TEMP=scratch, TMP=scratch)
     os.environ["D2LCOMPUTE_STRICT"] = strict
     tempfile.tempdir = scratch

@@ -1,0 +1,11 @@
+"""bug CenteredLayer: the mean as a Python number, outside autograd
+expect: gradient with respect to X
+"""
+
+import torch
+from torch import nn
+
+
+class CenteredLayer(nn.Module):
+    def forward(self, X):
+        return X - X.mean().item()

@@ -1,0 +1,18 @@
+"""bug save_load: saves tensors as Python lists
+expect: not what the reference gives
+"""
+
+import torch
+from torch import nn
+
+import json
+
+
+def save(obj, path):
+    with open(path, "w") as f:
+        json.dump(obj.tolist() if isinstance(obj, torch.Tensor) else str(obj), f)
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)

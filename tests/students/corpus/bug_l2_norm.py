@@ -1,0 +1,10 @@
+"""bug l2_penalty: the norm, not half its square
+expect: that is the norm
+"""
+
+import torch
+from torch import nn
+
+
+def l2_penalty(w):
+    return torch.norm(w)

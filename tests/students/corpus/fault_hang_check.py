@@ -1,0 +1,11 @@
+"""fault dropout_layer timeout: an endless loop in the function
+expect: did not finish within
+"""
+
+import torch
+from torch import nn
+
+
+def dropout_layer(X, dropout):
+    while True:
+        pass

@@ -1,0 +1,10 @@
+"""ok init_42: the book's
+"""
+
+import torch
+from torch import nn
+
+
+def init_42(m):
+    if type(m) == nn.Linear:
+        nn.init.constant_(m.weight, 42)

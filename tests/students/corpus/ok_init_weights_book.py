@@ -1,0 +1,10 @@
+"""ok init_weights: the book's (type(m) == nn.Linear)
+"""
+
+import torch
+from torch import nn
+
+
+def init_weights(m):
+    if type(m) == nn.Linear:
+        nn.init.normal_(m.weight, std=0.01)

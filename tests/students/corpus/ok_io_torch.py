@@ -1,0 +1,13 @@
+"""ok save_load: torch.save and torch.load
+"""
+
+import torch
+from torch import nn
+
+
+def save(obj, path):
+    torch.save(obj, path)
+
+
+def load(path):
+    return torch.load(path)

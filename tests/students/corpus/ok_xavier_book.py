@@ -1,0 +1,10 @@
+"""ok xavier: the book's
+"""
+
+import torch
+from torch import nn
+
+
+def xavier(m):
+    if type(m) == nn.Linear:
+        nn.init.xavier_uniform_(m.weight)
