@@ -72,9 +72,7 @@ def test_every_corpus_file_states_what_it_is():
     assert len(exercises) == 14  # a correct variant of every exercise
 
 
-def test_a_class_folder_graded_isolated_with_gradebook_and_summary(
-    tmp_path, monkeypatch, capsys
-):
+def test_a_class_folder_graded_isolated_with_gradebook_and_summary(tmp_path, monkeypatch, capsys):
     folder = tmp_path / "submissions"
     folder.mkdir()
     for name in FAST:

@@ -2,7 +2,6 @@
 expect: gradient with respect to X
 """
 
-import torch
 from torch import nn
 
 

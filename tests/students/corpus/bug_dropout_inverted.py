@@ -1,9 +1,8 @@
-"""bug dropout_layer: keeps an element with probability p
-expect: drops a fraction|gives .* at index
+r"""bug dropout_layer: keeps an element with probability p
+expect: dropout_layer\(X, 0.0\) is not what the reference gives
 """
 
 import torch
-from torch import nn
 
 
 def dropout_layer(X, dropout):

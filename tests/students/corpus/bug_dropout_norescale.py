@@ -1,9 +1,8 @@
-"""bug dropout_layer: forgets to divide by 1 - p
+r"""bug dropout_layer: forgets to divide by 1 - p
 expect: gives .* at index(.|\n)*scaled by 1 / \(1 - p\)
 """
 
 import torch
-from torch import nn
 
 
 def dropout_layer(X, dropout):

@@ -3,7 +3,6 @@ expect: two calls drop exactly the same elements(.|\n)*manual_seed
 """
 
 import torch
-from torch import nn
 
 
 def dropout_layer(X, dropout):

@@ -3,7 +3,6 @@ expect: every row of the batch gets the same mask
 """
 
 import torch
-from torch import nn
 
 
 def dropout_layer(X, dropout):

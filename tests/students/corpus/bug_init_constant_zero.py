@@ -2,7 +2,6 @@
 expect: do not look like init_constant
 """
 
-import torch
 from torch import nn
 
 

@@ -2,7 +2,6 @@
 expect: do not look like init_weights
 """
 
-import torch
 from torch import nn
 
 

@@ -3,7 +3,6 @@ expect: ignore their path argument
 """
 
 import torch
-from torch import nn
 
 
 def save(obj, path):

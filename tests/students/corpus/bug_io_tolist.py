@@ -2,10 +2,9 @@
 expect: not what the reference gives
 """
 
-import torch
-from torch import nn
-
 import json
+
+import torch
 
 
 def save(obj, path):

@@ -2,9 +2,6 @@
 expect: do not use every sample exactly once
 """
 
-import torch
-from torch import nn
-
 
 def get_k_fold_data(k, i, X, y):
     fold_size = X.shape[0] // k

@@ -3,7 +3,6 @@ expect: rows of X and y no longer match
 """
 
 import torch
-from torch import nn
 
 
 def get_k_fold_data(k, i, X, y):

@@ -2,9 +2,6 @@
 expect: training part of fold
 """
 
-import torch
-from torch import nn
-
 
 def get_k_fold_data(k, i, X, y):
     n = X.shape[0]

@@ -2,9 +2,6 @@
 expect: the / 2 is missing
 """
 
-import torch
-from torch import nn
-
 
 def l2_penalty(w):
-    return (w ** 2).sum()
+    return (w**2).sum()

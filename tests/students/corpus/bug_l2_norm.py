@@ -3,7 +3,6 @@ expect: that is the norm
 """
 
 import torch
-from torch import nn
 
 
 def l2_penalty(w):

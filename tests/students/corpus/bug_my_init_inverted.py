@@ -2,7 +2,6 @@
 expect: do not look like my_init
 """
 
-import torch
 from torch import nn
 
 

@@ -2,7 +2,6 @@
 expect: raised RuntimeError|not what the reference gives
 """
 
-import torch
 from torch import nn
 
 

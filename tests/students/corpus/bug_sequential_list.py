@@ -2,7 +2,6 @@
 expect: nn.Module cannot see
 """
 
-import torch
 from torch import nn
 
 

@@ -2,7 +2,6 @@
 expect: do not look like xavier
 """
 
-import torch
 from torch import nn
 
 

@@ -2,12 +2,9 @@
 expect: import failed at fault_crash_import.py
 """
 
-import torch
-from torch import nn
-
 
 def l2_penalty(w):
-    return (w ** 2).sum() / 2
+    return (w**2).sum() / 2
 
 
 print(undefined_name)

@@ -2,14 +2,11 @@
 expect: import failed(.|\n)*SystemExit
 """
 
-import torch
-from torch import nn
-
 import sys
 
 
 def l2_penalty(w):
-    return (w ** 2).sum() / 2
+    return (w**2).sum() / 2
 
 
 sys.exit("done training")

@@ -2,9 +2,6 @@
 expect: did not finish within
 """
 
-import torch
-from torch import nn
-
 
 def dropout_layer(X, dropout):
     while True:

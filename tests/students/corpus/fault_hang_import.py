@@ -2,12 +2,9 @@
 expect: did not finish within
 """
 
-import torch
-from torch import nn
-
 
 def l2_penalty(w):
-    return (w ** 2).sum() / 2
+    return (w**2).sum() / 2
 
 
 while True:

@@ -1,11 +1,9 @@
-"""ok l2_penalty: writes files at import and patches torch; the writes stay in its scratch folder
-"""
-
-import torch
-from torch import nn
+"""ok l2_penalty: writes files at import and patches torch; the writes stay in its scratch folder"""
 
 import os
 from pathlib import Path
+
+import torch
 
 Path("results.txt").write_text("written to the working directory")
 Path(os.path.expanduser("~"), "d2l-corpus-home-file").write_text("written to HOME")

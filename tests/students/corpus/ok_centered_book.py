@@ -1,7 +1,5 @@
-"""ok CenteredLayer: X - X.mean()
-"""
+"""ok CenteredLayer: X - X.mean()"""
 
-import torch
 from torch import nn
 
 

@@ -1,5 +1,4 @@
-"""ok CenteredLayer: torch.sub and torch.mean
-"""
+"""ok CenteredLayer: torch.sub and torch.mean"""
 
 import torch
 from torch import nn

@@ -1,8 +1,6 @@
-"""ok dropout_layer: torch.bernoulli and torch.where
-"""
+"""ok dropout_layer: torch.bernoulli and torch.where"""
 
 import torch
-from torch import nn
 
 
 def dropout_layer(X, dropout):

@@ -1,8 +1,6 @@
-"""ok dropout_layer: the book's, with its assert
-"""
+"""ok dropout_layer: the book's, with its assert"""
 
 import torch
-from torch import nn
 
 
 def dropout_layer(X, dropout):

@@ -1,7 +1,5 @@
-"""ok init_42: the book's
-"""
+"""ok init_42: the book's"""
 
-import torch
 from torch import nn
 
 

@@ -1,7 +1,5 @@
-"""ok init_42: fill_ on .data
-"""
+"""ok init_42: fill_ on .data"""
 
-import torch
 from torch import nn
 
 

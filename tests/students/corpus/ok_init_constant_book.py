@@ -1,8 +1,7 @@
-"""ok init_constant: exactly the book's
+r"""ok init_constant: exactly the book's
 note: bias=False\) raises
 """
 
-import torch
 from torch import nn
 
 

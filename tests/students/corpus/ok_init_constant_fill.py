@@ -1,5 +1,4 @@
-"""ok init_constant: fill_ and zero_ under no_grad
-"""
+"""ok init_constant: fill_ and zero_ under no_grad"""
 
 import torch
 from torch import nn

@@ -1,8 +1,7 @@
-"""ok init_normal: exactly the book's (no bias is None test)
+r"""ok init_normal: exactly the book's (no bias is None test)
 note: bias=False\) raises AttributeError
 """
 
-import torch
 from torch import nn
 
 

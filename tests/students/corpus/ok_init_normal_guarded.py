@@ -1,7 +1,5 @@
-"""ok init_normal: guards a missing bias
-"""
+"""ok init_normal: guards a missing bias"""
 
-import torch
 from torch import nn
 
 

@@ -1,7 +1,5 @@
-"""ok init_weights: the book's (type(m) == nn.Linear)
-"""
+"""ok init_weights: the book's (type(m) == nn.Linear)"""
 
-import torch
 from torch import nn
 
 

@@ -1,5 +1,4 @@
-"""ok init_weights: normal_ on the tensor under no_grad
-"""
+"""ok init_weights: normal_ on the tensor under no_grad"""
 
 import torch
 from torch import nn

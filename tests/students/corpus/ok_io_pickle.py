@@ -1,8 +1,4 @@
-"""ok save_load: pickle with open()
-"""
-
-import torch
-from torch import nn
+"""ok save_load: pickle with open()"""
 
 import pickle
 

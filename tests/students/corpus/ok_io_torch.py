@@ -1,8 +1,6 @@
-"""ok save_load: torch.save and torch.load
-"""
+"""ok save_load: torch.save and torch.load"""
 
 import torch
-from torch import nn
 
 
 def save(obj, path):

@@ -3,7 +3,6 @@ note: fold_size = n // k drops the last n % k
 """
 
 import torch
-from torch import nn
 
 
 def get_k_fold_data(k, i, X, y):

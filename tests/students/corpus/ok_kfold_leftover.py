@@ -3,7 +3,6 @@ note: the last fold takes the n % k leftover
 """
 
 import torch
-from torch import nn
 
 
 def get_k_fold_data(k, i, X, y):

@@ -1,8 +1,6 @@
-"""ok get_k_fold_data: torch.tensor_split (larger folds first)
-"""
+"""ok get_k_fold_data: torch.tensor_split (larger folds first)"""
 
 import torch
-from torch import nn
 
 
 def get_k_fold_data(k, i, X, y):

@@ -1,8 +1,6 @@
-"""ok l2_penalty: the book's
-"""
+"""ok l2_penalty: the book's"""
 
 import torch
-from torch import nn
 
 
 def l2_penalty(w):

@@ -1,8 +1,6 @@
-"""ok l2_penalty: half the squared norm
-"""
+"""ok l2_penalty: half the squared norm"""
 
 import torch
-from torch import nn
 
 
 def l2_penalty(w):

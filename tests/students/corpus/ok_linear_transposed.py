@@ -1,4 +1,4 @@
-"""ok MyLinear: weight (units, in_units) like nn.Linear, used as weight.T
+r"""ok MyLinear: weight (units, in_units) like nn.Linear, used as weight.T
 note: weight is stored \(units, in_units\)
 """
 

@@ -1,7 +1,5 @@
-"""ok my_init: the book's, print and .data included
-"""
+"""ok my_init: the book's, print and .data included"""
 
-import torch
 from torch import nn
 
 

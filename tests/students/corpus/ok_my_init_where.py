@@ -1,5 +1,4 @@
-"""ok my_init: torch.where under no_grad
-"""
+"""ok my_init: torch.where under no_grad"""
 
 import torch
 from torch import nn

@@ -1,5 +1,4 @@
-"""ok Parallel: torch.cat along dim 1
-"""
+"""ok Parallel: torch.cat along dim 1"""
 
 import torch
 from torch import nn

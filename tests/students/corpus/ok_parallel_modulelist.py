@@ -1,5 +1,4 @@
-"""ok Parallel: nets in a ModuleList, torch.hstack
-"""
+"""ok Parallel: nets in a ModuleList, torch.hstack"""
 
 import torch
 from torch import nn

@@ -2,7 +2,6 @@
 note: differ from nn.Sequential
 """
 
-import torch
 from torch import nn
 
 

@@ -1,8 +1,7 @@
-"""ok MySequential: blocks in an nn.ModuleList
+r"""ok MySequential: blocks in an nn.ModuleList
 note: keys \['blocks.0.weight'
 """
 
-import torch
 from torch import nn
 
 

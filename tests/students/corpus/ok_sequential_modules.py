@@ -1,7 +1,5 @@
-"""ok MySequential: the book's self._modules[str(idx)]
-"""
+"""ok MySequential: the book's self._modules[str(idx)]"""
 
-import torch
 from torch import nn
 
 

@@ -1,7 +1,5 @@
-"""ok xavier: the book's
-"""
+"""ok xavier: the book's"""
 
-import torch
 from torch import nn
 
 

@@ -1,10 +1,8 @@
-"""ok xavier: the bound computed by hand
-"""
-
-import torch
-from torch import nn
+"""ok xavier: the bound computed by hand"""
 
 import math
+
+from torch import nn
 
 
 def xavier(m):
