@@ -35,10 +35,12 @@ GRADEBOOK_COLUMNS = ("file", "exercise", "passed", "total", "verdict", "first_fa
 
 @dataclass
 class FileGrade:
-    """The rows of one student file (:class:`~d2lcompute.testing.runner.FileCheckRow`)."""
+    """The rows of one student file (:class:`~d2lcompute.testing.runner.FileCheckRow`) and
+    the seconds its process ran."""
 
     file: str
     rows: list
+    seconds: float = 0.0
 
     @property
     def passed(self):
@@ -138,8 +140,9 @@ class _Job:
             kwargs={"strict": strict},
             daemon=True,
         )
+        self.started = time.monotonic()
         self.process.start()
-        self.deadline = time.monotonic() + timeout
+        self.deadline = self.started + timeout
 
     def finish(self, timed_out):
         if timed_out:
@@ -159,7 +162,7 @@ class _Job:
             tail,
         )
         shutil.rmtree(self.folder, ignore_errors=True)
-        return FileGrade(str(self.path), rows)
+        return FileGrade(str(self.path), rows, time.monotonic() - self.started)
 
 
 # ---- the gradebook and the summary ------------------------------------------------------
