@@ -18,7 +18,8 @@ import pytest
 from conftest import ROOT
 
 from d2lcompute.cli import main
-from d2lcompute.testing.grading import find_submissions, grade_files, summarize
+from d2lcompute.testing.grading import FileGrade, find_submissions, grade_files, summarize
+from d2lcompute.testing.runner import FileCheckRow
 
 CORPUS = ROOT / "tests" / "students" / "corpus"
 FAST = [
@@ -87,11 +88,6 @@ def test_a_class_folder_graded_isolated_with_gradebook_and_summary(tmp_path, mon
         rows = list(csv.DictReader(f))
     assert [row["file"] for row in rows] == [str(p) for p in sorted(folder.glob("*.py"))]
     report = json.loads(Path("book.json").read_text())
-    grades = grade_files([], jobs=1)  # nothing to grade: nothing started
-    assert grades == []
-    from d2lcompute.testing.grading import FileGrade
-    from d2lcompute.testing.runner import FileCheckRow
-
     grades = [
         FileGrade(item["file"], [FileCheckRow(**row) for row in item["exercises"]])
         for item in report["files"]
@@ -99,6 +95,7 @@ def test_a_class_folder_graded_isolated_with_gradebook_and_summary(tmp_path, mon
     for grade in grades:
         assert_as_expected(grade)
     assert report["summary"] == summarize(grades)
+    assert all(item["seconds"] > 0 for item in report["files"])
     dropout = next(item for item in report["summary"] if item["exercise"] == "dropout_layer")
     assert dropout["passed"] == 0 and dropout["files"] == 3
     assert dropout["most_common_failure"] == "masks independent across rows and calls"
@@ -123,6 +120,7 @@ def test_strict_per_exercise_makes_only_its_notes_fail():
 
 
 def test_grade_files_checks_its_arguments():
+    assert grade_files([]) == []
     with pytest.raises(ValueError, match="jobs must be"):
         grade_files([CORPUS / "ok_l2_book.py"], jobs=0)
     with pytest.raises(ValueError, match="exercises must be names from .*; got l2"):

@@ -85,7 +85,7 @@ def grade_files(paths, exercises=None, *, jobs=1, timeout=120, strict=()):
     timeout = check_number("timeout", timeout, min_value=0.1)
     exercises = runner.checked_exercises(exercises)
     paths = [Path(path) for path in paths]
-    context = _context()
+    context = _context() if paths else None
     grades, pending, running = [None] * len(paths), list(enumerate(paths)), {}
     with tempfile.TemporaryDirectory(prefix="d2lcompute-grading-") as root:
         while pending or running:
@@ -186,8 +186,8 @@ def gradebook_rows(grades):
 
 
 def write_gradebook(grades, prefix):
-    """Write ``PREFIX.csv`` (one row per file and exercise) and ``PREFIX.json`` (that and
-    every check, plus the summary). Returns the two paths."""
+    """Write ``PREFIX.csv`` (one row per file and exercise) and ``PREFIX.json`` (that, every
+    check, each file's seconds, and the summary). Returns the two paths."""
     from d2lcompute._files import atomic_write
 
     rows = gradebook_rows(grades)
