@@ -200,7 +200,12 @@ def write_gradebook(grades, prefix):
         f.write(text.getvalue())
     report = {
         "files": [
-            {"file": grade.file, "exercises": [vars(row) for row in grade.rows]} for grade in grades
+            {
+                "file": grade.file,
+                "seconds": round(grade.seconds, 2),
+                "exercises": [vars(row) for row in grade.rows],
+            }
+            for grade in grades
         ],
         "summary": summarize(grades),
     }
