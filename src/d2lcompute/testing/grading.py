@@ -121,6 +121,10 @@ def _context():
             del os.environ["PYTHONPATH"]
         else:
             os.environ["PYTHONPATH"] = saved
+    # Wait for the server's imports: they must not count against the first file's limit.
+    ready = context.Process(target=os.getpid)
+    ready.start()
+    ready.join()
     return context
 
 
