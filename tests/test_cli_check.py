@@ -34,20 +34,32 @@ def test_correct_file_passes_and_its_long_log_is_discarded(capsys):
         "-------------  ------  -------------",
         "MySequential   4/4",
         "MyLinear       4/4",
-        "dropout_layer  4/4",
+        "dropout_layer  5/5",
     ]
 
 
-def test_wrong_file_table_shows_the_first_failure_of_each_exercise(wrong_rows, monkeypatch, capsys):
+def test_wrong_file_table_shows_the_first_failure_with_expected_and_cause(
+    wrong_rows, monkeypatch, capsys
+):
     # the rows of the shared run stand in for a second run of the same file
     monkeypatch.setattr("d2lcompute.testing.runner.check_file", lambda *a, **k: wrong_rows)
     assert main(["check", str(STUDENTS / "wrong.py")]) == 1
-    rows = capsys.readouterr().out.splitlines()[2:]
-    assert rows[0].startswith("MySequential     1/4      MySequential holds 3 thing(s) nn.")
+    lines = capsys.readouterr().out.splitlines()[2:]
+    rows = [line for line in lines if not line.startswith(" ")]
+    assert rows[0].startswith("MySequential     2/4      MySequential holds 3 thing(s) nn.")
     assert rows[1].startswith("MyLinear         3/4      2 of 2 parameters get no useful")
-    assert rows[2].startswith("dropout_layer    1/4      dropout_layer(X, 0.1) gives 1 at")
-    assert rows[3].startswith("get_k_fold_data  1/3      fold i=0 of k=2 on 3 samples does")
+    assert rows[2].startswith("dropout_layer    2/5      dropout_layer(X, 0.1) gives 1 at")
+    assert rows[3] == "get_k_fold_data  3/3"  # the book's own code: a note, not a failure
     assert rows[4] == "l2_penalty       missing  wrong.py defines no l2_penalty"
+    # under each failure, compactly: what was expected and the likely cause
+    dropout = lines[lines.index(rows[2]) + 1 : lines.index(rows[3])]
+    assert [line.strip() for line in dropout] == [
+        "expected: 0 or X / (1 - p) = 1.11111",
+        "likely cause: each element is either dropped (0) or kept and scaled by 1 / (1 - p)",
+    ]
+    assert all(line.startswith(" " * 27) and len(line) <= 127 for line in dropout)
+    kfold = lines[lines.index(rows[3]) + 1 : lines.index(rows[4])]
+    assert len(kfold) == 1 and kfold[0].strip().startswith("note: the book's fold_size = n // k")
 
 
 def test_wrong_file_json_for_grading_scripts(wrong_rows, monkeypatch, capsys):

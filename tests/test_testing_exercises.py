@@ -10,6 +10,7 @@ from torch import nn
 
 from d2lcompute import blocks, dropout, house_prices, io, layers, parameters, weight_decay
 from d2lcompute import multilayer_perceptrons as mlp
+from d2lcompute.dropout import dropout_layer as dropout_layer_reference
 from d2lcompute.testing import EXERCISES, CheckFailed, ExerciseReport, check_exercise
 
 REFERENCES = {
@@ -114,6 +115,89 @@ def book_k_fold(k, i, X, y):
     return X_train, y_train, parts[i][0], parts[i][1]
 
 
+def ignores_i_k_fold(k, i, X, y):
+    """Always validates on the first fold: i is never used."""
+    size = len(X) // k
+    return X[size:], y[size:], X[:size], y[:size]
+
+
+def unmatched_rows_k_fold(k, i, X, y):
+    X_train, y_train, X_valid, y_valid = house_prices.get_k_fold_data(k, i, X, y)
+    return X_train, y_train.flip(0), X_valid, y_valid
+
+
+def leftover_k_fold(k, i, X, y):
+    """Correct, in another convention: the last fold takes the n % k leftover samples."""
+    size, n = len(X) // k, len(X)
+    bounds = [j * size for j in range(k)] + [n]
+    valid = torch.arange(bounds[i], bounds[i + 1])
+    train = torch.cat([torch.arange(0, bounds[i]), torch.arange(bounds[i + 1], n)])
+    return X[train], y[train], X[valid], y[valid]
+
+
+def row_mask_dropout(X, dropout):
+    mask = (torch.rand(X.shape[-1]) > dropout).float()
+    return mask * X / (1.0 - dropout) if dropout < 1 else torch.zeros_like(X)
+
+
+def reseeding_dropout(X, dropout):
+    torch.manual_seed(42)
+    return dropout_layer_reference(X, dropout)
+
+
+def save_ignoring_path(obj, path):
+    torch.save(obj, "x-file")
+
+
+def load_ignoring_path(path):
+    return torch.load("x-file")
+
+
+def init_42_scalar(m):
+    if isinstance(m, nn.Linear):
+        m.weight.data = torch.tensor(42.0)
+
+
+def reseeding_init(m):
+    if isinstance(m, nn.Linear):
+        torch.manual_seed(42)
+        nn.init.normal_(m.weight, std=0.01)
+        nn.init.zeros_(m.bias)
+
+
+class ModuleListSequential(nn.Module):
+    def __init__(self, *args):
+        super().__init__()
+        self.blocks = nn.ModuleList(args)
+
+    def forward(self, X):
+        for block in self.blocks:
+            X = block(X)
+        return X
+
+
+class TransposedLinear(nn.Module):
+    """nn.Linear's layout: weight (units, in_units), used as weight.T."""
+
+    def __init__(self, in_units, units):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(units, in_units))
+        self.bias = nn.Parameter(torch.randn(units))
+
+    def forward(self, X):
+        return torch.relu(X @ self.weight.T + self.bias)
+
+
+class WbLinear(nn.Module):
+    def __init__(self, in_units, units):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(in_units, units))
+        self.b = nn.Parameter(torch.zeros(units))
+
+    def forward(self, X):
+        return torch.relu(X @ self.W + self.b)
+
+
 def init_replacing(m):
     if isinstance(m, nn.Linear):
         m.weight = nn.Parameter(torch.randn_like(m.weight) * 0.01)
@@ -149,12 +233,6 @@ def load_pickle(path):
     "name, student, check, message",
     [
         ("MySequential", ListSequential, "registers its blocks", "make `blocks` an nn.ModuleList"),
-        (
-            "MySequential",
-            ObjectKeySequential,
-            "state_dict keys match nn.Sequential's",
-            r"store block i under the string key str\(i\)",
-        ),
         (
             "Parallel",
             ChainedParallel,
@@ -195,10 +273,45 @@ def load_pickle(path):
         ("l2_penalty", torch.norm, "equals sum(w ** 2) / 2", r"likely cause: that is the norm"),
         (
             "get_k_fold_data",
-            book_k_fold,
+            ignores_i_k_fold,
             "uses every sample exactly once, rows kept together",
-            r"does not use every sample exactly once(.|\n)*missing \[\d+"
-            r"(.|\n)*drops the last n % k",
+            r"do not use every sample exactly once(.|\n)*missing(.|\n)*does i pick",
+        ),
+        (
+            "get_k_fold_data",
+            unmatched_rows_k_fold,
+            "uses every sample exactly once, rows kept together",
+            r"rows of X and y no longer match",
+        ),
+        (
+            "dropout_layer",
+            row_mask_dropout,
+            "masks independent across rows and calls",
+            r"every row of the batch gets the same mask(.|\n)*shape X.shape\[-1\]",
+        ),
+        (
+            "dropout_layer",
+            reseeding_dropout,
+            "masks independent across rows and calls",
+            r"two calls drop exactly the same elements(.|\n)*torch.manual_seed",
+        ),
+        (
+            "save_load",
+            (save_ignoring_path, load_ignoring_path),
+            "each path keeps its own object",
+            r"wrote no file at path(.|\n)*ignore their path argument",
+        ),
+        (
+            "init_42",
+            init_42_scalar,
+            "keeps every parameter's shape and dtype",
+            r"0.weight changes shape(.|\n)*found: +shape \(\)(.|\n)*0-d",
+        ),
+        (
+            "init_normal",
+            reseeding_init,
+            "draws new values at every call",
+            r"get the same weights(.|\n)*torch.manual_seed",
         ),
         (
             "init_weights",
@@ -228,12 +341,6 @@ def load_pickle(path):
             r"changes 0.bias \(nn.Linear\)",
         ),
         (
-            "init_normal",
-            init_zero_bias_always,
-            "works on any nn.Linear, with or without bias",
-            r"bias=False\) raised",
-        ),
-        (
             "save_load",
             (save_as_list, load_pickle),
             "round trip keeps tensors, lists and dicts",
@@ -246,6 +353,31 @@ def test_broken_version_fails_with_a_teaching_message(name, student, check, mess
     failed = {result.check: result.message for result in report.failures}
     assert check in failed, str(report)
     assert re.search(message, failed[check]), failed[check]
+
+
+@pytest.mark.parametrize(
+    "name, student, note",
+    [
+        ("MySequential", ModuleListSequential, r"keys \['blocks.0.weight'.*str\(i\)"),
+        ("MySequential", ObjectKeySequential, r"differ from nn.Sequential's \['0.weight'"),
+        ("MyLinear", TransposedLinear, r"weight is stored \(units, in_units\)"),
+        ("MyLinear", WbLinear, "named W and b, not weight and bias"),
+        ("get_k_fold_data", book_k_fold, r"fold_size = n // k drops the last n % k"),
+        ("get_k_fold_data", leftover_k_fold, "the last fold takes the n % k leftover"),
+        ("init_normal", init_zero_bias_always, r"bias=False\) raises AttributeError"),
+    ],
+)
+def test_a_convention_is_a_note_unless_strict(name, student, note, monkeypatch):
+    report = check_exercise(name, student)
+    assert report.passed, str(report)
+    assert any(re.search(note, text) for text in report.notes), report.notes
+    assert "note: " in str(report) and report.to_dict()["notes"] == report.notes
+    strict = check_exercise(name, student, strict=True)
+    assert not strict.passed and re.search(note, strict.failures[0].message)
+    monkeypatch.setenv("D2LCOMPUTE_STRICT", f"l2_penalty,{name}")
+    assert not check_exercise(name, student).passed
+    monkeypatch.setenv("D2LCOMPUTE_STRICT", "l2_penalty")
+    assert check_exercise(name, student).passed
 
 
 def test_an_exception_in_the_student_code_is_a_failure_that_shows_the_call():

@@ -1,13 +1,14 @@
 """The pytest plugin, run inside a separate pytest session with ``pytester``."""
 
 import os
+import re
 
 # pytester's in-process runs forget the modules first imported inside them, and the torch
 # ops that torchvision pulls in (torch.distributed) cannot be registered a second time:
 # import them out here, once.
 import torchvision.datasets
 import torchvision.transforms.v2  # noqa: F401
-from conftest import real_data_or_skip
+from conftest import ROOT, real_data_or_skip
 
 pytest_plugins = ["pytester"]
 
@@ -162,3 +163,52 @@ def test_fashion_mnist_tiny_reads_the_data_folder(pytester, monkeypatch):
     )
     pytester.runpytest().assert_outcomes(passed=1)
     assert sorted(os.listdir(data / "FashionMNIST" / "raw")) == before
+
+
+@pytest.fixture
+def subprocess_imports_this_package(monkeypatch):
+    """A pytest subprocess runs in a temporary folder: point it at this checkout's package."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT / "src"))
+
+
+@pytest.mark.usefixtures("subprocess_imports_this_package")
+def test_under_xdist_each_worker_has_one_thread_and_the_table_adds_up(pytester):
+    pytester.makepyfile(
+        test_inner_threads="""
+        import os
+
+        import pytest
+        import torch
+
+        import d2lcompute.testing as dt
+
+
+        @pytest.mark.exercise("l2_penalty")
+        @pytest.mark.parametrize("half", [True, False])
+        def test_l2(half):
+            assert os.environ["PYTEST_XDIST_WORKER"].startswith("gw")
+            assert torch.get_num_threads() == 1 and os.environ["D2LCOMPUTE_THREADS"] == "1"
+            dt.check_exercise("l2_penalty", lambda w: (w ** 2).sum() / (2 if half else 1))\\
+                .assert_passed()
+    """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "xdist")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*d2lcompute exercises*", "l2_penalty  1/2 tests passed"])
+
+
+@pytest.mark.slow  # two workers import torch and wait out a hanging file's time limit
+@pytest.mark.usefixtures("subprocess_imports_this_package")
+def test_grade_a_folder_of_submissions_under_xdist(pytester):
+    corpus = ROOT / "tests" / "students" / "corpus"
+    for name in ("ok_l2_book", "bug_dropout_reseed", "ok_kfold_book", "fault_hang_import"):
+        pytester.makepyfile(**{name: (corpus / f"{name}.py").read_text()})
+    args = ["--d2l-grade", "--d2l-timeout", "30", "-n", "2", "-p", "xdist"]
+    result = pytester.runpytest_subprocess(*args, "--d2l-strict", "get_k_fold_data")
+    result.assert_outcomes(passed=1, failed=3)
+    out = result.stdout.str()
+    assert "dropout_layer: failed 4/5: two calls drop exactly the same elements" in out
+    assert "get_k_fold_data: failed 1/3: (strict) the book's fold_size = n // k" in out
+    assert "(import): timeout 0/0: importing fault_hang_import.py did not finish within 30 s" in out
+    result.stdout.fnmatch_lines(["*d2lcompute exercises*"])
+    assert re.search(r"l2_penalty +1/1 tests passed", out)

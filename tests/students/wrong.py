@@ -1,5 +1,6 @@
 """A student's file with the classic mistakes: a list-stored MySequential, MyLinear through
-.data, a dropout that forgets to rescale, and the book's fold split that drops samples."""
+.data, a dropout that forgets to rescale; and the book's fold split that drops samples, which
+is the book's own code: a note, not a failure."""
 
 import torch
 from torch import nn

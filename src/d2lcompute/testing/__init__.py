@@ -1,5 +1,6 @@
 """Coursework checks: assertions that teach, exercise checks against the package's own
-implementations, a pytest plugin and ``python -m d2lcompute check FILE.py``.
+implementations, a pytest plugin and ``python -m d2lcompute check FILE.py`` (or a FOLDER:
+a whole class, graded on warm isolated workers into a gradebook).
 
 Names load on first use, like the package's: ``import d2lcompute.testing`` imports neither
 torch nor Hypothesis, so the pytest plugin (which imports this package) costs nothing in a
@@ -33,6 +34,7 @@ _EXPORTS = {
     ],
     "exercises": ["check_exercise", "ExerciseReport", "CheckResult", "EXERCISES"],
     "runner": ["check_file"],
+    "grading": ["grade_files", "write_gradebook"],
 }
 _lazy = LazyExports(__name__, _EXPORTS)
 __all__ = [name for names in _EXPORTS.values() for name in names]

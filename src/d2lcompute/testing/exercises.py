@@ -3,17 +3,23 @@
 :func:`check_exercise` runs the exercise's checks (property-based, seeded Hypothesis runs
 comparing shapes, values, gradients and edge cases with the reference implementation) and
 returns an :class:`ExerciseReport`: one line per check, and for each failure a message
-that says what was expected, what was found and the likely cause.
+that says what was expected, what was found and the likely cause. The checks judge
+behaviour: a convention correctness does not need is a *note* beside the verdict, never a
+failure, unless the check runs ``strict`` (``check_exercise(..., strict=True)``, the
+command's ``--strict`` or the plugin's ``--d2l-strict``, which set ``$D2LCOMPUTE_STRICT``).
 
 Book: §4.5-4.6, §4.10, §5.1-5.2, §5.4-5.5.
 """
 
+import os
 from dataclasses import dataclass
 
 import torch
 
 from d2lcompute.testing import _function_checks, _init_checks, _module_checks
-from d2lcompute.testing.failures import CheckFailed
+from d2lcompute.testing.failures import CheckFailed, take_notes
+
+STRICT_ENV = "D2LCOMPUTE_STRICT"  # "all", or exercise names separated by commas
 
 EXERCISES = {
     exercise.name: exercise
@@ -27,11 +33,13 @@ EXERCISES = {
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check: its title, whether it passed, and the teaching message if it did not."""
+    """One check: its title, whether it passed, the teaching message if it did not, and
+    the notes: conventions the code does not follow that correctness does not need."""
 
     check: str
     passed: bool
     message: str = ""
+    notes: tuple = ()
 
 
 class ExerciseReport:
@@ -59,6 +67,12 @@ class ExerciseReport:
     def failures(self):
         return [result for result in self.results if not result.passed]
 
+    @property
+    def notes(self):
+        """Every note of the passed checks, in order, each once."""
+        notes = [text for result in self.results if result.passed for text in result.notes]
+        return list(dict.fromkeys(notes))
+
     def assert_passed(self):
         """Raise :class:`CheckFailed` with the whole report unless every check passed."""
         if not self.passed:
@@ -72,7 +86,8 @@ class ExerciseReport:
             "passed": self.passed,
             "num_passed": self.num_passed,
             "total": len(self.results),
-            "checks": [vars(result) for result in self.results],
+            "notes": self.notes,
+            "checks": [{**vars(result), "notes": list(result.notes)} for result in self.results],
         }
 
     def __str__(self):
@@ -81,13 +96,14 @@ class ExerciseReport:
         for result in self.results:
             lines.append(f"  {'ok  ' if result.passed else 'FAIL'} {result.check}")
             lines += [f"       {line}" for line in result.message.splitlines()]
+            lines += [f"       note: {text}" for text in result.notes if result.passed]
         return "\n".join(lines)
 
     def __repr__(self):
         return f"<ExerciseReport {self.exercise}: {self.num_passed}/{len(self.results)} passed>"
 
 
-def check_exercise(name, student_obj):
+def check_exercise(name, student_obj, *, strict=None):
     """Check a student's ``student_obj`` for the exercise ``name`` against the reference.
 
     Args:
@@ -97,6 +113,8 @@ def check_exercise(name, student_obj):
             ``"save_load"``.
         student_obj: the student's class (not an instance) or function; for
             ``"save_load"`` the pair ``(save, load)``.
+        strict: True makes every note a failure; default: ``$D2LCOMPUTE_STRICT``
+            (``"all"`` or a comma-separated list of exercise names), else False.
 
     Returns:
         An :class:`ExerciseReport`; ``report.passed`` is True when every check passed,
@@ -110,8 +128,15 @@ def check_exercise(name, student_obj):
     """
     exercise = _exercise(name)
     _check_student_obj(exercise, student_obj)
-    results = [_run(title, check, student_obj) for title, check in exercise.checks]
+    strict = is_strict(name) if strict is None else bool(strict)
+    results = [_run(title, check, student_obj, strict) for title, check in exercise.checks]
     return ExerciseReport(name, results, exercise.book)
+
+
+def is_strict(name):
+    """Whether ``$D2LCOMPUTE_STRICT`` makes the notes of exercise ``name`` count."""
+    names = {part.strip() for part in os.environ.get(STRICT_ENV, "").split(",")}
+    return "all" in names or name in names
 
 
 def _exercise(name):
@@ -137,14 +162,21 @@ def _check_student_obj(exercise, obj):
         raise TypeError(f"student_obj for {name!r} must be a function, got {type(obj).__name__}")
 
 
-def _run(title, check, student_obj):
-    """Run one check from a fixed seed; any exception is a failure with a message."""
+def _run(title, check, student_obj, strict):
+    """Run one check from a fixed seed; any exception is a failure with a message, and so is
+    a note when ``strict``."""
+    take_notes()
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             check(student_obj)
     except AssertionError as e:
+        take_notes()
         return CheckResult(title, False, str(e))
     except Exception as e:  # noqa: BLE001 - the student's code, or Hypothesis about it
+        take_notes()
         return CheckResult(title, False, f"raised {type(e).__name__}: {e}")
-    return CheckResult(title, True)
+    notes = tuple(take_notes())
+    if strict and notes:
+        return CheckResult(title, False, f"(strict) {notes[0]}", notes)
+    return CheckResult(title, True, notes=notes)

@@ -3,6 +3,10 @@
 A message names what was expected, what was found, the likely cause and the book section.
 Student code is called through :func:`call`, so that an exception in it becomes a failure
 that shows the call instead of a traceback into the checker.
+
+A convention that correctness does not need (state_dict key names, a weight's layout, the
+book's own fold sizes) is no failure: a check calls :func:`note`, which records the
+difference and its reason and lets the check go on; the report shows it beside the verdict.
 """
 
 import reprlib
@@ -28,6 +32,22 @@ def fail(summary, *, expected=None, found=None, cause=None, book=None):
     if book:
         lines.append(f"  book: {book}")
     raise CheckFailed("\n".join(lines))
+
+
+_notes = []  # the notes of the check now running, in order (see exercises._run)
+
+
+def note(text):
+    """Record a convention the student's code does not follow but correctness does not need."""
+    if text not in _notes:
+        _notes.append(text)
+
+
+def take_notes():
+    """The notes recorded since the last call, cleared."""
+    taken = list(_notes)
+    _notes.clear()
+    return taken
 
 
 def describe(value):

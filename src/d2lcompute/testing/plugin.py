@@ -8,6 +8,10 @@
 - A :class:`~d2lcompute.testing.failures.CheckFailed` is reported by its teaching message
   and the test line, not by a traceback into the checker full of tensor reprs
   (``--tb=long`` or ``--tb=native`` still show the traceback).
+- ``--d2l-grade``: every ``.py`` file under the paths given is a student's submission, one
+  test each, checked in its own warm, time-limited process (``--d2l-timeout``) like
+  ``python -m d2lcompute check FOLDER``; ``--d2l-strict [EXERCISE]`` counts the notes.
+- Under pytest-xdist (``pytest -n 2``) each worker runs torch on one thread.
 
 Nothing heavy is imported until a fixture is used: every pytest run in an environment
 with d2lcompute loads this module.
@@ -18,8 +22,6 @@ import sys
 from typing import NamedTuple
 
 import pytest
-
-_RESULTS = pytest.StashKey()
 
 
 class FashionMNISTTiny(NamedTuple):
@@ -45,13 +47,46 @@ class SyntheticRegression(NamedTuple):
     true_b: float
 
 
+def pytest_addoption(parser):
+    group = parser.getgroup("d2lcompute")
+    group.addoption(
+        "--d2l-grade",
+        action="store_true",
+        help="treat every .py file under the given paths as a student's submission to check",
+    )
+    group.addoption(
+        "--d2l-timeout",
+        type=float,
+        default=120,
+        help="seconds per submission under --d2l-grade (default: 120)",
+    )
+    group.addoption(
+        "--d2l-strict",
+        action="append",
+        nargs="?",
+        const="all",
+        metavar="EXERCISE",
+        help="count the exercise checks' notes as failures (for EXERCISE only if given)",
+    )
+
+
 def pytest_configure(config):
+    import os
+
+    strict = config.getoption("d2l_strict", None)
+    if strict:  # read by check_exercise, here and in xdist's workers
+        os.environ["D2LCOMPUTE_STRICT"] = ",".join(strict)
+    if hasattr(config, "workerinput"):  # an xdist worker: one torch thread each
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "D2LCOMPUTE_THREADS"):
+            os.environ[name] = "1"
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(1)
     config.addinivalue_line(
         "markers",
         "exercise(name): a coursework test for the book exercise `name` "
         "(d2lcompute lists the results per exercise at the end)",
     )
-    config.stash[_RESULTS] = {}
+    config.pluginmanager.register(_ExerciseTable(), "d2lcompute-exercise-table")
 
 
 @pytest.fixture
@@ -103,13 +138,60 @@ def synthetic_regression():
     return SyntheticRegression(features, labels, true_w, true_b)
 
 
+def pytest_collect_file(file_path, parent):
+    if parent.config.getoption("d2l_grade") and file_path.suffix == ".py":
+        return Submission.from_parent(parent, path=file_path)
+    return None
+
+
+class Submission(pytest.File):
+    """A student's file under ``--d2l-grade``: one test that checks every exercise it defines."""
+
+    def collect(self):
+        yield SubmissionCheck.from_parent(self, name=self.path.name)
+
+
+class SubmissionCheck(pytest.Item):
+    def runtest(self):
+        from d2lcompute.testing.grading import grade_files
+
+        timeout = self.config.getoption("d2l_timeout")
+        strict = self.config.getoption("d2l_strict") or ()
+        [grade] = grade_files([self.path], timeout=timeout, strict=strict)
+        outcomes = [
+            (row.exercise, "passed" if row.status == "passed" else "failed") for row in grade.rows
+        ]
+        self.user_properties.append(("d2l_exercises", outcomes))
+        if not grade.passed:
+            raise SubmissionFailed(grade.rows)
+
+    def repr_failure(self, excinfo):
+        if not excinfo.errisinstance(SubmissionFailed):
+            return super().repr_failure(excinfo)
+        return "\n".join(
+            f"{row.exercise}: {row.status} {row.num_passed}/{row.total}: {row.message}"
+            for row in excinfo.value.rows
+            if row.status != "passed"
+        )
+
+    def reportinfo(self):
+        return self.path, None, f"d2lcompute check {self.path.name}"
+
+
+class SubmissionFailed(Exception):
+    def __init__(self, rows):
+        super().__init__(f"{len(rows)} exercise(s)")
+        self.rows = rows
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     report = (yield).get_result()
     marker = item.get_closest_marker("exercise")
     if marker and (report.when == "call" or report.outcome != "passed"):
         name = marker.args[0] if marker.args else item.name
-        item.config.stash[_RESULTS].setdefault(name, {})[item.nodeid] = report.outcome
+        # in the report, so that xdist carries it to the controller's summary
+        report.user_properties.append(("d2l_exercises", [(name, report.outcome)]))
     failures = sys.modules.get("d2lcompute.testing.failures")
     if (
         failures is None
@@ -124,12 +206,24 @@ def pytest_runtest_makereport(item, call):
     report.longrepr = f"{where}: {call.excinfo.value}"
 
 
-def pytest_terminal_summary(terminalreporter, config):
-    results = config.stash.get(_RESULTS, {})
-    if not results:
-        return
-    terminalreporter.section("d2lcompute exercises")
-    width = max(map(len, results))
-    for name, outcomes in results.items():
-        passed = sum(outcome == "passed" for outcome in outcomes.values())
-        terminalreporter.line(f"{name:<{width}}  {passed}/{len(outcomes)} tests passed")
+class _ExerciseTable:
+    """Outcomes per exercise, collected from the reports (which xdist's controller gets
+    too), printed at the end of the run."""
+
+    def __init__(self):
+        self.results = {}
+
+    def pytest_runtest_logreport(self, report):
+        for key, outcomes in report.user_properties:
+            if key == "d2l_exercises":
+                for name, outcome in outcomes:
+                    self.results.setdefault(name, {})[report.nodeid] = outcome
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.results:
+            return
+        terminalreporter.section("d2lcompute exercises")
+        width = max(map(len, self.results))
+        for name, outcomes in self.results.items():
+            passed = sum(outcome == "passed" for outcome in outcomes.values())
+            terminalreporter.line(f"{name:<{width}}  {passed}/{len(outcomes)} tests passed")

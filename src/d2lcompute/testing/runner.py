@@ -6,6 +6,10 @@ d2lcompute.testing.runner``) whose printed output is discarded. The child
 writes one JSON line per event to a results file as it goes (the plan, each exercise it
 starts, each report), so when the time limit kills it, the rows of the exercises that
 finished survive and the one that was running is reported as timed out.
+
+:func:`check_file` starts a fresh interpreter per file (simple, and what one file needs);
+:mod:`d2lcompute.testing.grading` runs the same child code, :func:`check_in_scratch`, in
+processes forked from a warm server, for a folder of files.
 """
 
 import importlib.util
@@ -19,7 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_OUTPUT_LIMIT = 4000  # characters of a crashed child's last output shown in its row
+OUTPUT_LIMIT = 4000  # characters of a crashed child's last output shown in its row
 
 
 @dataclass
@@ -31,7 +35,8 @@ class FileCheckRow:
         status: ``"passed"``, ``"failed"``, ``"error"``, ``"timeout"`` or ``"missing"``.
         num_passed, total: checks passed and checks run.
         message: the first failure's teaching message ("" when passed).
-        checks: every check as ``{"check", "passed", "message"}``.
+        checks: every check as ``{"check", "passed", "message", "notes"}``.
+        notes: conventions correctness does not need, each with its reason.
     """
 
     exercise: str
@@ -40,9 +45,10 @@ class FileCheckRow:
     total: int = 0
     message: str = ""
     checks: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
 
-def check_file(path, exercises=None, *, timeout=120):
+def check_file(path, exercises=None, *, timeout=120, strict=()):
     """Import the student's file at ``path`` in a child process and run the exercise checks.
 
     Args:
@@ -50,6 +56,7 @@ def check_file(path, exercises=None, *, timeout=120):
         exercises: exercise names to run; default: every exercise whose names the file
             defines (``MySequential``, ``dropout_layer``, ``save`` and ``load``, ...).
         timeout: seconds for the whole run, import included; then the child is killed.
+        strict: exercise names whose notes count as failures, or ``["all"]``.
 
     Returns:
         A list of :class:`FileCheckRow`, one per exercise (or one for a file that does
@@ -61,15 +68,8 @@ def check_file(path, exercises=None, *, timeout=120):
     if not path.is_file():
         raise FileNotFoundError(f"path must be a Python file, got {str(path)!r}: no such file")
     timeout = check_number("timeout", timeout, min_value=0.1)
-    exercises = list(exercises or [])
-    if exercises:  # only then: the list costs an import of torch and Hypothesis here
-        from d2lcompute.testing.exercises import EXERCISES
-
-        unknown = [name for name in exercises if name not in EXERCISES]
-        if unknown:
-            raise ValueError(
-                f"exercises must be names from {', '.join(EXERCISES)}; got {', '.join(unknown)}"
-            )
+    exercises = checked_exercises(exercises)
+    env = {**os.environ, "D2LCOMPUTE_STRICT": ",".join(checked_exercises(strict, "all"))}
     with tempfile.TemporaryDirectory() as folder:
         results, output = Path(folder) / "results.jsonl", Path(folder) / "output.txt"
         argv = [sys.executable, "-m", __name__, str(path.resolve()), str(results), *exercises]
@@ -81,15 +81,33 @@ def check_file(path, exercises=None, *, timeout=120):
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=env,
             )
             timed_out = _wait(child, timeout)
-        events = (
-            [json.loads(line) for line in results.read_text().splitlines() if line.endswith("}")]
-            if results.exists()
-            else []
-        )
-        tail = output.read_text(errors="replace")[-_OUTPUT_LIMIT:]
-    return _rows(events, path, timed_out, timeout, child.returncode, tail)
+        events = read_events(results)
+        tail = output.read_text(errors="replace")[-OUTPUT_LIMIT:]
+    return rows_from(events, path, timed_out, timeout, child.returncode, tail)
+
+
+def checked_exercises(names, *extra):
+    """``names`` as a list, each an exercise name (or one of ``extra``), else ValueError."""
+    names = list(names or [])
+    if any(name not in extra for name in names):  # only then: it costs an import of torch
+        from d2lcompute.testing.exercises import EXERCISES
+
+        unknown = [name for name in names if name not in EXERCISES and name not in extra]
+        if unknown:
+            raise ValueError(
+                f"exercises must be names from {', '.join(EXERCISES)}; got {', '.join(unknown)}"
+            )
+    return names
+
+
+def read_events(results):
+    """The JSON events the child wrote to ``results``; a line cut short by a kill is skipped."""
+    if not results.exists():
+        return []
+    return [json.loads(line) for line in results.read_text().splitlines() if line.endswith("}")]
 
 
 def _wait(child, timeout):
@@ -106,7 +124,8 @@ def _wait(child, timeout):
         return True
 
 
-def _rows(events, path, timed_out, timeout, returncode, tail):
+def rows_from(events, path, timed_out, timeout, returncode, tail):
+    """The table's rows from the child's events, with a row for whatever did not finish."""
     rows = [FileCheckRow(**e["row"]) for e in events if e["event"] == "row"]
     started = {e["exercise"] for e in events if e["event"] == "start"}
     finished = {row.exercise for row in rows}
@@ -152,6 +171,28 @@ def _rows(events, path, timed_out, timeout, returncode, tail):
 
 
 # ---- the child process ------------------------------------------------------------------
+
+
+def check_in_scratch(path, results, names, scratch, *, strict=""):
+    """The child of a warm grading server: isolate, then :func:`_child`.
+
+    Its own process group (killed as one at the time limit), its writes confined to
+    ``scratch`` (the working directory, ``$HOME`` and ``$TMPDIR``), and one torch thread.
+    """
+    import torch
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    os.setsid()
+    os.chdir(scratch)
+    set_hypothesis_home_dir(Path(scratch) / ".hypothesis")  # not the server's cwd
+    os.environ.update(HOME=scratch, TMPDIR=scratch, TEMP=scratch, TMP=scratch)
+    os.environ["D2LCOMPUTE_STRICT"] = strict
+    tempfile.tempdir = scratch
+    torch.set_num_threads(1)
+    output = os.open(Path(scratch).parent / "output.txt", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    _child(Path(path), Path(results), names)
 
 
 def _child(path, results, names):
@@ -224,7 +265,8 @@ def _child(path, results, names):
                         report.num_passed,
                         len(report.results),
                         report.failures[0].message if report.failures else "",
-                        [vars(result) for result in report.results],
+                        report.to_dict()["checks"],
+                        report.notes,
                     )
                 ),
             )

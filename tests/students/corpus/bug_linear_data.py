@@ -1,0 +1,20 @@
+"""bug MyLinear: computes with .data
+expect: computed with `.data`
+"""
+
+import torch
+from torch import nn
+
+
+class MyLinear(nn.Module):
+    def __init__(self, in_units, units):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(in_units, units))
+        self.bias = nn.Parameter(
+            torch.randn(
+                units,
+            )
+        )
+
+    def forward(self, X):
+        return torch.relu(torch.matmul(X, self.weight.data) + self.bias.data)
