@@ -88,14 +88,6 @@ def _job(tmp_path):
     return path, resume_job
 
 
-# Passed once (09:33, 104 s under load); since then torchrun's restarted round fails to form
-# the gloo group ("connectFullMesh ... Connection refused" to a port of the killed round):
-# the new round reads the old round's addresses from torchrun's store. The fix belongs in
-# distributed.start (confirmed by hand: init_process_group(store=PrefixStore("attempt" +
-# TORCHELASTIC_RESTART_COUNT, TCPStore(MASTER_ADDR, MASTER_PORT, is_master=False))) makes
-# this run pass: restarted once, resumed at epoch 2, 6e-8 from one process); then drop
-# this mark.
-@pytest.mark.xfail(reason="gloo group after a torchrun restart: see above", raises=AssertionError)
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_is_restarted_and_the_run_ends_as_an_uninterrupted_one(
     tmp_path, monkeypatch

@@ -100,9 +100,31 @@ def start():
         if _has_own_gpus():
             torch.cuda.set_device(local_rank())
             backend = "cpu:gloo,cuda:nccl"  # metrics and RNG states are CPU tensors
-        torch.distributed.init_process_group(backend)
+        if "TORCHELASTIC_RESTART_COUNT" in os.environ:  # torchrun's agent holds the store
+            torch.distributed.init_process_group(
+                backend, store=_attempt_store(), rank=rank(), world_size=world_size()
+            )
+        else:  # launched by hand with torchrun's variables
+            torch.distributed.init_process_group(backend)
         atexit.register(_stop)
     return True
+
+
+def _attempt_store():
+    """torchrun's store, under a prefix of its own for each restart of the workers.
+
+    After ``--max-restarts`` restarts the workers, the default store still holds the killed
+    round's addresses, and gloo tries to connect to them; a prefix per attempt keeps the
+    rounds apart.
+    """
+    store = torch.distributed.TCPStore(
+        os.environ["MASTER_ADDR"],
+        int(os.environ["MASTER_PORT"]),
+        world_size=world_size(),
+        is_master=False,
+    )
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    return torch.distributed.PrefixStore(f"d2lcompute-attempt-{attempt}", store)
 
 
 def _stop():
