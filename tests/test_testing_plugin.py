@@ -3,6 +3,8 @@
 import os
 import re
 
+import pytest
+
 # pytester's in-process runs forget the modules first imported inside them, and the torch
 # ops that torchvision pulls in (torch.distributed) cannot be registered a second time:
 # import them out here, once.

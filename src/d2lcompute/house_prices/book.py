@@ -32,8 +32,8 @@ from d2lcompute.house_prices.folds import (
     log_rmse_of,
 )
 from d2lcompute.oo_design import Module, ProgressBoard
-from d2lcompute.trainer import Trainer
 from d2lcompute.threads import training_threads
+from d2lcompute.trainer import Trainer
 
 
 def encode_features(features):
