@@ -14,16 +14,17 @@ figure) is their models' ``on_train_epoch_end``.
 
 Ours beyond the book: a run whose loss becomes NaN or infinite stops at the end of that
 epoch with a ``DivergenceError`` naming the epoch, the batch and the last finite loss (the
-loss is watched on the device, read once per epoch, so no GPU synchronisation per batch);
-a terminal shows a progress bar within the epoch and a line per epoch; bad arguments
-raise ``ValueError``/``TypeError``; on a busy machine torch uses fewer CPU threads during the
-run (:mod:`d2lcompute.threads`: no more than the CPUs other processes leave free).
+loss is watched on the device, read once per epoch, so no GPU synchronisation per batch); a
+terminal shows a progress bar within the epoch and a line per epoch; bad arguments raise
+``ValueError``/``TypeError``; on a busy machine torch uses fewer CPU threads during the run
+(:mod:`d2lcompute.threads`: no more than the CPUs other processes leave free).
 ``Trainer(..., checkpoint=path)`` makes a run resumable: after every epoch it saves the
-model, the optimizer, every random generator, the epoch, the board's curves and the model's ``history`` (atomically, rank 0 only under
-torchrun), and a ``fit`` that finds the file continues from it to the same parameters as
-an uninterrupted run, bit for bit (a notebook whose kernel died, a laptop that slept, a
-torchrun job restarted by ``--max-restarts``). A file saved by another model or with other
-hyper-parameters is refused with a ``CheckpointError``.
+model, the optimizer, every random generator, the epoch, the board's curves and the model's
+``history`` (atomically, rank 0 only under torchrun), and a ``fit`` that finds the file
+continues from it to the same parameters as an uninterrupted run, bit for bit (a notebook
+whose kernel died, a laptop that slept, a torchrun job restarted by ``--max-restarts``). A
+file saved by another model or with other hyper-parameters is refused with a
+``CheckpointError``.
 
 Under ``torchrun`` the same ``fit`` trains data-parallel (:mod:`d2lcompute.distributed`):
 each rank takes its share of every batch, ``model.training_step`` runs through PyTorch's
