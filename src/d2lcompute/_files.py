@@ -70,6 +70,15 @@ def atomic_write(path, mode="wb", **open_kwargs):
         raise
 
 
+def missing_folders(folder):
+    """The folders that creating ``folder`` would add, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
 def _create_temp(path):
     """``(fd, name)`` of a new file next to ``path``, with the mode ``path`` will have.
 

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path, PureWindowsPath
 
 from d2lcompute import hub
-from d2lcompute._files import atomic_write
+from d2lcompute._files import atomic_write, missing_folders
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".gz", ".zip")
 
@@ -173,7 +173,7 @@ def _extract(members, base_dir, archive_path, sha1_hash):
         if kind == "file"
         and (_identity(target) is None or _identity(target) != known.get(_key(root, target)))
     ]
-    created = _missing_parents(root)
+    created = missing_folders(root)
     staging = None
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -233,15 +233,6 @@ def _check_conflicts(plan, root, archive_path):
                 f"refusing to extract {archive_path}: member {files[target]!r} is a file "
                 f"but member {name!r} is a folder of that name; nothing was extracted"
             )
-
-
-def _missing_parents(folder):
-    """The folders that creating ``folder`` would add, deepest first."""
-    missing = []
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    return missing
 
 
 def _read_record(record_path, sha1_hash):

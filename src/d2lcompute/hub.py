@@ -29,6 +29,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from d2lcompute._files import missing_folders
 from d2lcompute.errors import FileAccessError, UserError
 
 ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
@@ -210,7 +211,7 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
             f"pass it by name, e.g. --train-csv {fname} on the command line); it is kept as "
             f"it is: to download the original, move it away first."
         )
-    new_folders = _missing_folders(fname.parent)
+    new_folders = missing_folders(fname.parent)
     try:
         _fetch(url, fname, sha1_hash)
     except BaseException as e:
@@ -473,15 +474,6 @@ def _check_folder(folder):
             f"cannot download into {folder}: it is a file, not a folder (check "
             f"cache_dir/folder, ${ENV_DATA_DIR} or --data-dir)"
         )
-
-
-def _missing_folders(folder):
-    """The folders that creating ``folder`` would add, deepest first."""
-    missing = []
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    return missing
 
 
 def _by_hand(url, fname, sha1_hash):
