@@ -582,13 +582,13 @@ def test_in_a_terminal_the_bar_moves_within_the_epoch_and_is_cleared_at_the_end(
     tmp_path, capsys, monkeypatch
 ):
     """Before: the command's bar moved once per epoch and a finished 100 % bar stayed."""
-    from d2lcompute import live
+    from d2lcompute.live import figure
 
     _stand_in_data(monkeypatch)  # 2 batches per epoch
-    monkeypatch.setattr(live, "output_mode", lambda: "terminal")
-    positions, original = [], live.LiveFigure.update
+    monkeypatch.setattr(figure, "output_mode", lambda: "terminal")
+    positions, original = [], figure.LiveFigure.update
     monkeypatch.setattr(
-        live.LiveFigure,
+        figure.LiveFigure,
         "update",
         lambda self, x, *args: positions.append(x) or original(self, x, *args),
     )

@@ -22,9 +22,10 @@ import pytest
 import torch
 from conftest import real_data_or_skip
 
-from d2lcompute import distributed, io, live
+from d2lcompute import distributed, io
 from d2lcompute.cli import main
-from d2lcompute.plotting import Animator
+from d2lcompute.live import figure
+from d2lcompute.live.animator import Animator
 
 ATOL = 1e-6
 JOB = Path(distributed_job.__file__)
@@ -81,7 +82,7 @@ def test_without_torchrun_everything_is_a_no_op(no_torchrun):
     value = torch.tensor(0.25)
     assert distributed.weighted_share(value, loader=[]) is value
     assert distributed.local_device("cuda:1") == torch.device("cuda:1")
-    assert live.output_mode() != "off"
+    assert figure.output_mode() != "off"
 
 
 def test_a_script_reaches_the_helpers_as_d2l_distributed(no_torchrun):
@@ -104,7 +105,7 @@ def test_ddp_needs_registered_parameters_and_says_so():
 def test_ranks_other_than_0_show_and_write_nothing(monkeypatch, tmp_path, capsys):
     for name, value in zip(TORCHRUN_ENV, ("1", "1", "2"), strict=True):
         monkeypatch.setenv(name, value)
-    assert live.output_mode() == "off" and not distributed.is_main_process()
+    assert figure.output_mode() == "off" and not distributed.is_main_process()
     with Animator(xlim=[1, 2], legend=["loss"], save_path=tmp_path / "curve.png") as animator:
         animator.add(1, 0.5)
         animator.add(2, 0.25)

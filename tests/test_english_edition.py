@@ -158,7 +158,7 @@ def test_aliases_as_the_cells_call_them():
 # ---- §3.2 object-oriented design -----------------------------------------------------------------
 
 
-def test_oo_design_cells(capsys):
+def test_object_oriented_design_cells(capsys):
     class A:
         def __init__(self):
             self.b = 1
@@ -690,4 +690,4 @@ def test_restore_book_classes_undid_the_previous_tests():
     assert d2l.Trainer.fit_epoch.__module__ == "d2lcompute.trainer"
     assert d2l.Trainer.__init__.__module__ == "d2lcompute.trainer"
     assert d2l.Classifier.loss.__module__ == "d2lcompute.classification"
-    assert d2l.Module.apply_init.__module__ == "d2lcompute.oo_design"
+    assert d2l.Module.apply_init.__module__ == "d2lcompute.base_classes"

@@ -1,4 +1,4 @@
-"""Linear regression on the class API (d2l.ai 1.0, §3.3-3.5)."""
+"""Linear regression: the Chinese edition's functions (§3.2), the class API (en §3.3-3.5)."""
 
 import pytest
 import torch
@@ -83,3 +83,54 @@ def test_concise_model_starts_from_the_books_small_weights_and_trains():
     torch.testing.assert_close(w.reshape(-1), torch.tensor([2, -3.4]), atol=0.05, rtol=0)
     assert abs(float(b) - 4.2) < 0.05
     assert isinstance(model.configure_optimizers(), torch.optim.SGD)
+
+
+def test_linreg_is_matmul_plus_bias():
+    X, w, b = torch.randn(5, 3), torch.randn(3, 1), torch.tensor([0.5])
+    expected = torch.stack([sum(X[i, j] * w[j, 0] for j in range(3)) + 0.5 for i in range(5)])
+    torch.testing.assert_close(d2l.linreg(X, w, b), expected.reshape(5, 1))
+
+
+def test_squared_loss_by_hand_and_against_mse():
+    y_hat = torch.tensor([[1.0], [3.0], [-2.0]])
+    y = torch.tensor([2.0, 3.0, 0.0])  # (n,) labels are reshaped to (n, 1)
+    torch.testing.assert_close(d2l.squared_loss(y_hat, y), torch.tensor([[0.5], [0.0], [2.0]]))
+    a, b = torch.randn(7, 1), torch.randn(7)
+    torch.testing.assert_close(
+        d2l.squared_loss(a, b), nn.functional.mse_loss(a, b.reshape(7, 1), reduction="none") / 2
+    )
+
+
+@pytest.mark.parametrize("lr", [0.03, 0.5])
+def test_sgd_step_equals_torch_sgd(lr):
+    X, y = torch.randn(10, 4), torch.randn(10)
+    w = torch.randn(4, 1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    w_ref, b_ref = w.detach().clone().requires_grad_(), b.detach().clone().requires_grad_()
+
+    d2l.squared_loss(d2l.linreg(X, w, b), y).sum().backward()
+    d2l.sgd([w, b], lr, batch_size=10)
+
+    optimizer = torch.optim.SGD([w_ref, b_ref], lr=lr)
+    d2l.squared_loss(d2l.linreg(X, w_ref, b_ref), y).mean().backward()
+    optimizer.step()
+
+    torch.testing.assert_close(w, w_ref)
+    torch.testing.assert_close(b, b_ref)
+    assert torch.all(w.grad == 0) and torch.all(b.grad == 0)  # ready for the next batch
+
+
+def test_sgd_rejects_parameter_without_gradient_and_bad_batch_size():
+    w = torch.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match=r"params\[0\] .* has no gradient"):
+        d2l.sgd([w], 0.1, 4)
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got batch_size=0"):
+        d2l.sgd([w], 0.1, 0)
+
+
+@pytest.mark.parametrize("lr", [0, -0.1, float("inf")])
+def test_sgd_refuses_a_learning_rate_that_is_not_positive_and_finite(lr):
+    w = torch.ones(2, requires_grad=True)
+    w.sum().backward()
+    with pytest.raises(ValueError, match=r"lr must be (> 0|finite), got lr="):
+        d2l.sgd([w], lr, 1)

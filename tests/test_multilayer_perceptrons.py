@@ -175,7 +175,7 @@ def test_mlp_learns_a_separable_task(factory):
 
 
 def test_scratch_mlp_learns_fashion_mnist_subset(real_data_dir):
-    from d2lcompute import classic_loop, image_dataset, train
+    from d2lcompute import classic_loop, image_dataset, metrics
 
     torch.manual_seed(0)
     train_iter, test_iter = image_dataset.load_data_fashion_mnist(256, data_dir=real_data_dir)
@@ -187,7 +187,7 @@ def test_scratch_mlp_learns_fashion_mnist_subset(real_data_dir):
         nn.CrossEntropyLoss(),
         torch.optim.SGD(net.parameters(), lr=0.1),
     )
-    accuracy = train.evaluate_accuracy(net, list(itertools.islice(test_iter, 8)))
+    accuracy = metrics.evaluate_accuracy(net, list(itertools.islice(test_iter, 8)))
     assert accuracy > 0.6  # 10 classes: chance is 0.1
 
 

@@ -7,8 +7,9 @@ import torch
 from torch import nn
 
 import d2lcompute as d2l
-from d2lcompute import checkpoints, io, live, trainer
+from d2lcompute import checkpoints, io, trainer
 from d2lcompute.checkpoints import CheckpointError
+from d2lcompute.live import figure
 
 
 class Regression(d2l.Module):
@@ -196,10 +197,10 @@ def test_no_device_read_per_batch(monkeypatch):
 
 def test_terminal_bar_moves_within_the_epoch_and_a_line_follows_each_epoch(monkeypatch, capsys):
     positions = []
-    monkeypatch.setattr(live, "output_mode", lambda: "terminal")
-    original = live.LiveFigure.update
+    monkeypatch.setattr(figure, "output_mode", lambda: "terminal")
+    original = figure.LiveFigure.update
     monkeypatch.setattr(
-        live.LiveFigure,
+        figure.LiveFigure,
         "update",
         lambda self, x, *args: positions.append(x) or original(self, x, *args),
     )

@@ -179,6 +179,30 @@ def check_frame(name, value):
     return value
 
 
+def check_figsize(figsize):
+    """``figsize`` as ``(width, height)`` in inches, both > 0."""
+    if not (
+        isinstance(figsize, (tuple, list))
+        and len(figsize) == 2
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) and v > 0 for v in figsize)
+    ):
+        raise ValueError(
+            f"figsize must be (width, height) in inches, both > 0, got figsize={figsize!r}"
+        )
+    return tuple(figsize)
+
+
+def check_fmts(fmts, num_curves):
+    """``fmts``: a matplotlib format string per curve (one string stands for a tuple of one)."""
+    if isinstance(fmts, str):
+        fmts = (fmts,)
+    if len(fmts) < num_curves:
+        raise ValueError(
+            f"fmts must give a format per curve: {num_curves} curves, got fmts={tuple(fmts)!r}"
+        )
+    return fmts
+
+
 def _available_devices():
     names = ["cpu"]
     if torch.cuda.is_available():

@@ -398,7 +398,7 @@ def _board_state(model):
 
 
 def _restore_board(board, state):
-    from d2lcompute.oo_design import Point
+    from d2lcompute.live.progress_board import Point
 
     if board is None or not isinstance(state, dict):
         return

@@ -28,9 +28,10 @@ from torch import nn
 
 from d2lcompute import distributed
 from d2lcompute._checks import check_device, check_int
+from d2lcompute.base_classes import Module
 from d2lcompute.devices import try_gpu
-from d2lcompute.oo_design import Module, ProgressBoard
-from d2lcompute.train import mean_loss, num_correct, summed_loss, to_device
+from d2lcompute.live.progress_board import ProgressBoard
+from d2lcompute.metrics import mean_loss, num_correct, summed_loss, to_device
 from d2lcompute.trainer import Trainer
 
 

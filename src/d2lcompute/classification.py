@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from d2lcompute._checks import check_int
-from d2lcompute.oo_design import DataModule, Module
+from d2lcompute.base_classes import DataModule, Module
 
 
 class FashionMNIST(DataModule):
@@ -53,7 +53,7 @@ class FashionMNIST(DataModule):
 
     def visualize(self, batch, nrows=1, ncols=8, labels=()):
         """Show the first ``nrows * ncols`` images of ``batch``, titled with their labels."""
-        from d2lcompute.plotting import show_images
+        from d2lcompute.live.plotting import show_images
 
         X, y = batch
         if not labels:

@@ -17,7 +17,7 @@ from d2lcompute._checks import check_int, check_lr, check_module
 from d2lcompute.classic_loop import train_ch3
 from d2lcompute.classification import Classifier
 from d2lcompute.devices import try_gpu
-from d2lcompute.train import evaluate_accuracy
+from d2lcompute.metrics import evaluate_accuracy
 
 
 def corr2d(X, K):

@@ -29,9 +29,9 @@ import torch
 
 from d2lcompute import hub
 from d2lcompute._checks import check_int, check_lr
+from d2lcompute.base_classes import DataModule
 from d2lcompute.house_prices import check_data, encode_features, fold_bounds, read_csv
 from d2lcompute.linear_regression import LinearRegression
-from d2lcompute.oo_design import DataModule
 
 LABEL = "SalePrice"
 TRAIN_SHA1 = "585e9cc93e70b39160e7921475f9bcd7d31219ce"

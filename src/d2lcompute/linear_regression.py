@@ -1,5 +1,7 @@
-"""Linear regression on the class API (Book, d2l.ai 1.0: §3.3-3.5).
+"""Linear regression from scratch and concise, in both editions' APIs.
 
+The Chinese edition's functions (§3.2): ``linreg``, ``squared_loss`` and ``sgd``. The
+English edition's classes (d2l.ai 1.0: §3.3-3.5):
 ``SyntheticRegressionData`` (§3.3) draws ``y = Xw + b + noise``; ``LinearRegressionScratch``
 and ``SGD`` (§3.4) build the model and the optimizer from bare tensors;
 ``LinearRegression`` (§3.5) is the same model from ``nn.LazyLinear`` and ``torch.optim.SGD``.
@@ -13,8 +15,65 @@ call, so the book's model silently starts from other weights than its text says.
 import torch
 from torch import nn
 
-from d2lcompute._checks import check_int, check_lr, check_number
-from d2lcompute.oo_design import DataModule, HyperParameters, Module
+from d2lcompute._checks import check_int, check_lr, check_number, check_tensor
+from d2lcompute.base_classes import DataModule, Module
+from d2lcompute.hyperparameters import HyperParameters
+
+
+def linreg(X, w, b):
+    """The linear regression model ``Xw + b``. Book: §3.2.
+
+    Shape:
+        - X: ``(n, d)``, w: ``(d, 1)``, b: scalar or ``(1,)``; output ``(n, 1)``.
+    """
+    check_tensor("X", X, floating=True)
+    if check_tensor("w", w, floating=True).dtype != X.dtype:
+        raise TypeError(f"w has dtype {w.dtype} but X has {X.dtype}; make them match (w.float())")
+    return torch.matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Half the squared error per example, ``(y_hat - y)**2 / 2``. Book: §3.2.
+
+    ``y`` is reshaped to ``y_hat``'s shape, so ``(n,)`` labels work with ``(n, 1)`` outputs.
+
+    Example::
+
+        >>> squared_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([2.0, 3.0]))
+        tensor([[0.5000],
+                [0.0000]])
+    """
+    check_tensor("y_hat", y_hat)
+    return (y_hat - check_tensor("y", y).reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, lr, batch_size):
+    """Minibatch stochastic gradient descent, in place. Book: §3.2.
+
+    Each parameter moves by ``-lr * grad / batch_size`` (the loss was summed over the
+    batch), then its gradient is zeroed for the next step.
+
+    Args:
+        params: tensors with ``requires_grad=True`` whose ``.grad`` is filled.
+        lr: learning rate.
+        batch_size: the number of examples the summed loss covered.
+    """
+    check_lr(lr)
+    check_int("batch_size", batch_size, min_value=1)
+    if isinstance(params, torch.Tensor) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be a list of tensors, e.g. [w, b], got params={params!r}")
+    params = list(params)
+    for i, param in enumerate(params):
+        check_tensor(f"params[{i}]", param)
+    with torch.no_grad():
+        for i, param in enumerate(params):
+            if param.grad is None:
+                raise ValueError(
+                    f"sgd: params[{i}] (shape {tuple(param.shape)}) has no gradient; "
+                    "call backward() on a loss computed from it first"
+                )
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
 
 
 class SyntheticRegressionData(DataModule):

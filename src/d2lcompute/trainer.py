@@ -41,7 +41,7 @@ from d2lcompute import checkpoints, devices, distributed
 from d2lcompute._checks import check_int, check_number
 from d2lcompute.divergence import LossWatch
 from d2lcompute.errors import DivergenceError
-from d2lcompute.oo_design import HyperParameters
+from d2lcompute.hyperparameters import HyperParameters
 from d2lcompute.threads import training_threads
 
 

@@ -24,9 +24,11 @@ from torch import nn
 
 from d2lcompute._checks import check_int, check_lr, check_number, check_tensor
 from d2lcompute._seeding import check_seed, derived_seed, seeded
+from d2lcompute.base_classes import Module
 from d2lcompute.data import load_array, synthetic_data
-from d2lcompute.oo_design import Module, ProgressBoard
-from d2lcompute.train import evaluate_loss, linreg, sgd, squared_loss
+from d2lcompute.linear_regression import linreg, sgd, squared_loss
+from d2lcompute.live.progress_board import ProgressBoard
+from d2lcompute.metrics import evaluate_loss
 from d2lcompute.trainer import Trainer
 
 
@@ -258,7 +260,7 @@ class _Batches:
 
 
 def _animator(every, num_epochs):
-    from d2lcompute.plotting import Animator  # matplotlib loads only when a plot is asked for
+    from d2lcompute.live.animator import Animator  # matplotlib loads only when a plot is asked for
 
     return Animator(
         xlabel="epochs",

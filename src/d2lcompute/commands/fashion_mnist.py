@@ -205,7 +205,7 @@ def _run_model(net, loss, optimizer, device, options, output_dir, scheduler):
     module to list its options, which must stay fast.
     """
     from d2lcompute import classic_loop, distributed
-    from d2lcompute.oo_design import ProgressBoard
+    from d2lcompute.live.progress_board import ProgressBoard
 
     class TableBoard(ProgressBoard):
         """The train_ch3 figure whose per-epoch line is the table's row (on stdout)."""

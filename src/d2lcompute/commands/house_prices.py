@@ -133,7 +133,7 @@ def _introduction(name):
 
 def _figure_dir(output):
     """``$D2LCOMPUTE_FIGURE_DIR`` when set, else the folder of the submission."""
-    from d2lcompute.live import ENV_FIGURE_DIR
+    from d2lcompute.live.figure import ENV_FIGURE_DIR
 
     folder = os.environ.get(ENV_FIGURE_DIR)
     return Path(folder) if folder else output.parent
@@ -145,7 +145,7 @@ def _plot_fold(result, fold, path):
     from matplotlib.figure import Figure
 
     from d2lcompute._files import atomic_write
-    from d2lcompute.plotting import set_axes
+    from d2lcompute.live.plotting import set_axes
 
     fig = Figure(figsize=(3.5, 2.5))
     axes = fig.subplots()
@@ -200,7 +200,7 @@ def _progress(total, description, folds):
     """
     from tqdm.auto import tqdm
 
-    from d2lcompute.live import output_mode
+    from d2lcompute.live.figure import output_mode
 
     terminal = output_mode() == "terminal"
     started = set()

@@ -11,40 +11,10 @@ each using only those above it:
   recipe;
 - ``recipes``: both recipes behind one interface (``RECIPES``), as the command runs them.
 
-Names load on first use, as in the package's ``__init__``: the command line reads ``RECIPES``
-without importing torch.
+Names (listed in ``__init__.pyi``) load on first use, as in the package's: the command
+line reads ``RECIPES`` without importing torch.
 """
 
-from d2lcompute._lazy import LazyExports
+from d2lcompute._lazy import attach_stub
 
-# module -> public names it provides; this table is the subpackage's API.
-_EXPORTS = {
-    "data": [
-        "NA_VALUES",
-        "MAX_PRICE",
-        "read_csv",
-        "read_data",
-        "check_data",
-        "check_train_data",
-        "write_submission",
-    ],
-    "folds": ["fold_bounds", "k_folds", "get_k_fold_data", "log_rmse_of", "KFoldResult"],
-    "batched": ["fit_batched"],
-    "book": [
-        "encode_features",
-        "preprocess",
-        "get_net",
-        "log_rmse",
-        "train",
-        "k_fold",
-        "train_and_pred",
-    ],
-    "recipes": ["Recipe", "RECIPES", "Prepared"],
-}
-_lazy = LazyExports(__name__, _EXPORTS, {"preprocessor", "lasso", "improved"})
-__all__ = _lazy.names
-__getattr__ = _lazy.getattr_for(globals())
-
-
-def __dir__():
-    return sorted({*globals(), *__all__, *_lazy.submodules})
+__getattr__, __dir__, __all__ = attach_stub(__name__, __file__)

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from d2lcompute import _seeding
 from d2lcompute._checks import check_callable, check_frame, check_int, check_model_input
+from d2lcompute.base_classes import Module
 from d2lcompute.errors import DivergenceError
 from d2lcompute.house_prices.batched import check_hyper, fit_batched
 from d2lcompute.house_prices.data import check_data, check_finite_inputs, write_submission
@@ -31,7 +32,7 @@ from d2lcompute.house_prices.folds import (
     k_folds,
     log_rmse_of,
 )
-from d2lcompute.oo_design import Module, ProgressBoard
+from d2lcompute.live.progress_board import ProgressBoard
 from d2lcompute.threads import training_threads
 from d2lcompute.trainer import Trainer
 

@@ -95,7 +95,7 @@ def d2l_seed():
     import numpy as np
     import torch
 
-    from d2lcompute.train import set_seed
+    from d2lcompute._seeding import set_seed
 
     python_state, numpy_state = random.getstate(), np.random.get_state()
     with torch.random.fork_rng(devices=range(torch.cuda.device_count())):

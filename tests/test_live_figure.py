@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 import d2lcompute as d2l
-from d2lcompute import live
+from d2lcompute.live import figure
 
 
 def test_output_mode_under_pytest_is_plain():
-    assert live.output_mode() == "plain"  # stderr is captured: no carriage returns
+    assert figure.output_mode() == "plain"  # stderr is captured: no carriage returns
 
 
 def test_output_mode_is_terminal_when_stderr_is_a_tty(monkeypatch):
@@ -19,14 +19,14 @@ def test_output_mode_is_terminal_when_stderr_is_a_tty(monkeypatch):
             return True
 
     monkeypatch.setattr(sys, "stderr", Tty())
-    assert live.output_mode() == "terminal"
+    assert figure.output_mode() == "terminal"
 
 
 def test_figure_dir_follows_the_variable(tmp_path, monkeypatch):
-    monkeypatch.setenv(live.ENV_FIGURE_DIR, str(tmp_path / "here"))
-    assert live.figure_dir() == tmp_path / "here"
-    monkeypatch.delenv(live.ENV_FIGURE_DIR)
-    assert live.figure_dir() == Path.cwd()  # pytest is no script: the current folder
+    monkeypatch.setenv(figure.ENV_FIGURE_DIR, str(tmp_path / "here"))
+    assert figure.figure_dir() == tmp_path / "here"
+    monkeypatch.delenv(figure.ENV_FIGURE_DIR)
+    assert figure.figure_dir() == Path.cwd()  # pytest is no script: the current folder
 
 
 def test_notebook_figures_left_undrawn_are_drawn_when_the_cell_ends(monkeypatch):
@@ -46,9 +46,9 @@ def test_notebook_figures_left_undrawn_are_drawn_when_the_cell_ends(monkeypatch)
         def update(self, obj):
             shown.append("update")
 
-    monkeypatch.setattr(live, "output_mode", lambda: "notebook")
-    monkeypatch.setattr(live, "_hooked", False)
-    monkeypatch.setattr(live, "_REDRAW_SECONDS", 3600)
+    monkeypatch.setattr(figure, "output_mode", lambda: "notebook")
+    monkeypatch.setattr(figure, "_hooked", False)
+    monkeypatch.setattr(figure, "_REDRAW_SECONDS", 3600)
     monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
     monkeypatch.setattr(
         IPython.display, "display", lambda obj, display_id=None: shown.append("display") or Handle()
@@ -66,7 +66,7 @@ def test_notebook_figures_left_undrawn_are_drawn_when_the_cell_ends(monkeypatch)
 
 @pytest.mark.parametrize("mode", ["plain", "terminal"])
 def test_nothing_is_saved_for_a_display_without_points(mode, monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(live, "output_mode", lambda: mode)
+    monkeypatch.setattr(figure, "output_mode", lambda: mode)
     with d2l.Animator(xlim=[0, 1]):
         pass
     assert "figure saved" not in capsys.readouterr().err
@@ -87,7 +87,7 @@ def test_a_script_that_never_closes_its_figure_still_gets_it_saved(tmp_path):
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)},
+        env={**__import__("os").environ, figure.ENV_FIGURE_DIR: str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "done\n"
@@ -110,7 +110,7 @@ def test_a_scripts_pyplot_figure_is_saved_when_no_window_can_show_it(tmp_path):
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, live.ENV_FIGURE_DIR: str(tmp_path)},
+        env={**__import__("os").environ, figure.ENV_FIGURE_DIR: str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     saved = sorted(tmp_path.glob("pyplot-*.png"))
@@ -126,9 +126,9 @@ def test_in_a_notebook_batches_without_a_new_point_redraw_nothing(monkeypatch):
         def update(self, obj):
             shown.append("update")
 
-    monkeypatch.setattr(live, "output_mode", lambda: "notebook")
-    monkeypatch.setattr(live, "_REDRAW_SECONDS", 0)  # no throttle: only new points count
-    monkeypatch.setattr(live, "_flush_when_the_cell_ends", lambda: None)
+    monkeypatch.setattr(figure, "output_mode", lambda: "notebook")
+    monkeypatch.setattr(figure, "_REDRAW_SECONDS", 0)  # no throttle: only new points count
+    monkeypatch.setattr(figure, "_flush_when_the_cell_ends", lambda: None)
     monkeypatch.setattr(
         IPython.display, "display", lambda obj, display_id=None: shown.append("display") or Handle()
     )
@@ -144,7 +144,7 @@ def _run_script(path, code, **env):
     import subprocess
 
     path.write_text(code)
-    environ = {k: v for k, v in os.environ.items() if k != live.ENV_FIGURE_DIR}
+    environ = {k: v for k, v in os.environ.items() if k != figure.ENV_FIGURE_DIR}
     return subprocess.run(
         [sys.executable, str(path)],
         capture_output=True,
@@ -170,12 +170,12 @@ def test_a_scripts_figures_are_named_after_it_and_saved_next_to_it(tmp_path):
 
 
 def test_figures_without_a_script_go_to_the_current_folder(tmp_path, monkeypatch):
-    monkeypatch.delenv(live.ENV_FIGURE_DIR)
+    monkeypatch.delenv(figure.ENV_FIGURE_DIR)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(live, "_script", lambda: None)
+    monkeypatch.setattr(figure, "_script", lambda: None)
     monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
-    assert live.figure_path("progress").parent == tmp_path
-    assert live.figure_path("progress").name.startswith("progress-")
+    assert figure.figure_path("progress").parent == tmp_path
+    assert figure.figure_path("progress").name.startswith("progress-")
 
 
 def test_ctrl_c_during_fit_saves_the_figure_of_the_epochs_trained(tmp_path):
@@ -250,14 +250,14 @@ def test_ctrl_c_in_a_book_loop_that_never_closes_its_animator_saves_its_figure(t
 
 def test_train_ch3_shows_a_loss_that_starts_above_the_books_range(monkeypatch, tmp_path):
     saved = []
-    save = live.LiveFigure.save
+    save = figure.LiveFigure.save
 
     def record(self, path):
         result = save(self, path)
         saved.append(self.fig.axes[0])
         return result
 
-    monkeypatch.setattr(live.LiveFigure, "save", record)
+    monkeypatch.setattr(figure.LiveFigure, "save", record)
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     X, y = torch.randn(64, 20), torch.randint(0, 10, (64,))  # ten classes: loss ~2.3 > 0.9

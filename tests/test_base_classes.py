@@ -83,7 +83,7 @@ def test_board_reads_tensors_only_when_a_point_is_due():
     assert board.data["train_loss"] == []
     assert torch.is_tensor(board.raw_points["train_loss"][0].y)  # kept, not read yet
     board.draw(1, torch.tensor([1.0]), "train_loss", every_n=2)
-    assert board.data["train_loss"] == [d2l.oo_design.Point(0.5, 2.0)]
+    assert board.data["train_loss"] == [d2l.live.progress_board.Point(0.5, 2.0)]
     assert isinstance(board.data["train_loss"][0].y, float)
 
 
@@ -243,10 +243,10 @@ def test_mean_of_points_is_nan_when_a_value_is():
 
 
 def test_a_board_saved_by_its_owner_saves_nothing_else_at_the_end(tmp_path, monkeypatch):
-    from d2lcompute import live
+    from d2lcompute.live import figure
 
-    monkeypatch.setattr(live, "output_mode", lambda: "plain")
-    monkeypatch.setenv(live.ENV_FIGURE_DIR, str(tmp_path / "figures"))
+    monkeypatch.setattr(figure, "output_mode", lambda: "plain")
+    monkeypatch.setenv(figure.ENV_FIGURE_DIR, str(tmp_path / "figures"))
     board = d2l.ProgressBoard(xlabel="epoch", ylabel="loss")
     board.save_path = tmp_path / "run.png"
     board.draw(1, 0.5, "loss")

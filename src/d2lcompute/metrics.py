@@ -1,10 +1,9 @@
-"""The pieces of the training loop that chapter 4 reuses from chapter 3 (Book: §3.2, §3.6, §4.4).
+"""Counting and evaluation, shared by every loop (Book: §3.1, §3.6, §4.4).
 
-Linear regression's pieces (``linreg``, ``squared_loss``, ``sgd``), counting helpers
-(``Accumulator``, ``Timer``, ``accuracy``), evaluation (``evaluate_accuracy``,
-``evaluate_loss``) and ``predict_ch3``, with the book's names and arguments, plus
-``set_seed`` for reproducible runs. The loop itself, ``train_ch3`` and ``train_epoch_ch3``,
-is in :mod:`d2lcompute.classic_loop`.
+``Accumulator`` and ``Timer``, ``accuracy``, the evaluators ``evaluate_accuracy`` and
+``evaluate_loss``, and ``predict_ch3``, with the book's names and arguments. The loops are
+:mod:`d2lcompute.trainer` (``Trainer.fit``, the one loop) and :mod:`d2lcompute.classic_loop`
+(``train_ch3`` on it).
 
 Devices: the evaluators use the device the module's parameters are on (a scratch net
 written as a plain function keeps its batches where the loader put them, unless
@@ -31,67 +30,9 @@ from d2lcompute._checks import (
     check_callable,
     check_device,
     check_int,
-    check_lr,
     check_model_input,
     check_tensor,
 )
-from d2lcompute._seeding import set_seed as set_seed  # d2l.set_seed: the one seed policy
-
-
-def linreg(X, w, b):
-    """The linear regression model ``Xw + b``. Book: §3.2.
-
-    Shape:
-        - X: ``(n, d)``, w: ``(d, 1)``, b: scalar or ``(1,)``; output ``(n, 1)``.
-    """
-    check_tensor("X", X, floating=True)
-    if check_tensor("w", w, floating=True).dtype != X.dtype:
-        raise TypeError(f"w has dtype {w.dtype} but X has {X.dtype}; make them match (w.float())")
-    return torch.matmul(X, w) + b
-
-
-def squared_loss(y_hat, y):
-    """Half the squared error per example, ``(y_hat - y)**2 / 2``. Book: §3.2.
-
-    ``y`` is reshaped to ``y_hat``'s shape, so ``(n,)`` labels work with ``(n, 1)`` outputs.
-
-    Example::
-
-        >>> squared_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([2.0, 3.0]))
-        tensor([[0.5000],
-                [0.0000]])
-    """
-    check_tensor("y_hat", y_hat)
-    return (y_hat - check_tensor("y", y).reshape(y_hat.shape)) ** 2 / 2
-
-
-def sgd(params, lr, batch_size):
-    """Minibatch stochastic gradient descent, in place. Book: §3.2.
-
-    Each parameter moves by ``-lr * grad / batch_size`` (the loss was summed over the
-    batch), then its gradient is zeroed for the next step.
-
-    Args:
-        params: tensors with ``requires_grad=True`` whose ``.grad`` is filled.
-        lr: learning rate.
-        batch_size: the number of examples the summed loss covered.
-    """
-    check_lr(lr)
-    check_int("batch_size", batch_size, min_value=1)
-    if isinstance(params, torch.Tensor) or not hasattr(params, "__iter__"):
-        raise TypeError(f"params must be a list of tensors, e.g. [w, b], got params={params!r}")
-    params = list(params)
-    for i, param in enumerate(params):
-        check_tensor(f"params[{i}]", param)
-    with torch.no_grad():
-        for i, param in enumerate(params):
-            if param.grad is None:
-                raise ValueError(
-                    f"sgd: params[{i}] (shape {tuple(param.shape)}) has no gradient; "
-                    "call backward() on a loss computed from it first"
-                )
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
 
 
 class Accumulator:
@@ -310,7 +251,7 @@ def predict_ch3(net, test_iter, n=6, device=None):
         The matplotlib axes from ``show_images``.
     """
     from d2lcompute.image_dataset import get_fashion_mnist_labels
-    from d2lcompute.plotting import show_images
+    from d2lcompute.live.plotting import show_images
 
     check_int("n", n, min_value=1)
     X, y = next(iter(test_iter))
