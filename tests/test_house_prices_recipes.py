@@ -96,10 +96,8 @@ def test_the_recipe_table_loads_without_torch():
     assert out.stdout.strip() == "[]"
 
 
-def test_moved_modules_keep_their_old_names():
-    assert d2l.house_prices_improved is hp.improved
-    assert d2l.batched is hp.batched
-    assert d2l.batched.fit_batched is hp.fit_batched
+def test_the_face_gives_its_names_and_only_those():
+    assert d2l.house_prices.improved is hp.improved
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         hp.no_such_name  # noqa: B018
     assert torch.equal(hp.k_folds(2, 3)[0][1], torch.tensor([0]))

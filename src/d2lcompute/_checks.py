@@ -123,6 +123,26 @@ def check_model_input(name, X, model):
     return X
 
 
+def device_exists(device):
+    """True if ``device`` (a ``torch.device`` or a name such as ``"cuda:1"``) is on this machine.
+
+    The one place that decides it: ``check_device``, the command line's ``--device`` and
+    ``io.load`` ask here.
+    """
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        return False
+    if device.type == "cpu":
+        return True
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    if device.type == "mps":
+        return torch.backends.mps.is_available() and (device.index or 0) == 0
+    backend = getattr(torch, device.type, None)
+    return bool(getattr(backend, "is_available", lambda: False)())
+
+
 def check_device(name, value, *, allow_none=False):
     """Return ``value`` as a ``torch.device`` if it names a device this machine has.
 
@@ -130,8 +150,6 @@ def check_device(name, value, *, allow_none=False):
     ``"meta"``) or a CUDA index. ``"cuda:5"`` on a machine without it is a ``ValueError``
     listing the devices there are, rather than torch's "Found no NVIDIA driver".
     """
-    from d2lcompute.devices import device_exists  # devices imports this module
-
     if value is None and allow_none:
         return None
 

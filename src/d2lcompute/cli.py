@@ -11,19 +11,19 @@ to see its traceback. Anything else is a bug and keeps its traceback.
 
 import argparse
 import contextlib
-import importlib
 import os
 import sys
 
 from d2lcompute import __version__
-from d2lcompute.commands import report_interrupt
+from d2lcompute.commands import check, fashion_mnist, house_prices, info, report_interrupt
 from d2lcompute.errors import UserError
 
+# Each command module imports torch, pandas... only when it runs, so --help stays fast.
 COMMANDS = {
-    "info": "info",
-    "fashion-mnist": "fashion_mnist",
-    "house-prices": "house_prices",
-    "check": "check",
+    "info": info,
+    "fashion-mnist": fashion_mnist,
+    "house-prices": house_prices,
+    "check": check,
 }
 
 
@@ -34,8 +34,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"d2lcompute {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(f"d2lcompute.commands.{module_name}")
+    for name, module in COMMANDS.items():
         sub = subparsers.add_parser(
             name,
             help=module.HELP,

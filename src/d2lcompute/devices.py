@@ -16,25 +16,6 @@ def num_gpus():
     return 1 if torch.backends.mps.is_available() else 0
 
 
-def device_exists(device):
-    """True if ``device`` (a ``torch.device`` or a name such as ``"cuda:1"``) is on this machine.
-
-    The one place that decides it: the command line's ``--device`` and ``io.load`` ask here.
-    """
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        return False
-    if device.type == "cpu":
-        return True
-    if device.type == "cuda":
-        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
-    if device.type == "mps":
-        return torch.backends.mps.is_available() and (device.index or 0) == 0
-    backend = getattr(torch, device.type, None)
-    return bool(getattr(backend, "is_available", lambda: False)())
-
-
 def cpu():
     """The CPU device. Book (d2l.ai 1.0): §6.7."""
     return torch.device("cpu")

@@ -26,9 +26,8 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from d2lcompute._checks import check_device, check_module
+from d2lcompute._checks import check_device, check_module, device_exists
 from d2lcompute._files import atomic_write
-from d2lcompute.devices import device_exists
 from d2lcompute.errors import DamagedFileError, FileAccessError, UserError
 
 CHECKPOINT_FORMAT = "d2lcompute.checkpoint/1"

@@ -137,7 +137,8 @@ def resolve_device(name):
     """``--device`` text to a ``torch.device``; ``None`` means ``try_gpu()``."""
     import torch
 
-    from d2lcompute.devices import device_exists, try_gpu
+    from d2lcompute._checks import device_exists
+    from d2lcompute.devices import try_gpu
 
     if name is None:
         return try_gpu()
