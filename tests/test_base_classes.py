@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import d2lcompute as d2l
+from d2lcompute.live.progress_board import Point
 
 # ---- add_to_class and HyperParameters --------------------------------------------------------
 
@@ -83,7 +84,7 @@ def test_board_reads_tensors_only_when_a_point_is_due():
     assert board.data["train_loss"] == []
     assert torch.is_tensor(board.raw_points["train_loss"][0].y)  # kept, not read yet
     board.draw(1, torch.tensor([1.0]), "train_loss", every_n=2)
-    assert board.data["train_loss"] == [d2l.live.progress_board.Point(0.5, 2.0)]
+    assert board.data["train_loss"] == [Point(0.5, 2.0)]
     assert isinstance(board.data["train_loss"][0].y, float)
 
 

@@ -12,10 +12,7 @@ import torch
 from PIL import Image
 
 import d2lcompute as d2l
-
-# d2l.plot is the function, so reach the module through it
-plot_module = d2l.plotting
-live_module = d2l.live
+from d2lcompute.live import figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -30,7 +27,7 @@ def _clean_matplotlib():
 @pytest.fixture
 def terminal(monkeypatch):
     """Figures shown as if stderr were a terminal (under pytest it is a pipe)."""
-    monkeypatch.setattr(live_module, "output_mode", lambda: "terminal")
+    monkeypatch.setattr(figure, "output_mode", lambda: "terminal")
 
 
 def book_add(X, Y, x, y):
@@ -216,8 +213,8 @@ def test_animator_in_notebook_updates_one_display(seconds, kinds, monkeypatch, c
         assert display_id is True
         return Handle()
 
-    monkeypatch.setattr(live_module, "output_mode", lambda: "notebook")
-    monkeypatch.setattr(live_module, "_REDRAW_SECONDS", seconds)
+    monkeypatch.setattr(figure, "output_mode", lambda: "notebook")
+    monkeypatch.setattr(figure, "_REDRAW_SECONDS", seconds)
     monkeypatch.setattr(IPython.display, "display", fake_display)
     animator = d2l.Animator(xlim=[1, 3], legend=["loss"])
     for epoch in range(3):
@@ -231,7 +228,7 @@ def test_animator_in_notebook_updates_one_display(seconds, kinds, monkeypatch, c
 
 
 def test_in_notebook_is_false_under_pytest():
-    assert live_module.in_notebook() is False
+    assert figure.in_notebook() is False
     d2l.use_svg_display()  # a no-op outside a kernel
 
 
