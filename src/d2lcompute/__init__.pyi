@@ -153,7 +153,6 @@ from . import hub as hub
 from . import hyperparameters as hyperparameters
 from . import image_dataset as image_dataset
 from . import io as io
-from . import kaggle_house as kaggle_house
 from . import layers as layers
 from . import linear_regression as linear_regression
 from . import live as live

@@ -20,8 +20,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from d2lcompute._checks import check_int, check_lr, check_number
 from d2lcompute.divergence import LossWatch
+from d2lcompute.house_prices.hyper import check_hyper
+
+__all__ = ["fit_batched"]
 
 
 def fit_batched(
@@ -121,20 +123,6 @@ def fit_batched(
             if not any(active):
                 break
     _unstack(layers, best if early_stopping else params, nets)
-
-
-def check_hyper(num_epochs, learning_rate, weight_decay, batch_size):
-    """The four hyper-parameters of both recipes, checked: ``learning_rate`` is finite and > 0.
-
-    Returns:
-        ``(num_epochs, learning_rate, weight_decay, batch_size)``.
-    """
-    return (
-        check_int("num_epochs", num_epochs, min_value=1),
-        check_lr(learning_rate, "learning_rate"),
-        check_number("weight_decay", weight_decay, min_value=0, max_value=math.inf),
-        check_int("batch_size", batch_size, min_value=1),
-    )
 
 
 def _check_arguments(nets, X, y, train_rows, generators):

@@ -6,7 +6,8 @@ with Adam on the squared error, score it by log-RMSE with k-fold cross-validatio
 never in the maths:
 
 - it runs on pandas 2 and 3: numeric columns are picked by kind (pandas 3 reads text as ``str``,
-  not ``object``) and the one-hot booleans become float32;
+  not ``object``) and the one-hot booleans become float32 (:mod:`.encoding`, which the English
+  edition's ``KaggleHouse.preprocess`` shares);
 - ``get_k_fold_data`` keeps every sample (the book's drops ``n % k`` of them);
 - ``train`` runs on the package's one loop, ``Trainer.fit``; ``k_fold`` trains the k folds
   together, one model with a fold dimension in front, so each mini-batch step is one batched
@@ -20,43 +21,25 @@ from torch import nn
 from torch.nn import functional as F
 
 from d2lcompute import _seeding
-from d2lcompute._checks import check_callable, check_frame, check_int, check_model_input
+from d2lcompute._checks import check_callable, check_int, check_model_input
 from d2lcompute.base_classes import Module
 from d2lcompute.errors import DivergenceError
-from d2lcompute.house_prices.batched import check_hyper, fit_batched
-from d2lcompute.house_prices.data import check_data, check_finite_inputs, write_submission
+from d2lcompute.house_prices.batched import fit_batched
+from d2lcompute.house_prices.data import check_finite_inputs, write_submission
+from d2lcompute.house_prices.encoding import encode_frames
 from d2lcompute.house_prices.folds import (
     KFoldResult,
-    describe,
+    check_pair,
     get_k_fold_data,
     k_folds,
     log_rmse_of,
 )
+from d2lcompute.house_prices.hyper import check_hyper
 from d2lcompute.live.progress_board import ProgressBoard
 from d2lcompute.threads import training_threads
 from d2lcompute.trainer import Trainer
 
-
-def encode_features(features):
-    """The book's encoding of a DataFrame of features, as a float32 DataFrame with the same rows.
-
-    Numeric columns are standardised (``(x - mean) / std`` over all rows) and their missing
-    values set to 0 (the mean); the other columns are one-hot encoded with an extra column
-    for missing values. Numeric columns are picked by kind, not by the book's
-    ``dtype != object``, which on pandas 3 (text read as ``str``) also picks the text
-    columns. Shared by :func:`preprocess` and the English edition's
-    ``kaggle_house.KaggleHouse.preprocess``.
-
-    Shape:
-        - features: ``(n, 79)`` for the Kaggle data; returns ``(n, 331)``.
-    """
-    import pandas as pd
-
-    features = check_frame("features", features).copy()
-    numeric = features.select_dtypes("number").columns
-    features[numeric] = features[numeric].apply(lambda x: (x - x.mean()) / x.std())
-    features[numeric] = features[numeric].fillna(0)
-    return pd.get_dummies(features, dummy_na=True).astype("float32")  # booleans since pandas 2
+__all__ = ["preprocess", "get_net", "log_rmse", "train", "k_fold", "train_and_pred"]
 
 
 def preprocess(train_data, test_data):
@@ -64,7 +47,8 @@ def preprocess(train_data, test_data):
 
     Drop ``Id``, stack the training and test features, standardise every numeric column over both
     (``(x - mean) / std``), set its missing values to 0 (the mean), and one-hot encode the other
-    columns with an extra indicator for missing values. Statistics use the test rows too, as in
+    columns with an extra indicator for missing values (``encoding.encode_frames``, which the
+    English edition's ``KaggleHouse.preprocess`` shares). Statistics use the test rows too, as in
     the book; the improved recipe's ``Preprocessor`` fits them on training rows only.
 
     Shape:
@@ -73,15 +57,11 @@ def preprocess(train_data, test_data):
 
     Book: §4.10
     """
-    import pandas as pd
-
-    check_data(train_data, test_data)
-    columns = train_data.columns.drop(["Id", "SalePrice"])
-    all_features = pd.concat((train_data[columns], test_data[columns]), ignore_index=True)
-    values = encode_features(all_features).to_numpy()
-    n_train = len(train_data)
+    train_features, test_features = (
+        torch.tensor(frame.to_numpy()) for frame in encode_frames(train_data, test_data)
+    )
     train_labels = torch.tensor(train_data["SalePrice"].to_numpy(dtype="float32").reshape(-1, 1))
-    return torch.tensor(values[:n_train]), torch.tensor(values[n_train:]), train_labels
+    return train_features, test_features, train_labels
 
 
 def get_net(in_features):
@@ -142,9 +122,9 @@ def train(
     """
     check_finite_inputs(train_features, train_labels, test_features, test_labels)
     check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
-    _check_pair("train", train_features, train_labels)
+    check_pair("train", train_features, train_labels, column=True)
     if test_labels is not None:
-        _check_pair("test", test_features, test_labels)
+        check_pair("test", test_features, test_labels, column=True)
     model = _HousePriceModel(net, learning_rate, weight_decay, callback)
     model.train_set, model.test_set = (train_features, train_labels), (test_features, test_labels)
     data = _Shuffles(train_features, train_labels, batch_size, generator)
@@ -242,7 +222,7 @@ def k_fold(
 
     Book: §4.10
     """
-    _check_pair("", X_train, y_train)
+    check_pair("", X_train, y_train, column=True)
     folds = [(t.to(X_train.device), v.to(X_train.device)) for t, v in k_folds(k, len(X_train))]
     hyper = check_hyper(num_epochs, learning_rate, weight_decay, batch_size)
     curves = [([], []) for _ in range(k)]  # per fold: train, valid log-RMSE by epoch
@@ -338,21 +318,4 @@ def _check_output(y_hat, y):
             f"the net's output has shape {tuple(y_hat.shape)} for a batch whose "
             f"labels have shape {tuple(y.shape)}; labels must be (n, 1) for a net "
             f"with one output (labels.reshape(-1, 1))"
-        )
-
-
-def _check_pair(name, X, y):
-    """``X`` must be ``(n, d)`` and ``y`` ``(n, 1)``."""
-    prefix = f"{name}_" if name else ""
-    if not isinstance(X, torch.Tensor) or X.dim() != 2:
-        raise ValueError(f"{prefix}features must be a 2-D tensor (n, d), got {describe(X)}")
-    if not isinstance(y, torch.Tensor) or len(y) != len(X):
-        raise ValueError(
-            f"{prefix}labels must be a tensor with one row per sample ({len(X)}), got {describe(y)}"
-        )
-    if tuple(y.shape) != (len(X), 1):
-        raise ValueError(
-            f"{prefix}labels must have shape (n, 1) = ({len(X)}, 1), like the "
-            f"net's output, got {describe(y)}; a (n,) vector would broadcast "
-            f"against (n, 1) outputs (use labels.reshape(-1, 1))"
         )

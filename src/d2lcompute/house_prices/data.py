@@ -13,6 +13,20 @@ from d2lcompute._checks import check_frame, check_sequence
 from d2lcompute._files import atomic_write
 from d2lcompute.errors import DataError, FileAccessError, MissingFileError
 
+__all__ = [
+    "NA_VALUES",
+    "MAX_PRICE",
+    "read_csv",
+    "read_data",
+    "check_data",
+    "check_train_data",
+    "check_finite_inputs",
+    "features",
+    "prices",
+    "write_submission",
+    "short_list",
+]
+
 # The missing-value markers pandas used when the book was written. pandas 2 added "None", which
 # would merge MasVnrType's "None" (no veneer, 872 houses) into its missing values: 330 features
 # instead of the book's 331.

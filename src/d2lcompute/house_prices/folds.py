@@ -3,7 +3,8 @@
 One representation of a fold for both recipes: ``(train_rows, valid_rows)``, two sorted
 ``int64`` tensors of row indices. One score: ``log_rmse_of``, the competition's metric, which the
 book's ``log_rmse(net, features, labels)`` and both recipes' k-fold tables use. ``KFoldResult``
-is what either recipe's ``k_fold`` returns.
+is what either recipe's ``k_fold`` returns. One check of a ``(features, labels)`` pair of
+tensors: ``check_pair``.
 """
 
 import dataclasses
@@ -13,6 +14,15 @@ import math
 import torch
 
 from d2lcompute._checks import check_int, check_tensor
+
+__all__ = [
+    "fold_bounds",
+    "k_folds",
+    "get_k_fold_data",
+    "check_pair",
+    "log_rmse_of",
+    "KFoldResult",
+]
 
 
 def fold_bounds(k, n):
@@ -63,12 +73,7 @@ def get_k_fold_data(k, i, X, y):
 
     Book: §4.10
     """
-    if not isinstance(X, torch.Tensor) or X.dim() != 2:
-        raise ValueError(f"features must be a 2-D tensor (n, d), got {describe(X)}")
-    if not isinstance(y, torch.Tensor) or len(y) != len(X):
-        raise ValueError(
-            f"labels must be a tensor with one row per sample ({len(X)}), got {describe(y)}"
-        )
+    check_pair("", X, y)
     folds = k_folds(k, len(X))
     i = check_int("i", i)
     if not 0 <= i < k:
@@ -110,7 +115,30 @@ def log_rmse_of(preds, labels):
     return score
 
 
-def describe(value):
+def check_pair(name, X, y, *, column=False):
+    """Raise ``ValueError`` unless ``X`` is ``(n, d)`` and ``y`` a tensor with one row per sample.
+
+    ``name`` prefixes the arguments' names in the message (``"train"``: ``train_features``);
+    ``column=True`` also requires ``y`` to be ``(n, 1)``, the shape of a one-output net's
+    predictions, against which a ``(n,)`` vector would broadcast to ``(n, n)``.
+    """
+    prefix = f"{name}_" if name else ""
+    if not isinstance(X, torch.Tensor) or X.dim() != 2:
+        raise ValueError(f"{prefix}features must be a 2-D tensor (n, d), got {_describe(X)}")
+    if not isinstance(y, torch.Tensor) or len(y) != len(X):
+        raise ValueError(
+            f"{prefix}labels must be a tensor with one row per sample ({len(X)}), "
+            f"got {_describe(y)}"
+        )
+    if column and tuple(y.shape) != (len(X), 1):
+        raise ValueError(
+            f"{prefix}labels must have shape (n, 1) = ({len(X)}, 1), like the "
+            f"net's output, got {_describe(y)}; a (n,) vector would broadcast "
+            f"against (n, 1) outputs (use labels.reshape(-1, 1))"
+        )
+
+
+def _describe(value):
     """``shape (n, d)`` for a tensor, its ``repr`` otherwise: the received value in a message."""
     return f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else repr(value)
 

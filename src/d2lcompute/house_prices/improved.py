@@ -32,7 +32,7 @@ from torch import nn
 from d2lcompute import _seeding
 from d2lcompute._checks import check_int, check_number, check_probability
 from d2lcompute.errors import DivergenceError
-from d2lcompute.house_prices.batched import check_hyper, fit_batched
+from d2lcompute.house_prices.batched import fit_batched
 from d2lcompute.house_prices.data import (
     check_data,
     check_train_data,
@@ -41,9 +41,12 @@ from d2lcompute.house_prices.data import (
     write_submission,
 )
 from d2lcompute.house_prices.folds import KFoldResult, k_folds, log_rmse_of
+from d2lcompute.house_prices.hyper import check_hyper
 from d2lcompute.house_prices.lasso import ALPHAS, fit_lasso
 from d2lcompute.house_prices.preprocessor import Preprocessor, add_features, is_outlier
 from d2lcompute.threads import training_threads
+
+__all__ = ["get_k_fold_data", "get_net", "k_fold", "train_and_pred"]
 
 
 def get_k_fold_data(k, i, train_data, **preprocessor_args):

@@ -11,6 +11,8 @@ import torch
 
 from d2lcompute.house_prices.folds import k_folds
 
+__all__ = ["ALPHAS", "fit_lasso"]
+
 # The lasso penalties tried on each training fold; its own 5-fold split picks one (0.0005 or
 # 0.0007 on the Kaggle folds). Standardised features: one unit is one standard deviation.
 ALPHAS = (2e-4, 3e-4, 5e-4, 7e-4, 1e-3, 1.5e-3)

@@ -13,6 +13,8 @@ import torch
 from d2lcompute._checks import check_number
 from d2lcompute.house_prices.data import short_list
 
+__all__ = ["Preprocessor", "add_features", "is_outlier"]
+
 # MSSubClass is a code for the kind of dwelling (20 = one storey 1946 and newer, ...), not a size.
 CATEGORICAL = ("MSSubClass",)
 

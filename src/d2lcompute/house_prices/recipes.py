@@ -10,6 +10,8 @@ torch nor pandas: the recipes' modules load on first use.
 
 import dataclasses
 
+__all__ = ["Prepared", "Recipe", "RECIPES"]
+
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:

@@ -1,5 +1,8 @@
 """Predicting house prices on Kaggle on the class API (Book, d2l.ai 1.0: §5.7).
 
+The English edition's face of the house-price topic, next to the Chinese edition's (§4.10,
+:mod:`.book`); both encode the houses with :mod:`.encoding`.
+
 The section defines in its own cells a data module ``KaggleHouse`` (the two CSVs through
 ``d2l.download``, ``preprocess``, loaders of log-prices), ``k_fold_data`` and ``k_fold``.
 Its ``preprocess`` cell fails on pandas 3: ``dtypes != 'object'`` takes the text columns,
@@ -7,20 +10,21 @@ now of dtype ``str``, for numbers and standardising them raises. For a student h
 that error, this module is the drop-in: replace the section's cells that define
 ``KaggleHouse``, its ``preprocess`` and ``get_dataloader``, ``k_fold_data`` and ``k_fold`` by
 
-    from d2lcompute.kaggle_house import KaggleHouse, k_fold_data, k_fold
+    from d2lcompute.house_prices.kaggle_house import KaggleHouse, k_fold_data, k_fold
 
 and keep the others. (Running the section's ``preprocess`` cell after that would, through
 ``add_to_class``, put the failing method back on this class.) The names stay in this
-namespace, not at ``d2l``'s top level: the book never calls them through ``d2l`` (they
-are notebook definitions), and the Chinese edition's ``k_fold``
-(:mod:`d2lcompute.house_prices`) takes other arguments.
+namespace, not at ``d2l``'s top level: d2l-en's own ``d2l`` package does not have them
+(they are notebook definitions), and the Chinese edition's ``k_fold``
+(``d2l.house_prices.k_fold``) takes other arguments. ``KaggleHouse`` alone is also
+``d2l.house_prices.KaggleHouse``.
 
 Differences from the section's cells, none in the maths: the encoding is
-``house_prices.encode_features`` (numeric columns picked by kind, float32 one-hot
-columns) on CSVs read by ``house_prices.read_csv`` (the book-era missing-value markers:
-331 features, as the text says); ``k_fold_data`` puts every row in exactly one validation
-fold (the book's leaves the last ``n % k`` rows out of every one); bad arguments raise
-``ValueError``/``TypeError`` naming the argument.
+``encoding.encode_frames`` (numeric columns picked by kind, float32 one-hot columns), the
+Chinese edition's ``preprocess``'s too, on CSVs read by ``data.read_csv`` (the book-era
+missing-value markers: 331 features, as the text says); ``k_fold_data`` puts every row in
+exactly one validation fold (the book's leaves the last ``n % k`` rows out of every one);
+bad arguments raise ``ValueError``/``TypeError`` naming the argument.
 """
 
 import itertools
@@ -30,8 +34,12 @@ import torch
 from d2lcompute import hub
 from d2lcompute._checks import check_int, check_lr
 from d2lcompute.base_classes import DataModule
-from d2lcompute.house_prices import check_data, encode_features, fold_bounds, read_csv
+from d2lcompute.house_prices.data import read_csv
+from d2lcompute.house_prices.encoding import encode_frames
+from d2lcompute.house_prices.folds import fold_bounds
 from d2lcompute.linear_regression import LinearRegression
+
+__all__ = ["KaggleHouse", "k_fold_data", "k_fold"]
 
 LABEL = "SalePrice"
 TRAIN_SHA1 = "585e9cc93e70b39160e7921475f9bcd7d31219ce"
@@ -80,25 +88,18 @@ class KaggleHouse(DataModule):
     def preprocess(self):
         """Encode ``raw_train`` and ``raw_val`` together into ``train`` (with prices) and ``val``.
 
-        ``Id`` and ``SalePrice`` are dropped, the rest encoded by
-        ``house_prices.encode_features``; statistics use the test houses too, as in the book.
+        ``Id`` and ``SalePrice`` are dropped, the rest encoded by ``encoding.encode_frames``,
+        as the Chinese edition's ``preprocess`` does; statistics use the test houses too, as in
+        the book.
         """
-        import pandas as pd
-
         if not hasattr(self, "raw_train"):
             raise RuntimeError(
                 "preprocess needs the raw CSVs: make the data module with "
                 "KaggleHouse(batch_size), without train and val"
             )
-        check_data(self.raw_train, self.raw_val)
-        columns = self.raw_train.columns.drop(["Id", LABEL])
-        features = encode_features(
-            pd.concat((self.raw_train[columns], self.raw_val[columns]), ignore_index=True)
-        )
-        n_train = len(self.raw_train)
-        self.train = features.iloc[:n_train].copy()
+        train, self.val = encode_frames(self.raw_train, self.raw_val)
+        self.train = train.copy()  # a column is added: a frame of its own, not a view
         self.train[LABEL] = self.raw_train[LABEL].to_numpy()
-        self.val = features.iloc[n_train:].reset_index(drop=True)
 
     def get_dataloader(self, train):
         """Mini-batches ``(X, log(SalePrice))`` of ``train`` or ``val``; None without prices."""

@@ -1,13 +1,15 @@
-"""Tests for d2lcompute/kaggle_house.py: the English edition's §5.7 on the class API."""
+"""Tests for house_prices/kaggle_house.py: the English edition's §5.7 on the class API."""
 
 import math
 
+import pandas as pd
 import pytest
 import torch
+from house_prices_helpers import frames
 
 import d2lcompute as d2l
-from d2lcompute import hub
-from d2lcompute.kaggle_house import KaggleHouse, k_fold, k_fold_data
+from d2lcompute import house_prices, hub
+from d2lcompute.house_prices.kaggle_house import KaggleHouse, k_fold, k_fold_data
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def small(n, batch_size=4):
 
 
 def test_reachable_as_a_namespace_only():
-    assert d2l.kaggle_house.KaggleHouse is KaggleHouse
+    assert d2l.house_prices.KaggleHouse is d2l.house_prices.kaggle_house.KaggleHouse is KaggleHouse
     assert issubclass(KaggleHouse, d2l.DataModule)
     # the Chinese edition's k_fold has other arguments: no top-level name to confuse them
     assert not hasattr(d2l, "KaggleHouse") and "k_fold" not in d2l.__all__
@@ -57,6 +59,49 @@ def test_preprocess_standardises_numbers_and_one_hot_encodes_text(data):
     assert (data.train[zoning].sum(axis=1) == 1).all() and (data.val[zoning].sum(axis=1) == 1).all()
     assert "MasVnrType_None" in data.train  # "None" is a category (no veneer), not a gap
     assert (data.train["SalePrice"] == data.raw_train["SalePrice"]).all()
+
+
+def raw(train_data, test_data):
+    """A data module holding two raw frames, as ``KaggleHouse(batch_size)`` reads the CSVs."""
+    data = KaggleHouse(batch_size=4, train=pd.DataFrame())  # a frame: no download
+    data.raw_train, data.raw_val = train_data, test_data
+    return data
+
+
+def test_both_editions_preprocess_the_same_features():
+    # one encoding for the Chinese edition's preprocess (tensors) and KaggleHouse's (frames)
+    train_data, test_data = frames()
+    data = raw(train_data, test_data)
+    data.preprocess()
+    train_features, test_features, train_labels = house_prices.preprocess(train_data, test_data)
+    X = torch.tensor(data.train.drop(columns="SalePrice").to_numpy())
+    torch.testing.assert_close(X, train_features, rtol=0, atol=0)
+    torch.testing.assert_close(torch.tensor(data.val.to_numpy()), test_features, rtol=0, atol=0)
+    torch.testing.assert_close(
+        torch.tensor(data.train[["SalePrice"]].to_numpy(dtype="float32")), train_labels
+    )
+    # the frames' columns are the encoded features': standardised LotArea, Street one-hot
+    assert list(data.val.columns) == ["LotArea", "Street_Grvl", "Street_Pave", "Street_nan"]
+    lot = pd.concat((data.train["LotArea"], data.val["LotArea"]))
+    assert lot.iloc[2] == 0  # a missing number becomes 0, the mean
+
+
+def test_both_editions_preprocess_the_kaggle_data_the_same(data):
+    data.preprocess()
+    train_features, test_features, _ = house_prices.preprocess(data.raw_train, data.raw_val)
+    X = torch.tensor(data.train.drop(columns="SalePrice").to_numpy())
+    assert torch.equal(X, train_features) and torch.equal(
+        torch.tensor(data.val.to_numpy()), test_features
+    )
+
+
+def test_preprocess_refuses_bad_frames_as_the_chinese_edition_does():
+    train_data, test_data = frames()
+    with pytest.raises(ValueError, match="same feature columns") as chinese:
+        house_prices.preprocess(train_data, test_data.drop(columns="Street"))
+    with pytest.raises(ValueError, match="same feature columns") as english:
+        raw(train_data, test_data.drop(columns="Street")).preprocess()
+    assert str(english.value) == str(chinese.value)
 
 
 def test_loaders_serve_log_prices_and_none_without_prices(data):
