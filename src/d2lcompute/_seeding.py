@@ -3,8 +3,10 @@
 A seed is an integer in ``[0, 2**32)``, what NumPy accepts and ``--seed`` allows. ``None``
 means "not seeded": the code draws from torch's global generator as the book's does.
 ``seeded`` runs a block on torch's generators seeded with ``seed`` and gives the global
-state back afterwards; ``generator`` makes a private generator; ``derived_seed`` gives an
-independent second stream from the same seed (so data and weights do not repeat draws).
+state back afterwards (the only place the package forks or reseeds a global generator, with
+``set_seed`` and ``split_stream``); ``generator`` makes a private generator; ``derived_seed``
+gives an independent second stream from the same seed (so data and weights do not repeat
+draws).
 """
 
 import contextlib
@@ -40,19 +42,58 @@ def set_seed(seed):
 
 
 @contextlib.contextmanager
-def seeded(seed, device=None):
+def seeded(seed, device=None, *, everywhere=False):
     """Run the block on torch's generators seeded with ``seed``; restore them afterwards.
 
     ``seed=None`` leaves the global generators as they are (the book's behaviour). The CPU
-    generator is always forked; a CUDA ``device``'s too.
+    generator is always forked; a CUDA ``device``'s too. ``everywhere=True`` seeds and
+    restores all that ``set_seed`` seeds: Python's ``random``, NumPy and every GPU as well.
     """
-    check_seed(seed, optional=True)
-    device = torch.device("cpu") if device is None else torch.device(device)
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices, enabled=seed is not None):
-        if seed is not None:
+    if check_seed(seed, optional=True) is None:
+        yield
+        return
+    with kept_random_state(device, everywhere=everywhere):
+        if everywhere:
+            set_seed(seed)
+        else:
             torch.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def kept_random_state(device=None, *, everywhere=False):
+    """Run the block, then give torch's CPU generator (and a CUDA ``device``'s) its state back.
+
+    Also when the block raises. ``everywhere=True`` keeps Python's ``random``, NumPy's and
+    every GPU's state too. What ``seeded`` runs on, and the fork for code that must not
+    advance the caller's stream (a forward pass run only to read shapes).
+    """
+    import numpy as np
+
+    device = torch.device("cpu") if device is None else torch.device(device)
+    if everywhere:
+        devices = range(torch.cuda.device_count())
+    else:
+        devices = [device.index or 0] if device.type == "cuda" else []
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        if everywhere:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+
+
+def split_stream(offset):
+    """Reseed torch's global generators (CPU and GPUs) apart by ``offset``, reproducibly.
+
+    The new seed is drawn from a copy of the current CPU state (which is not advanced) plus
+    ``offset``: processes sharing one state (data-parallel ranks) get one stream each.
+    """
+    shared = torch.Generator()
+    shared.set_state(torch.get_rng_state())
+    torch.manual_seed(int(torch.randint(2**62, (), generator=shared)) + offset)
 
 
 def generator(seed):

@@ -36,6 +36,8 @@ import os
 import torch
 from torch import nn
 
+from d2lcompute import _seeding
+
 _LAUNCH_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
 
@@ -244,9 +246,7 @@ def _split_random_state():
     drawn from it, is the one a single process draws.
     """
     if rank() != 0:
-        shared = torch.Generator()
-        shared.set_state(torch.get_rng_state())  # a copy: the state itself is not advanced
-        torch.manual_seed(int(torch.randint(2**62, (), generator=shared)) + rank())
+        _seeding.split_stream(rank())
 
 
 def all_reduce_sums(*values):

@@ -14,8 +14,7 @@ Book: §4.5-4.6, §4.10, §5.1-5.2, §5.4-5.5.
 import os
 from dataclasses import dataclass
 
-import torch
-
+from d2lcompute._seeding import seeded
 from d2lcompute.testing import _function_checks, _init_checks, _module_checks
 from d2lcompute.testing.failures import CheckFailed, take_notes
 
@@ -167,8 +166,7 @@ def _run(title, check, student_obj, strict):
     a note when ``strict``."""
     take_notes()
     try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
+        with seeded(0):
             check(student_obj)
     except AssertionError as e:
         take_notes()
