@@ -15,7 +15,13 @@ import os
 from dataclasses import dataclass
 
 from d2lcompute._seeding import seeded
-from d2lcompute.testing import _function_checks, _init_checks, _module_checks
+from d2lcompute.testing import (
+    _fold_checks,
+    _function_checks,
+    _init_checks,
+    _module_checks,
+    _save_load_checks,
+)
 from d2lcompute.testing.failures import CheckFailed, take_notes
 
 STRICT_ENV = "D2LCOMPUTE_STRICT"  # "all", or exercise names separated by commas
@@ -25,6 +31,8 @@ EXERCISES = {
     for exercise in (
         *_module_checks.EXERCISES,
         *_function_checks.EXERCISES,
+        *_fold_checks.EXERCISES,
+        *_save_load_checks.EXERCISES,
         *_init_checks.EXERCISES,
     )
 }
