@@ -1,4 +1,4 @@
-"""The package's one seed policy: what a seed is, and how a run or a generator is seeded from it.
+"""The package's one seed policy: what a seed is, how a run or a generator is seeded from it.
 
 A seed is an integer in ``[0, 2**32)``, what NumPy accepts and ``--seed`` allows. ``None``
 means "not seeded": the code draws from torch's global generator as the book's does.
@@ -6,7 +6,8 @@ means "not seeded": the code draws from torch's global generator as the book's d
 state back afterwards (the only place the package forks or reseeds a global generator, with
 ``set_seed`` and ``split_stream``); ``generator`` makes a private generator; ``derived_seed``
 gives an independent second stream from the same seed (so data and weights do not repeat
-draws).
+draws). ``random_states`` and ``set_random_states`` save and restore every generator, as a
+checkpoint keeps them.
 """
 
 import contextlib
@@ -119,3 +120,55 @@ def derived_seed(seed, stream=1):
     if check_seed(seed, optional=True) is None:
         return None
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
+
+
+def random_states():
+    """Every generator a training loop draws from, as types a weights_only load accepts."""
+    import numpy as np
+
+    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {
+            "name": name,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": pos,
+            "has_gauss": has_gauss,
+            "cached_gaussian": cached_gaussian,
+        },
+        "python": random.getstate(),
+    }
+
+
+def check_random_states(states):
+    """Restore ``random_states()``'s ``states`` into throwaway generators: an error here
+    changes nothing."""
+    import numpy as np
+
+    torch.Generator().set_state(states["torch"].cpu())
+    for state in states["cuda"]:
+        if not (isinstance(state, torch.Tensor) and state.dtype == torch.uint8):
+            raise TypeError("a CUDA state is not a uint8 tensor")
+    np.random.RandomState().set_state(_numpy_state(states["numpy"]))
+    random.Random().setstate(states["python"])
+
+
+def set_random_states(states):
+    """Give every generator the state ``random_states()`` saved (check them first)."""
+    import numpy as np
+
+    torch.set_rng_state(states["torch"].cpu())
+    if states["cuda"] and torch.cuda.is_available():
+        # A machine with fewer GPUs restores the ones it has.
+        for i, state in enumerate(states["cuda"][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(state.cpu(), i)
+    np.random.set_state(_numpy_state(states["numpy"]))
+    random.setstate(states["python"])
+
+
+def _numpy_state(saved):
+    import numpy as np
+
+    keys = saved["keys"].cpu().numpy().astype(np.uint32)
+    return saved["name"], keys, saved["pos"], saved["has_gauss"], saved["cached_gaussian"]

@@ -1,5 +1,7 @@
 """Data-parallel training under ``torchrun``: PyTorch's ``DistributedDataParallel`` around our loop.
 
+Kept whole (~380 lines): launch, sharding and DDP are one story, told below, used as one.
+
 Book (d2l.ai 1.0): §13.5-13.6, training on several GPUs, where the book's answer for
 real work is the framework's own machinery. Here that machinery is
 ``torch.nn.parallel.DistributedDataParallel`` (DDP) in processes started by ``torchrun``;
