@@ -95,11 +95,8 @@ def floor(args, device):
         for _ in range(args.epochs):
             start = time.perf_counter()
             net.train()
-            # One gather per epoch, then views: cheaper than any per-batch loader can be.
-            perm = torch.randperm(len(X_train), device=device)
-            X_epoch, y_epoch = X_train.index_select(0, perm), y_train.index_select(0, perm)
-            for i in range(0, len(perm), bs):
-                l = loss(net(X_epoch[i : i + bs]), y_epoch[i : i + bs])
+            for X, y in _shuffled_batches(X_train, y_train, bs):
+                l = loss(net(X), y)
                 trainer.zero_grad()
                 l.mean().backward()
                 trainer.step()
@@ -113,6 +110,14 @@ def floor(args, device):
         return seconds, test_acc
 
     return fit
+
+
+def _shuffled_batches(X, y, batch_size):
+    """One gather per epoch, then views: cheaper than any per-batch loader can be."""
+    perm = torch.randperm(len(X), device=X.device)
+    X, y = X.index_select(0, perm), y.index_select(0, perm)
+    for i in range(0, len(perm), batch_size):
+        yield X[i : i + batch_size], y[i : i + batch_size]
 
 
 def _read_idx(data_dir, split, device):
@@ -238,10 +243,8 @@ def floor_en(args, device):
         for _ in range(args.epochs):
             start = time.perf_counter()
             model.train()
-            perm = torch.randperm(len(X_train), device=device)
-            X_epoch, y_epoch = X_train.index_select(0, perm), y_train.index_select(0, perm)
-            for i in range(0, len(perm), bs):
-                loss = F.cross_entropy(model(X_epoch[i : i + bs]), y_epoch[i : i + bs])
+            for X, y in _shuffled_batches(X_train, y_train, bs):
+                loss = F.cross_entropy(model(X), y)
                 optim.zero_grad()
                 loss.backward()
                 optim.step()

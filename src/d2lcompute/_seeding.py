@@ -3,11 +3,10 @@
 A seed is an integer in ``[0, 2**32)``, what NumPy accepts and ``--seed`` allows. ``None``
 means "not seeded": the code draws from torch's global generator as the book's does.
 ``seeded`` runs a block on torch's generators seeded with ``seed`` and gives the global
-state back afterwards (the only place the package forks or reseeds a global generator, with
-``set_seed`` and ``split_stream``); ``generator`` makes a private generator; ``derived_seed``
-gives an independent second stream from the same seed (so data and weights do not repeat
-draws). ``random_states`` and ``set_random_states`` save and restore every generator, as a
-checkpoint keeps them.
+state back afterwards; ``generator`` makes a private generator; ``derived_seed`` gives an
+independent second stream from the same seed (so data and weights do not repeat draws);
+``random_states`` and ``set_random_states`` save and restore every generator, as a
+checkpoint keeps them. Only this module seeds or forks a global generator (a test keeps it so).
 """
 
 import contextlib
@@ -76,14 +75,14 @@ def kept_random_state(device=None, *, everywhere=False):
         devices = range(torch.cuda.device_count())
     else:
         devices = [device.index or 0] if device.type == "cuda" else []
-    python_state, numpy_state = random.getstate(), np.random.get_state()
+    saved = (random.getstate(), np.random.get_state()) if everywhere else None
     try:
         with torch.random.fork_rng(devices=devices):
             yield
     finally:
-        if everywhere:
-            random.setstate(python_state)
-            np.random.set_state(numpy_state)
+        if saved is not None:
+            random.setstate(saved[0])
+            np.random.set_state(saved[1])
 
 
 def split_stream(offset):
