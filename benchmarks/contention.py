@@ -118,7 +118,7 @@ def fashion_mnist(args):
         train_iter, test_iter = list(itertools.islice(train_iter, 20)), list(test_iter)[:4]
 
     def run():
-        torch.manual_seed(SEED)
+        d2l.set_seed(SEED)
         net = dropout.dropout_mlp_concise()
         seen = []
         net.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))

@@ -32,6 +32,7 @@ from torch.utils import data
 
 from d2lcompute import house_prices as hp
 from d2lcompute import hub
+from d2lcompute._seeding import set_seed
 
 # ---- configuration (the book's hyper-parameters) -------------------------------------------
 K, NUM_EPOCHS, LR, WEIGHT_DECAY, BATCH_SIZE, SEED = 5, 100, 5, 0, 64, 0
@@ -92,7 +93,7 @@ def main():
     X, _, y = book_data.tensors
 
     def book():
-        torch.manual_seed(SEED)
+        set_seed(SEED)
         return book_k_fold(K, X, y, *book_recipe.hyper)
 
     variants = {  # name -> (recipe, run)

@@ -1,9 +1,8 @@
 """The house_prices subpackage's layout: each module's interface is its ``__all__``.
 
 A module uses of a sibling only the names in the sibling's ``__all__`` (or the face's), and only
-siblings listed above it in the face's docstring; the face exports only declared names; no
-module grows past ``MAX_LINES`` without saying why at its top. Checked from the source (``ast``),
-so that the layout cannot drift.
+siblings listed above it in the face's docstring; the face exports only declared names. Checked from
+the source (``ast``), so that the layout cannot drift (module sizes: tests/test_layout.py).
 """
 
 import ast
@@ -19,9 +18,6 @@ from d2lcompute._lazy import _read_stub
 PACKAGE = "d2lcompute.house_prices"
 FOLDER = Path(house_prices.__file__).parent
 MODULES = sorted(p.stem for p in FOLDER.glob("*.py") if p.stem != "__init__")
-MAX_LINES = 350
-# what a longer module must say before its first definition, e.g. "# over 350 lines: ..."
-LONG_REASON = re.compile(r"^# over \d+ lines: \S", re.MULTILINE)
 
 
 def interfaces():
@@ -114,16 +110,6 @@ def test_module_declares_its_interface(module):
 def test_module_uses_only_declared_names_of_siblings_above_it(module):
     source = (FOLDER / f"{module}.py").read_text(encoding="utf-8")
     assert violations(module, source, interfaces(), set(house_prices.__all__), order()) == []
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_module_is_short_or_says_why(module):
-    source = (FOLDER / f"{module}.py").read_text(encoding="utf-8")
-    header = re.split(r"^(?:def|class) ", source, maxsplit=1, flags=re.MULTILINE)[0]
-    lines = len(source.splitlines())
-    assert lines <= MAX_LINES or LONG_REASON.search(header), (
-        f"{module}.py has {lines} lines: split it, or say why at its top ('# over N lines: ...')"
-    )
 
 
 def test_face_lists_every_module_and_exports_only_declared_names():

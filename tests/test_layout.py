@@ -1,7 +1,10 @@
 """The package's shape: its import graph runs one way, with every in-package import visible."""
 
 import ast
+import re
 from pathlib import Path
+
+import pytest
 
 import d2lcompute
 
@@ -14,6 +17,9 @@ def _module_name(path):
 
 
 MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+MAX_LINES = 360  # about 350: past it, a module says why at its top
+LONG_REASON = re.compile(r"^Kept whole \(~\d+ lines\): \S", re.MULTILINE)
+BENCHMARKS = sorted((PACKAGE.parent / "benchmarks").glob("*.py"))
 
 
 def _imports(name, path):
@@ -70,3 +76,14 @@ def test_in_package_modules_are_imported_by_import_statements():
         if "importlib.import_module" in path.read_text(encoding="utf-8")
     }
     assert users <= {"d2lcompute._lazy", "d2lcompute.commands.info"}, sorted(users)
+
+
+@pytest.mark.parametrize("path", [*MODULES.values(), *BENCHMARKS], ids=lambda p: p.name)
+def test_a_module_is_short_or_says_why_at_its_top(path):
+    source = path.read_text(encoding="utf-8")
+    lines = len(source.splitlines())
+    docstring = ast.get_docstring(ast.parse(source)) or ""
+    assert lines <= MAX_LINES or LONG_REASON.search(docstring), (
+        f"{path.name} has {lines} lines: split it, or say why in its docstring "
+        f"('Kept whole (~{lines} lines): ...')"
+    )

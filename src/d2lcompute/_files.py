@@ -142,3 +142,12 @@ def _user_error(error, path):
     user_error = FileAccessError(f"cannot write {path}: {reason}; {hint}")
     user_error.errno = error.errno  # set after: OSError(errno, text) would prefix "[Errno 28]"
     return user_error
+
+
+def file_sha1(path):
+    """The sha1 hex digest of the file at ``path``, read in 1 MiB chunks."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -11,12 +11,9 @@ epoch (with the board's curves and the model's ``history``) and continued from t
 when it exists, refused when the file belongs to another model or other settings.
 """
 
-import random
-
-import numpy as np
 import torch
 
-from d2lcompute import distributed, io
+from d2lcompute import _seeding, distributed, io
 from d2lcompute._checks import check_int, check_module
 from d2lcompute.errors import UserError
 
@@ -58,7 +55,7 @@ def save_checkpoint(path, model, optimizer=None, epoch=0, **extra):
         "optimizer": None if optimizer is None else optimizer.state_dict(),
         "optimizer_type": None if optimizer is None else type(optimizer).__name__,
         "epoch": epoch,
-        "rng": _get_rng_states(),
+        "rng": _seeding.random_states(),
         "extra": extra,
     }
     io.save(checkpoint, path)
@@ -101,7 +98,7 @@ def load_checkpoint(path, model, optimizer=None, map_location=None):
     if optimizer is not None:
         optimizer.load_state_dict(checkpoint["optimizer"])
     model.load_state_dict(checkpoint["model"])
-    _set_rng_states(checkpoint["rng"])
+    _seeding.set_random_states(checkpoint["rng"])
     return {"epoch": checkpoint["epoch"], **checkpoint["extra"]}
 
 
@@ -168,7 +165,7 @@ def _check_checkpoint(path, checkpoint, model, optimizer):
     if optimizer is not None:
         _check_optimizer_state(where, checkpoint, optimizer)
     try:
-        _check_rng_states(checkpoint["rng"])
+        _seeding.check_random_states(checkpoint["rng"])
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise CheckpointError(
             f"{where} is damaged: its random generator states cannot be "
@@ -218,61 +215,6 @@ def _check_optimizer_state(where, checkpoint, optimizer):
                     f"has shape {tuple(value.shape)} where the parameter has "
                     f"{tuple(param.shape)}; was the optimizer built over another model?"
                 )
-
-
-def _get_rng_states():
-    """Every generator a training loop draws from, as types a weights_only load accepts."""
-    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {
-            "name": name,
-            "keys": torch.from_numpy(keys.astype(np.int64)),
-            "pos": pos,
-            "has_gauss": has_gauss,
-            "cached_gaussian": cached_gaussian,
-        },
-        "python": random.getstate(),
-    }
-
-
-def _check_rng_states(states):
-    """Restore ``states`` into throwaway generators: an error here changes nothing."""
-    torch.Generator().set_state(states["torch"].cpu())
-    for state in states["cuda"]:
-        if not (isinstance(state, torch.Tensor) and state.dtype == torch.uint8):
-            raise TypeError("a CUDA state is not a uint8 tensor")
-    np_state = states["numpy"]
-    np.random.RandomState().set_state(
-        (
-            np_state["name"],
-            np_state["keys"].cpu().numpy().astype(np.uint32),
-            np_state["pos"],
-            np_state["has_gauss"],
-            np_state["cached_gaussian"],
-        )
-    )
-    random.Random().setstate(states["python"])
-
-
-def _set_rng_states(states):
-    torch.set_rng_state(states["torch"].cpu())
-    if states["cuda"] and torch.cuda.is_available():
-        # A machine with fewer GPUs restores the ones it has.
-        for i, state in enumerate(states["cuda"][: torch.cuda.device_count()]):
-            torch.cuda.set_rng_state(state.cpu(), i)
-    np_state = states["numpy"]
-    np.random.set_state(
-        (
-            np_state["name"],
-            np_state["keys"].cpu().numpy().astype(np.uint32),
-            np_state["pos"],
-            np_state["has_gauss"],
-            np_state["cached_gaussian"],
-        )
-    )
-    random.setstate(states["python"])
 
 
 class TrainerCheckpoint:

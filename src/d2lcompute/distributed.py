@@ -1,5 +1,7 @@
 """Data-parallel training under ``torchrun``: PyTorch's ``DistributedDataParallel`` around our loop.
 
+Kept whole (~380 lines): launch, sharding and DDP are one story, told below, used as one.
+
 Book (d2l.ai 1.0): §13.5-13.6, training on several GPUs, where the book's answer for
 real work is the framework's own machinery. Here that machinery is
 ``torch.nn.parallel.DistributedDataParallel`` (DDP) in processes started by ``torchrun``;
@@ -35,6 +37,8 @@ import os
 
 import torch
 from torch import nn
+
+from d2lcompute import _seeding
 
 _LAUNCH_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
@@ -244,9 +248,7 @@ def _split_random_state():
     drawn from it, is the one a single process draws.
     """
     if rank() != 0:
-        shared = torch.Generator()
-        shared.set_state(torch.get_rng_state())  # a copy: the state itself is not advanced
-        torch.manual_seed(int(torch.randint(2**62, (), generator=shared)) + rank())
+        _seeding.split_stream(rank())
 
 
 def all_reduce_sums(*values):

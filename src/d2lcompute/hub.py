@@ -13,24 +13,20 @@ nor the cache: it uses a cached file only if its sha1 matches, checks the HTTP s
 writes to a temporary file that becomes the real one only after the sha1 check, and
 says which URL failed and where to put the file by hand. A transfer has an overall
 deadline and a size limit, and transient failures are retried with pooch's own
-``retry_if_failed`` (waits of 1 s, 2 s...). Archives
+``retry_if_failed`` (waits of 1 s, 2 s...): :mod:`d2lcompute._transfer`. Archives
 (``download_extract``, ``extract``) are in :mod:`d2lcompute.archives`. pooch (requests,
 tqdm) does the HTTP.
 """
 
 import contextlib
-import functools
-import hashlib
-import json
 import os
 import re
-import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from d2lcompute._files import missing_folders
-from d2lcompute.errors import FileAccessError, UserError
+from d2lcompute._files import file_sha1, missing_folders
+from d2lcompute._transfer import DownloadError, Limits, failed, fetch, record_written, written_here
+from d2lcompute.errors import FileAccessError
 
 ENV_DATA_DIR = "D2LCOMPUTE_DATA_DIR"
 BOOK_DATA_DIR = Path("..", "data")  # the book's folder, relative to the notebook or script
@@ -71,15 +67,6 @@ def choose_data_dir(data_dir=None, needs=()):
 def _holds(folder, name):
     """True if ``folder / name`` is a file, or (for ``name=""``) if ``folder`` exists."""
     return (folder / name).is_file() if name else folder.is_dir()
-
-
-def file_sha1(path):
-    """The sha1 hex digest of the file at ``path``, read in 1 MiB chunks."""
-    digest = hashlib.sha1()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # (real path, size, mtime_ns) -> sha1: a file is hashed again only when it changes
@@ -139,15 +126,6 @@ DOWNLOAD_MAX_BYTES = 256 << 20
 DOWNLOAD_RETRIES = 2
 
 
-class DownloadError(UserError, OSError):
-    """A file could not be fetched, or what arrived failed its sha1 check.
-
-    An ``OSError``, so ``except OSError`` catches it, and a ``UserError``, so the command
-    line prints the message without a traceback. The message names the URL, the reason,
-    and the full path where the file can be put by hand.
-    """
-
-
 def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
     """Download a file into ``folder`` and return its local path; by ``DATA_HUB`` name or by URL.
 
@@ -203,7 +181,7 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
     _check_folder(fname.parent)
     if fname.is_file() and (sha1_hash is None or file_sha1(fname) == sha1_hash):
         return str(fname)  # hit cache
-    if fname.exists() and not _written_here(fname):
+    if fname.exists() and not written_here(fname):
         # Not a file download() wrote (or it was changed since): a student's edited copy,
         # say. Never overwrite it; one this package wrote for an older sha1 is replaced.
         raise DownloadError(
@@ -226,9 +204,9 @@ def download(name, folder=None, sha1_hash=None, *, cache_dir=None):
                 f"{expected_by}: {e} " + _by_hand(url, fname, sha1_hash)
             ) from e
         if isinstance(e, OSError):  # requests' errors are OSErrors: refused, timeout, cut short
-            raise _failed(url, fname, sha1_hash, e) from e
+            raise failed(url, e, _limits(), _by_hand(url, fname, sha1_hash)) from e
         raise
-    _record_written(fname)
+    record_written(fname)
     return str(fname)
 
 
@@ -319,149 +297,12 @@ def _one_folder(folder, cache_dir):
 
 
 def _fetch(url, fname, sha1_hash):
-    """Download ``url`` to ``fname`` through ``pooch.Pooch.fetch``: its temporary file, sha1
-    check and ``retry_if_failed``, with our guarded downloader doing each attempt."""
-    import pooch  # lazy: pulls in requests
-
-    registry = pooch.create(
-        path=fname.parent,
-        base_url="",
-        retry_if_failed=DOWNLOAD_RETRIES,
-        registry={fname.name: sha1_hash and f"sha1:{sha1_hash}"},
-        urls={fname.name: url},
-    )
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel("WARNING")  # pooch logs every download and retry at INFO on stderr
-    try:
-        registry.fetch(
-            fname.name,
-            downloader=functools.partial(_guarded_download, fname=fname, sha1_hash=sha1_hash),
-        )
-    finally:
-        logger.setLevel(level)
+    """``_transfer.fetch`` under this module's limits, read now (a test or a user may set them)."""
+    fetch(url, fname, sha1_hash, _limits(), _by_hand(url, fname, sha1_hash))
 
 
-def _guarded_download(url, output_file, pooch_instance, *, fname, sha1_hash):
-    """One attempt, as a pooch downloader: pooch's ``HTTPDownloader`` under a deadline and a
-    size limit. Raises ``DownloadError`` (which pooch does not retry) for what retrying cannot
-    fix: too large, too slow overall, or an HTTP 4xx answer."""
-    import pooch
-    import requests
-
-    # pooch's temporary file is private (0600); a new one gets the mode open() gives
-    os.remove(output_file)
-    responses, expired = [], threading.Event()
-
-    def on_response(response, **_):
-        responses.append(response)
-        size = int(response.headers.get("content-length") or 0)
-        if size > DOWNLOAD_MAX_BYTES:
-            raise _too_large(url, fname, sha1_hash, f"the server announces {size} bytes")
-
-    def cut_off():
-        expired.set()
-        for response in responses:
-            response.raw.shutdown()  # wakes a read blocked in another thread
-
-    timer = threading.Timer(DOWNLOAD_DEADLINE, cut_off)
-    downloader = pooch.HTTPDownloader(
-        progressbar=sys.stderr is not None and sys.stderr.isatty(),
-        chunk_size=1 << 16,
-        timeout=DOWNLOAD_TIMEOUT,
-        hooks={"response": on_response},
-    )
-    timer.start()
-    try:
-        with open(output_file, "w+b") as f:
-            downloader(url, _Limited(f, url, fname, sha1_hash, expired), pooch_instance)
-    except requests.RequestException as e:
-        status = getattr(e.response, "status_code", None)
-        if expired.is_set():
-            raise DownloadError(
-                f"could not download {url}: it took longer than "
-                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). " + _by_hand(url, fname, sha1_hash)
-            ) from e
-        if status is not None and 400 <= status < 500 and status not in (408, 429):
-            raise _failed(url, fname, sha1_hash, e) from e
-        raise  # transient: pooch tries again
-    finally:
-        timer.cancel()
-        for response in responses:  # pooch never closes its response
-            response.close()
-
-
-class _Limited:
-    """The file a download writes to, refusing more than ``DOWNLOAD_MAX_BYTES`` (counted after
-    requests decompresses, so a gzip bomb stops too) and anything after the deadline."""
-
-    def __init__(self, f, url, fname, sha1_hash, expired):
-        self.f, self.expired, self.written = f, expired, 0
-        self.context = (url, fname, sha1_hash)
-
-    def write(self, chunk):
-        self.written += len(chunk)
-        if self.written > DOWNLOAD_MAX_BYTES:
-            raise _too_large(*self.context, f"more than {DOWNLOAD_MAX_BYTES} bytes arrived")
-        if self.expired.is_set():
-            raise DownloadError(
-                f"could not download {self.context[0]}: it took longer than "
-                f"{DOWNLOAD_DEADLINE} s (hub.DOWNLOAD_DEADLINE). " + _by_hand(*self.context)
-            )
-        return self.f.write(chunk)
-
-    def flush(self):
-        self.f.flush()
-
-
-def _too_large(url, fname, sha1_hash, what):
-    return DownloadError(
-        f"refused to download {url}: {what}, over the limit of "
-        f"{DOWNLOAD_MAX_BYTES} bytes (hub.DOWNLOAD_MAX_BYTES); nothing was "
-        f"kept. " + _by_hand(url, fname, sha1_hash)
-    )
-
-
-def _failed(url, fname, sha1_hash, error):
-    return DownloadError(
-        f"could not download {url}: {_reason(error)}. " + _by_hand(url, fname, sha1_hash)
-    )
-
-
-def _reason(error):
-    """What went wrong, in a few words: requests quotes urllib3's whole chain of objects."""
-    response = getattr(error, "response", None)
-    if getattr(response, "status_code", None) is not None:
-        return f"HTTP {response.status_code} {response.reason or ''}".rstrip()
-    text = str(error)
-    if "timed out" in text.lower():
-        return f"timed out (no answer within {DOWNLOAD_TIMEOUT} s, hub.DOWNLOAD_TIMEOUT)"
-    errno_text = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
-    if errno_text:
-        return errno_text.group(0).strip()
-    return f"{type(error).__name__}: {text[:150]}"
-
-
-def _record_path(fname):
-    return fname.with_name(f".{fname.name}.sha1")
-
-
-def _record_written(fname):
-    """Note, next to ``fname``, that this package wrote it: its sha1, size and mtime."""
-    info = fname.stat()
-    record = {"sha1": file_sha1(fname), "identity": [info.st_size, info.st_mtime_ns]}
-    with contextlib.suppress(OSError):  # a folder we may not write to: nothing to note
-        _record_path(fname).write_text(json.dumps(record), encoding="utf-8")
-
-
-def _written_here(fname):
-    """True if ``fname`` is a file this package downloaded and nobody changed since."""
-    try:
-        record = json.loads(_record_path(fname).read_text(encoding="utf-8"))
-        info = fname.stat()
-    except (OSError, ValueError):
-        return False
-    return isinstance(record, dict) and record.get("identity") == [info.st_size, info.st_mtime_ns]
+def _limits():
+    return Limits(DOWNLOAD_TIMEOUT, DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, DOWNLOAD_RETRIES)
 
 
 def _check_folder(folder):

@@ -1,5 +1,7 @@
 """Reading and writing files: tensors, state_dicts, checkpoints (Book: §5.5 读写文件).
 
+Kept whole (~360 lines): ``save`` and its safe ``load`` are one format sharing its checks.
+
 The book calls ``torch.save``/``torch.load`` directly. Ours add three guarantees:
 
 - saving is atomic: a crash mid-save leaves the previous file intact (``_files.atomic_write``);
@@ -166,8 +168,6 @@ def load_state_dict(model, state_or_path, map_location=None):
         )
     _load_model_state(model, state)
 
-
-# ---- helpers -----------------------------------------------------------------------------
 
 # ---- helpers (checkpoints.py uses the public ones) ---------------------------------------
 

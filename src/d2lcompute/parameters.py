@@ -1,5 +1,7 @@
 """Parameter management (Book: §5.2, 参数管理): access, initialisation, tying.
 
+Kept whole (~370 lines): §5.2's three parts, in the section's order, as one module.
+
 - Access: ``parameter_table`` shows every parameter (qualified name, shape, count, dtype,
   device, requires_grad) and which names share one tensor; ``count_parameters`` counts
   each tensor once.

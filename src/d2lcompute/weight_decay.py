@@ -10,9 +10,10 @@ it, see ``_seeding.derived_seed``). Both run on the package's one loop, ``Traine
 measures the epoch), so a run whose loss becomes NaN or infinite (too large an ``lr``)
 raises ``DivergenceError`` instead of returning NaN losses.
 
-Relies on ``d2lcompute.data`` (``synthetic_data``, ``load_array``), ``d2lcompute.train``
-(``linreg``, ``squared_loss``, ``sgd``, ``evaluate_loss``), ``d2lcompute.trainer`` and, for
-``animate=True`` only, ``d2lcompute.plotting``.
+Relies on ``d2lcompute.data`` (``synthetic_data``, ``load_array``),
+``d2lcompute.linear_regression`` (``linreg``, ``squared_loss``, ``sgd``), ``d2lcompute.metrics``
+(``evaluate_loss``), ``d2lcompute.trainer`` and, for ``animate=True`` only,
+``d2lcompute.live.animator``.
 """
 
 import contextlib

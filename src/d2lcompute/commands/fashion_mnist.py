@@ -1,5 +1,7 @@
 """Train a chapter-4 MLP on Fashion-MNIST (Book: §4.2, §4.3, §4.6).
 
+Kept whole (~380 lines): one command's options, run, resume check and outputs, in order.
+
 Models (--model) and the book's settings, which are the defaults:
   mlp-scratch      §4.2  one hidden layer of 256 from bare parameters      lr 0.1
   mlp              §4.3  the same with nn.Sequential                       lr 0.1

@@ -27,6 +27,7 @@ from torch.nn.parameter import is_lazy
 from torch.nn.utils.rnn import PackedSequence
 
 from d2lcompute._checks import check_device, check_int, check_module
+from d2lcompute._seeding import generator as private_generator
 from d2lcompute.diagnostics.registration import find_unregistered
 from d2lcompute.diagnostics.summary_aggregate import aggregate
 from d2lcompute.diagnostics.summary_collect import collect, has_forward
@@ -181,7 +182,7 @@ def _check_sizes(input_size):
 
 
 def _make_inputs(sizes, dtypes, device):
-    generator = torch.Generator().manual_seed(0)  # its own: the global RNG stays untouched
+    generator = private_generator(0)  # its own: the global RNG stays untouched
     try:
         return [
             torch.rand(size, generator=generator).to(device=device, dtype=dtype)

@@ -13,6 +13,8 @@ from torch.nn.modules import module as _torch_module
 from torch.nn.parameter import is_lazy
 from torch.nn.utils.rnn import PackedSequence
 
+from d2lcompute._seeding import kept_random_state
+
 
 @dataclass(eq=False)
 class _Call:
@@ -76,11 +78,8 @@ def collect(model, inputs, device, convention, names, kwargs=None):
     ]
     try:
         model.eval()  # BatchNorm keeps its statistics, Dropout keeps every value
-        # fork_rng: code in forward that draws random numbers leaves the user's stream as it was
-        with (
-            torch.no_grad(),
-            torch.random.fork_rng(devices=[device] if device.type == "cuda" else []),
-        ):
+        # code in forward that draws random numbers leaves the user's stream as it was
+        with torch.no_grad(), kept_random_state(device):
             model(*inputs, **(kwargs or {}))
     except Exception as e:
         _check_dtypes(model, inputs, e)

@@ -250,7 +250,7 @@ def _run(
                     callback(i, epoch, t, v)
             return improved
 
-        torch.manual_seed(dropout_seed)  # the same masks whatever the nets' creation drew
+        _seeding.seed_torch(dropout_seed)  # the same masks whatever the nets' creation drew
         fit_batched(
             [net.to(device) for net in nets],
             X.repeat_interleave(num_seeds, 0).to(device),

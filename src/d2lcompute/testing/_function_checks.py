@@ -1,21 +1,19 @@
 """Exercise checks for the functions a student writes: ``dropout_layer`` and ``l2_penalty``
-(§4.5-4.6), ``get_k_fold_data`` (§4.10) and ``save``/``load`` (§5.5).
+(§4.5-4.6).
 
-The references are the package's own: :mod:`d2lcompute.dropout`, :mod:`d2lcompute.weight_decay`,
-:mod:`d2lcompute.house_prices` and :mod:`d2lcompute.io`.
+The references are the package's own: :mod:`d2lcompute.dropout` and
+:mod:`d2lcompute.weight_decay`. ``get_k_fold_data`` is checked in ``_fold_checks``,
+``save``/``load`` in ``_save_load_checks``.
 """
 
 import math
-import tempfile
-from pathlib import Path
 
 import torch
 from hypothesis import strategies as st
 
-from d2lcompute import house_prices, weight_decay
-from d2lcompute.blocks import MLP
+from d2lcompute import weight_decay
 from d2lcompute.testing._properties import Exercise, assert_close, grad_of, prop, tensors
-from d2lcompute.testing.failures import call, describe, fail, note
+from d2lcompute.testing.failures import call, fail
 
 probabilities = st.sampled_from([0.1, 0.25, 0.5, 0.75, 0.9])
 
@@ -173,203 +171,6 @@ def _l2_gradient(fn, w):
     )
 
 
-# ---- get_k_fold_data (§4.10) -----------------------------------------------------------
-
-
-@st.composite
-def _folds(draw):
-    n = draw(st.integers(2, 30))
-    return n, draw(st.integers(2, n))
-
-
-def _fold(fn, n, k, i):
-    """The four tensors for fold ``i``; row j of X is (j, 2j), y is j, so rows can be traced."""
-    ids = torch.arange(n, dtype=torch.float32)
-    X, y = torch.stack([ids, 2 * ids], dim=1), ids.reshape(-1, 1)
-    result = call(f"get_k_fold_data({k}, {i}, X, y) for {n} samples", fn, k, i, X, y)
-    if not (isinstance(result, (tuple, list)) and len(result) == 4):
-        fail(
-            "get_k_fold_data returns the wrong thing",
-            expected="(X_train, y_train, X_valid, y_valid)",
-            found=type(result).__name__,
-        )
-    return result
-
-
-def _layouts(n, k):
-    """The validation folds of correct splits: balanced (the reference's), the book's
-    ``fold_size = n // k`` that drops the last ``n % k`` samples, and the last fold taking
-    the leftover samples."""
-    size = n // k
-    book = [list(range(j * size, (j + 1) * size)) for j in range(k)]
-    leftover = [*book[:-1], list(range((k - 1) * size, n))]
-    balanced = [list(range(j * n // k, (j + 1) * n // k)) for j in range(k)]
-    return balanced, book, leftover
-
-
-_BOOK_DROPS = (
-    "the book's fold_size = n // k drops the last n % k samples (its known flaw); the "
-    "folds are right otherwise. Fold j spanning j * n // k to (j + 1) * n // k uses every "
-    "sample (§4.10)"
-)
-_LEFTOVER = (
-    "the last fold takes the n % k leftover samples, so fold sizes differ by more than "
-    "one; j * n // k to (j + 1) * n // k balances them (§4.10)"
-)
-
-
-def _split(fn, n, k):
-    """Every fold's ``(train ids, valid ids)``, after checking that rows stay together."""
-    folds = []
-    for i in range(k):
-        X_train, y_train, X_valid, y_valid = _fold(fn, n, k, i)
-        for X, y, part in ((X_train, y_train, "training"), (X_valid, y_valid, "validation")):
-            if not torch.equal(X[:, 0], y.flatten()):
-                fail(
-                    f"the {part} rows of X and y no longer match (fold i={i}, k={k}, n={n})",
-                    cause="X and y must be sliced with the same indices",
-                    book="§4.10",
-                )
-        folds.append((y_train.flatten().long().tolist(), y_valid.flatten().long().tolist()))
-    return folds
-
-
-@prop(_folds())
-def _folds_cover_every_sample(fn, case):
-    n, k = case
-    folds = _split(fn, n, k)
-    valids = [valid for _, valid in folds]
-    used = sorted(j for valid in valids for j in valid)
-    if valids == _layouts(n, k)[1] and used != list(range(n)):
-        note(_BOOK_DROPS)
-    elif used != list(range(n)):
-        missing = sorted(set(range(n)) - set(used))
-        fail(
-            f"the k={k} validation folds of {n} samples do not use every sample exactly once",
-            expected=f"samples 0..{n - 1}, each in exactly one validation fold",
-            found=f"missing {missing}" if missing else f"repeated: {used}",
-            cause="fold i must be a different slice for each i (does i pick the slice?)",
-            book="§4.10",
-        )
-    for i, (train, _) in enumerate(folds):
-        others = sorted(j for v in valids[:i] + valids[i + 1 :] for j in v)
-        if sorted(train) != others:
-            fail(
-                f"the training part of fold i={i} (k={k}, n={n}) is not the other folds",
-                expected=f"the {len(others)} samples of the other folds",
-                found=f"{len(train)} samples: {sorted(train)[:12]}",
-                cause="X_train must concatenate every fold j != i, and only those",
-                book="§4.10",
-            )
-
-
-@prop(st.integers(2, 30), st.integers(2, 30))
-def _folds_balanced(fn, n, k):
-    k = min(k, n)
-    valids = [valid for _, valid in _split(fn, n, k)]
-    sizes = [len(valid) for valid in valids]
-    if sum(sizes) == n and max(sizes) - min(sizes) <= 1:
-        return
-    _, book, leftover = _layouts(n, k)
-    if valids in (book, leftover):
-        note(_BOOK_DROPS if valids == book else _LEFTOVER)
-        return
-    fail(
-        f"the k={k} validation folds of {n} samples have sizes {sizes}",
-        expected=f"sizes adding up to {n}, differing by at most one",
-        found=sizes,
-        book="§4.10",
-    )
-
-
-@prop(st.integers(2, 5), st.integers(1, 5), st.integers(0, 4))
-def _folds_match_book(fn, k, per_fold, i):
-    n, i = k * per_fold, i % k
-    ids = torch.arange(n, dtype=torch.float32)
-    X, y = torch.stack([ids, 2 * ids], dim=1), ids.reshape(-1, 1)
-    assert_close(
-        tuple(_fold(fn, n, k, i)),
-        house_prices.get_k_fold_data(k, i, X, y),
-        f"get_k_fold_data({k}, {i}, X, y) for {n} samples (k divides n)",
-    )
-
-
-# ---- save / load (§5.5) ----------------------------------------------------------------
-
-_saveable = st.one_of(
-    tensors(),
-    tensors().map(lambda t: (t * 10).long()),
-    st.lists(tensors(), max_size=3),
-    st.dictionaries(st.sampled_from(["x", "y", "weight"]), tensors(), max_size=3),
-)
-
-
-def _round_trip(pair, obj):
-    save, load = pair
-    with tempfile.TemporaryDirectory() as folder:
-        path = str(Path(folder) / "x-file")
-        call("save(obj, path)", save, obj, path)
-        return call("load(path)", load, path)
-
-
-@prop(_saveable)
-def _round_trip_values(pair, obj):
-    assert_close(
-        _round_trip(pair, obj),
-        obj,
-        f"load(path) after save({type(obj).__name__}, path)",
-        rtol=0,
-        atol=0,
-    )
-
-
-def _round_trip_model(pair):
-    net, clone = MLP(), MLP()
-    state = _round_trip(pair, net.state_dict())
-    call("clone.load_state_dict(load(path))", clone.load_state_dict, state)
-    X = torch.rand(2, 20)
-    assert_close(clone(X), net(X), "the output of a net reloaded from its saved state_dict")
-
-
-def _overwrite(pair):
-    save, load = pair
-    with tempfile.TemporaryDirectory() as folder:
-        path = str(Path(folder) / "x-file")
-        call("save(first, path)", save, torch.zeros(3), path)
-        call("save(second, path)", save, torch.ones(3), path)
-        assert_close(
-            call("load(path)", load, path),
-            torch.ones(3),
-            "load(path) after saving twice to one path",
-        )
-
-
-def _two_paths(pair):
-    save, load = pair
-    with tempfile.TemporaryDirectory() as folder:
-        first, second = str(Path(folder) / "first.params"), str(Path(folder) / "second.params")
-        call("save(torch.zeros(3), first)", save, torch.zeros(3), first)
-        call("save(torch.ones(3), second)", save, torch.ones(3), second)
-        ignored = "save and load ignore their path argument (a fixed name such as 'x-file'?)"
-        if not Path(first).exists():
-            fail(
-                "save(obj, path) wrote no file at path",
-                expected=f"a file at {Path(first).name}",
-                cause=ignored,
-                book="§5.5",
-            )
-        for path, value in ((first, torch.zeros(3)), (second, torch.ones(3))):
-            found = call(f"load({Path(path).name})", load, path)
-            if not (isinstance(found, torch.Tensor) and torch.equal(found, value)):
-                fail(
-                    f"load({Path(path).name}) does not give what was saved to that path",
-                    expected=describe(value),
-                    found=describe(found),
-                    cause=ignored,
-                    book="§5.5",
-                )
-
-
 EXERCISES = [
     Exercise(
         "dropout_layer",
@@ -393,28 +194,5 @@ EXERCISES = [
             ("has gradient w", _l2_gradient),
         ),
         "§4.5.2",
-    ),
-    Exercise(
-        "get_k_fold_data",
-        ("get_k_fold_data",),
-        "function",
-        (
-            ("uses every sample exactly once, rows kept together", _folds_cover_every_sample),
-            ("fold sizes differ by at most one", _folds_balanced),
-            ("equals the book's folds when k divides n", _folds_match_book),
-        ),
-        "§4.10",
-    ),
-    Exercise(
-        "save_load",
-        ("save", "load"),
-        "pair",
-        (
-            ("round trip keeps tensors, lists and dicts", _round_trip_values),
-            ("a reloaded state_dict gives the same net", _round_trip_model),
-            ("saving again replaces the file", _overwrite),
-            ("each path keeps its own object", _two_paths),
-        ),
-        "§5.5",
     ),
 ]

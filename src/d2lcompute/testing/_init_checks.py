@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from d2lcompute import multilayer_perceptrons, parameters
+from d2lcompute._seeding import seeded
 from d2lcompute.testing._properties import Exercise, prop, sizes
 from d2lcompute.testing.failures import call, fail, note
 
@@ -45,11 +46,11 @@ def _test_net():
 
 
 def _initialised(init_fn, what):
-    torch.manual_seed(1)
-    net = _test_net()
+    with seeded(1):
+        net = _test_net()
     before = {name: p.detach().clone() for name, p in net.named_parameters()}
-    torch.manual_seed(2)
-    call(f"net.apply({what})", net.apply, init_fn)
+    with seeded(2):
+        call(f"net.apply({what})", net.apply, init_fn)
     return before, dict(net.named_parameters())
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from d2lcompute._seeding import seeded
 from d2lcompute.testing.failures import describe, fail
 
 _SETTINGS = settings(
@@ -30,17 +31,17 @@ _SETTINGS = settings(
 def prop(*strategies):
     """Run the decorated body on 20 seeded examples drawn from ``strategies``.
 
-    Each example starts from ``torch.manual_seed(0)``: a random function (dropout) then
+    Each example runs on torch's generator seeded with 0: a random function (dropout) then
     fails the same way when Hypothesis replays an example to shrink it.
     """
 
     def decorate(body):
         @functools.wraps(body)
-        def seeded(*args, **kwargs):
-            torch.manual_seed(0)
-            return body(*args, **kwargs)
+        def from_seed_0(*args, **kwargs):
+            with seeded(0):
+                return body(*args, **kwargs)
 
-        return _SETTINGS(given(*strategies)(seeded))
+        return _SETTINGS(given(*strategies)(from_seed_0))
 
     return decorate
 

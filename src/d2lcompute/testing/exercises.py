@@ -14,9 +14,14 @@ Book: §4.5-4.6, §4.10, §5.1-5.2, §5.4-5.5.
 import os
 from dataclasses import dataclass
 
-import torch
-
-from d2lcompute.testing import _function_checks, _init_checks, _module_checks
+from d2lcompute._seeding import seeded
+from d2lcompute.testing import (
+    _fold_checks,
+    _function_checks,
+    _init_checks,
+    _module_checks,
+    _save_load_checks,
+)
 from d2lcompute.testing.failures import CheckFailed, take_notes
 
 STRICT_ENV = "D2LCOMPUTE_STRICT"  # "all", or exercise names separated by commas
@@ -26,6 +31,8 @@ EXERCISES = {
     for exercise in (
         *_module_checks.EXERCISES,
         *_function_checks.EXERCISES,
+        *_fold_checks.EXERCISES,
+        *_save_load_checks.EXERCISES,
         *_init_checks.EXERCISES,
     )
 }
@@ -167,8 +174,7 @@ def _run(title, check, student_obj, strict):
     a note when ``strict``."""
     take_notes()
     try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
+        with seeded(0):
             check(student_obj)
     except AssertionError as e:
         take_notes()

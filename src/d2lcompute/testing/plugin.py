@@ -17,7 +17,6 @@ Nothing heavy is imported until a fixture is used: every pytest run in an enviro
 with d2lcompute loads this module.
 """
 
-import random
 import sys
 from typing import NamedTuple
 
@@ -92,17 +91,10 @@ def pytest_configure(config):
 @pytest.fixture
 def d2l_seed():
     """Seed ``random``, NumPy and torch with 0 for the test; restore all three afterwards."""
-    import numpy as np
-    import torch
+    from d2lcompute._seeding import seeded
 
-    from d2lcompute._seeding import set_seed
-
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=range(torch.cuda.device_count())):
-        set_seed(0)
+    with seeded(0, everywhere=True):
         yield 0
-    random.setstate(python_state)
-    np.random.set_state(numpy_state)
 
 
 @pytest.fixture
@@ -129,11 +121,11 @@ def synthetic_regression():
     """
     import torch
 
+    from d2lcompute._seeding import seeded
     from d2lcompute.data import synthetic_data
 
     true_w, true_b = torch.tensor([2, -3.4]), 4.2
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+    with seeded(0):
         features, labels = synthetic_data(true_w, true_b, 1000)
     return SyntheticRegression(features, labels, true_w, true_b)
 
