@@ -12,7 +12,7 @@ import pytest
 import d2lcompute
 
 SOURCE = Path(d2lcompute.__file__).resolve().parent
-PROJECT = SOURCE.parent if (SOURCE.parent / "pyproject.toml").is_file() else SOURCE.parent.parent
+PROJECT = SOURCE.parent  # the checkout: pyproject.toml beside d2lcompute/
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +49,13 @@ def wheel(tmp_path_factory):
     return zipfile.ZipFile(path)
 
 
-def test_wheel_holds_every_module(wheel):
+def test_wheel_holds_every_module_and_the_package_only(wheel):
     names = set(wheel.namelist())
-    modules = {p.relative_to(SOURCE.parent).as_posix() for p in SOURCE.rglob("*.py")}
+    files = [*SOURCE.rglob("*.py"), *SOURCE.rglob("*.pyi"), SOURCE / "py.typed"]
+    modules = {p.relative_to(SOURCE.parent).as_posix() for p in files}
     assert modules and modules <= names, sorted(modules - names)
-    assert not any(n.startswith(("tests/", "notebooks/", "data/")) for n in names)
+    outside = [n for n in names if not n.startswith(("d2lcompute/", "d2lcompute-"))]
+    assert not outside, outside
 
 
 def test_wheel_carries_the_licence_metadata_and_the_script(wheel):
@@ -77,7 +79,11 @@ def test_wheel_carries_the_licence_metadata_and_the_script(wheel):
     ],
 )
 def test_runs_from_the_folder_that_holds_a_clone_named_d2lcompute(tmp_path, code):
-    """With a flat layout, ./d2lcompute (the clone) was imported as an empty namespace package."""
+    """./d2lcompute (the clone) is at most a namespace package there; the installed one wins.
+
+    The editable install puts the checkout's folder on sys.path (a .pth file), where
+    d2lcompute/ is a regular package: it beats a namespace portion found earlier on the path.
+    """
     if not (PROJECT / "pyproject.toml").is_file():
         pytest.skip("not run from a checkout")
     (tmp_path / "d2lcompute").symlink_to(PROJECT, target_is_directory=True)

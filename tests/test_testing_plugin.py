@@ -170,7 +170,7 @@ def test_fashion_mnist_tiny_reads_the_data_folder(pytester, monkeypatch):
 @pytest.fixture
 def subprocess_imports_this_package(monkeypatch):
     """A pytest subprocess runs in a temporary folder: point it at this checkout's package."""
-    monkeypatch.setenv("PYTHONPATH", str(ROOT / "src"))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
 
 @pytest.mark.usefixtures("subprocess_imports_this_package")

@@ -84,7 +84,7 @@ def known_sha1(path):
 
 
 def _default_cache():
-    checkout = Path(__file__).resolve().parents[2]  # src/d2lcompute/hub.py -> the checkout
+    checkout = Path(__file__).resolve().parents[1]  # d2lcompute/hub.py -> the checkout
     if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
         return checkout / "data"
     import pooch  # lazy: only needed to find the platform's cache folder
