@@ -109,12 +109,12 @@ def run(args):
     from torch import nn
 
     from d2lcompute import (
+        _seeding,
         classic_loop,
         distributed,
         fashion_mnist_improved,
         hub,
         image_dataset,
-        train,
     )
     from d2lcompute.trainer import Trainer
 
@@ -138,7 +138,7 @@ def run(args):
     if resume:
         _check_resumable(checkpoint, options)
 
-    train.set_seed(options["seed"])
+    _seeding.set_seed(options["seed"])
     net = _build(options).to(device)
     train_iter, test_iter = image_dataset.load_data_fashion_mnist(
         options["batch_size"], data_dir=data_dir
