@@ -147,6 +147,7 @@ from . import devices as devices
 from . import diagnostics as diagnostics
 from . import distributed as distributed
 from . import dropout as dropout
+from . import errors as errors
 from . import fashion_mnist_improved as fashion_mnist_improved
 from . import house_prices as house_prices
 from . import hub as hub
