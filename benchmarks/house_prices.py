@@ -129,6 +129,8 @@ def main():
             f"{name:<10} {recipe:<9} {min(times[name]):>8.3f} "
             f"{statistics.median(times[name]):>9.3f} {scores[name]:>15.4f} {speed_up:>8.2f}x"
         )
+    met = "met" if scores["improved"] <= 0.120 else "missed"
+    print(f"improved recipe: valid log-RMSE {scores['improved']:.4f} (target <= 0.120: {met})")
 
 
 if __name__ == "__main__":
