@@ -9,14 +9,14 @@ of the face costs nothing and a name's module is imported the first time the nam
 (after which the face keeps it).
 """
 
-import ast
 import importlib
-from pathlib import Path
+import os
 
 
 def attach_stub(package, init_file):
     """``(__getattr__, __dir__, __all__)`` for ``package`` from the stub beside ``init_file``."""
-    names, modules, libraries = _read_stub(package, Path(init_file).with_suffix(".pyi"))
+    stub = os.path.splitext(init_file)[0] + ".pyi"
+    names, modules, libraries = _read_stub(package, stub)
     namespace = vars(importlib.import_module(package))
 
     def __getattr__(name):
@@ -37,17 +37,27 @@ def attach_stub(package, init_file):
 
 
 def _read_stub(package, stub):
-    """``{name: (module, attribute)}``, ``{name: module}`` and ``{alias: library}`` of ``stub``."""
+    """``{name: (module, attribute)}``, ``{name: module}`` and ``{alias: library}`` of ``stub``.
+
+    Read line by line rather than with ``ast``, whose import alone would triple the cost of
+    ``import d2lcompute``; a line of another form is an error, never silently skipped.
+    """
     names, modules, libraries, imported = {}, {}, {}, {}
-    for node in ast.parse(Path(stub).read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            for alias in node.names:
-                names[alias.asname or alias.name] = (f"{package}.{node.module}", alias.name)
-        elif isinstance(node, ast.ImportFrom) and node.level == 1:
-            for alias in node.names:
-                modules[alias.asname or alias.name] = f"{package}.{alias.name}"
-        elif isinstance(node, ast.Import):
-            imported.update({alias.asname or alias.name: alias.name for alias in node.names})
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
-            libraries.update({target.id: imported[node.value.id] for target in node.targets})
+    with open(stub, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            match line.split("#", 1)[0].split():
+                case []:
+                    pass
+                case ["from", ".", "import", module, "as", alias]:
+                    modules[alias] = f"{package}.{module}"
+                case ["from", module, "import", name, "as", alias] if module.startswith("."):
+                    names[alias] = (f"{package}{module}", name)
+                case ["import", library, "as", alias]:
+                    imported[alias] = library
+                case [alias, "=", name] if name in imported:
+                    libraries[alias] = imported[name]
+                case [annotation, _] if annotation.endswith(":"):
+                    pass  # e.g. ``__version__: str``, for type checkers
+                case _:
+                    raise ImportError(f"{stub}, line {number}: not a face's line: {line.strip()}")
     return names, modules, libraries

@@ -151,3 +151,11 @@ def test_type_checkers_resolve_the_lazy_names_to_their_classes_and_functions(tmp
     assert revealed[4] in ('"types.ModuleType"', '"Any"')  # matplotlib's types are not read
     assert revealed[5].startswith('"def (path: Any')
     assert result.returncode == 0, result.stdout
+
+
+def test_a_stub_line_the_loader_cannot_read_is_an_error(tmp_path):
+    """A parenthesized import would be silently skipped by a lazy reader: it is refused."""
+    stub = tmp_path / "__init__.pyi"
+    stub.write_text("from .trainer import Trainer as Trainer\nfrom .blocks import (MLP,\n")
+    with pytest.raises(ImportError, match=r"line 2: not a face's line: from .blocks import \(MLP,"):
+        _read_stub("d2lcompute", stub)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from d2lcompute._seeding import seeded
-from d2lcompute.testing.failures import describe, fail
+from d2lcompute.testing.failures import fail, fail_if_different
 
 _SETTINGS = settings(
     derandomize=True,
@@ -59,16 +59,8 @@ def tensors(min_dims=1, max_dims=3, max_side=5):
 
 def assert_close(actual, expected, what, *, cause=None, **tolerances):
     """Fail with ``what``, both values and the likely ``cause`` when they differ."""
-    try:
-        torch.testing.assert_close(actual, expected, **tolerances)
-    except (AssertionError, TypeError, ValueError) as e:
-        details = [line for line in str(e).splitlines() if line.strip()][:3]
-        fail(
-            f"{what} is not what the reference gives",
-            expected=describe(expected),
-            found="".join(f"\n    {line}" for line in [describe(actual), *details]),
-            cause=cause,
-        )
+    summary = f"{what} is not what the reference gives"
+    fail_if_different(actual, expected, summary, cause=cause, **tolerances)
 
 
 def grad_of(output, X, upstream):

@@ -15,7 +15,7 @@ import torch
 from d2lcompute._checks import check_int, check_module, check_number
 from d2lcompute._seeding import seeded
 from d2lcompute.diagnostics import check_gradients
-from d2lcompute.testing.failures import call, describe, fail
+from d2lcompute.testing.failures import call, describe, fail, fail_if_different
 
 
 def assert_output_shape(model, input_shape, expected_shape):
@@ -210,15 +210,8 @@ def assert_same_result(fn, reference, *, cases, rtol=None, atol=None, seed=0):
             expected = reference(*copy.deepcopy(args))
         with seeded(seed):
             actual = call(text, fn, *copy.deepcopy(args))
-        try:
-            torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol)
-        except (AssertionError, TypeError, ValueError) as e:
-            details = [line for line in str(e).splitlines() if line.strip()][:4]
-            fail(
-                f"case {k} of {len(cases)} differs: {text}",
-                expected=describe(expected),
-                found="".join(f"\n    {line}" for line in [describe(actual), *details]),
-            )
+        summary = f"case {k} of {len(cases)} differs: {text}"
+        fail_if_different(actual, expected, summary, lines=4, rtol=rtol, atol=atol)
 
 
 def _check_shape(name, shape, allow_none=False):

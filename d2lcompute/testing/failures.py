@@ -34,6 +34,21 @@ def fail(summary, *, expected=None, found=None, cause=None, book=None):
     raise CheckFailed("\n".join(lines))
 
 
+def fail_if_different(actual, expected, summary, *, cause=None, lines=3, **tolerances):
+    """Fail with ``summary`` unless ``torch.testing.assert_close(actual, expected)`` holds: the
+    message shows both values, torch's first ``lines`` lines on how they differ and ``cause``."""
+    try:
+        torch.testing.assert_close(actual, expected, **tolerances)
+    except (AssertionError, TypeError, ValueError) as e:
+        details = [line for line in str(e).splitlines() if line.strip()][:lines]
+        fail(
+            summary,
+            expected=describe(expected),
+            found="".join(f"\n    {line}" for line in [describe(actual), *details]),
+            cause=cause,
+        )
+
+
 _notes = []  # the notes of the check now running, in order (see exercises._run)
 
 
